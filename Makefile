@@ -1,0 +1,41 @@
+# Two commands: `make demo` and `make test`. Each creates .venv if missing and installs the project
+# with the lab and dev extras (pinned by constraints.txt); a second run only re-installs when
+# pyproject.toml or constraints.txt changed.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
+export DAGSTER_DISABLE_TELEMETRY := 1
+
+.PHONY: demo test ui install lock clean-venv
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24,<27"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[lab,dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml:
+	@mkdir -p $(DAGSTER_HOME)
+	@printf 'telemetry:\n  enabled: false\n' > $@
+
+demo: $(STAMP)
+	$(BIN)/sigma9 spec validate feature_specs/*.yaml run_configs/*.yaml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# Refresh constraints.txt from the current .venv (after a deliberate upgrade).
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable --exclude sigma9-lab > constraints.txt
+
+clean-venv:
+	rm -rf $(VENV)
