@@ -1,0 +1,350 @@
+"""Writing the lake: row validation with quarantine reports, and all-or-nothing transactions.
+
+Everything a generator or importer writes goes through a :class:`LakeTransaction`: files are
+written (merged with what the lake already holds) into a hidden staging directory under the
+root, and only on :meth:`LakeTransaction.commit` moved into place one atomic rename each, with
+``lake.json`` last. A crash or an error before commit leaves the visible lake untouched; the
+staging directory is removed (or ignored by every reader, and swept by the next transaction).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sigma9_runtime.atomic import TEMP_PREFIX, atomic_path, atomic_write_text
+from sigma9_runtime.errors import DataError
+from sigma9_runtime.lake.layout import BarKind, LakeLayout
+from sigma9_runtime.lake.tables import (
+    BARS_SCHEMA,
+    DAILY_SCHEMA,
+    EVENTS_SCHEMA,
+    HARD_NEGATIVES_SCHEMA,
+    SPLITS_SCHEMA,
+    TRADES_SCHEMA,
+    read_table,
+)
+
+STAGING_PREFIX = f"{TEMP_PREFIX}txn-"
+MAX_SAMPLES = 5
+ROW_COLUMN = "__row"
+
+
+# --- quarantine ---------------------------------------------------------------------------------
+
+
+@dataclass
+class QuarantineReport:
+    """Rows left out of the lake, counted per reason, with a few samples (file and row number)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    notes: Counter[str] = field(default_factory=Counter)
+
+    def add(self, reason: str, source: str, rows: np.ndarray, table: pa.Table) -> None:
+        """Record ``rows`` (positions in ``table``, as read from ``source``) under ``reason``.
+
+        The sample's ``row`` is the 0-based data row in ``source`` (column ``__row`` when the table
+        carries it, see :func:`conform`); in a CSV file with a header that is line ``row + 2``.
+        """
+        if rows.size == 0:
+            return
+        self.counts[reason] += int(rows.size)
+        bucket = self.samples.setdefault(reason, [])
+        for row in rows[: max(0, MAX_SAMPLES - len(bucket))]:
+            values = table.slice(int(row), 1).to_pylist()[0]
+            original = values.pop(ROW_COLUMN, int(row))
+            values = {k: _jsonable(v) for k, v in values.items()}
+            bucket.append({"source": source, "row": int(original), "values": values})
+
+    def note(self, what: str, count: int = 1) -> None:
+        """Count something worth reporting that is not a dropped row (re-sorted files, flagged days)."""
+        if count:
+            self.notes[what] += count
+
+    def merge(self, other: QuarantineReport) -> None:
+        """Add ``other``'s counts and samples to this report."""
+        self.counts.update(other.counts)
+        self.notes.update(other.notes)
+        for reason, rows in other.samples.items():
+            bucket = self.samples.setdefault(reason, [])
+            bucket.extend(rows[: max(0, MAX_SAMPLES - len(bucket))])
+
+    @property
+    def total(self) -> int:
+        """Rows quarantined in all."""
+        return sum(self.counts.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"quarantined": dict(self.counts), "total_quarantined": self.total, "notes": dict(self.notes), "samples": self.samples}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    return value
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def conform(table: pa.Table, schema: pa.Schema, source: str) -> pa.Table:
+    """Select and cast ``table``'s columns to ``schema`` plus a ``__row`` column of original row numbers;
+    raise :class:`DataError` naming ``source`` and the column when one is missing or cannot be cast."""
+    missing = [name for name in schema.names if name not in table.column_names]
+    if missing:
+        raise DataError(f"{source}: missing column(s) {', '.join(missing)} (has: {', '.join(table.column_names)})")
+    columns = []
+    for f in schema:
+        column = table.column(f.name)
+        if column.type != f.type:
+            try:
+                column = column.cast(f.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+                raise DataError(f"{source}: column {f.name!r} has type {column.type}, expected {f.type} ({e})") from e
+        columns.append(column)
+    rows = table.column(ROW_COLUMN) if ROW_COLUMN in table.column_names else pa.array(np.arange(table.num_rows))
+    return pa.Table.from_arrays([*columns, rows], schema=schema.append(pa.field(ROW_COLUMN, pa.int64())))
+
+
+def _finish(table: pa.Table) -> pa.Table:
+    return table.drop_columns([ROW_COLUMN])
+
+
+def _drop(table: pa.Table, bad: np.ndarray, reason: str, source: str, report: QuarantineReport) -> pa.Table:
+    rows = np.flatnonzero(bad)
+    if rows.size == 0:
+        return table
+    report.add(reason, source, rows, table)
+    return table.filter(pa.array(~bad))
+
+
+def _as_float(table: pa.Table, name: str) -> np.ndarray:
+    return table.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
+
+
+def _nulls(table: pa.Table, names: list[str]) -> np.ndarray:
+    bad = np.zeros(table.num_rows, dtype=bool)
+    for name in names:
+        bad |= table.column(name).is_null().to_numpy(zero_copy_only=False)
+    return bad
+
+
+def clean_trades(table: pa.Table, source: str, report: QuarantineReport) -> pa.Table:
+    """Conform trades, quarantine bad rows, sort by (ts, sequence).
+
+    Quarantined: null ticker/ts/price/size; NaN, infinite or non-positive price; NaN, infinite or
+    non-positive size; exact duplicates of (ticker, ts, sequence, price, size).
+    """
+    table = conform(table, TRADES_SCHEMA, source)
+    table = _drop(table, _nulls(table, ["ticker", "ts", "price", "size"]), "null_field", source, report)
+    price, size = _as_float(table, "price"), _as_float(table, "size")
+    table = _drop(table, ~np.isfinite(price) | (price <= 0), "bad_price", source, report)
+    size = _as_float(table, "size")
+    table = _drop(table, ~np.isfinite(size) | (size <= 0), "bad_size", source, report)
+    table = _drop(table, _duplicated(table, ["ticker", "ts", "sequence", "price", "size"]), "duplicate_trade", source, report)
+    return _finish(_sorted(table, ["ticker", "ts", "sequence"], source, report))
+
+
+def clean_bars(table: pa.Table, source: str, report: QuarantineReport, *, key: str = "ts", schema: pa.Schema = BARS_SCHEMA) -> pa.Table:
+    """Conform bars (or daily bars with ``key="date"``), quarantine bad rows, sort.
+
+    Quarantined: null keys or prices; non-finite or non-positive prices; high < low; open or close
+    outside [low, high]; negative or non-finite volume; duplicate (ticker, key) rows after the first.
+    """
+    table = conform(table, schema, source)
+    prices = ["open", "high", "low", "close"]
+    table = _drop(table, _nulls(table, ["ticker", key, *prices]), "null_field", source, report)
+    o, h, l, c = (_as_float(table, n) for n in prices)
+    bad_price = np.zeros(table.num_rows, dtype=bool)
+    for values in (o, h, l, c):
+        bad_price |= ~np.isfinite(values) | (values <= 0)
+    table = _drop(table, bad_price, "bad_price", source, report)
+    o, h, l, c = (_as_float(table, n) for n in prices)
+    table = _drop(table, h < l, "high_below_low", source, report)
+    o, h, l, c = (_as_float(table, n) for n in prices)
+    outside = (o < l) | (o > h) | (c < l) | (c > h)
+    table = _drop(table, outside, "open_close_outside_range", source, report)
+    volume = _as_float(table, "volume")
+    table = _drop(table, ~np.isfinite(volume) | (volume < 0), "bad_volume", source, report)
+    table = _drop(table, _duplicated(table, ["ticker", key]), "duplicate_bar", source, report)
+    return _finish(_sorted(table, ["ticker", key], source, report))
+
+
+def clean_daily(table: pa.Table, source: str, report: QuarantineReport) -> pa.Table:
+    """:func:`clean_bars` for daily bars (keyed by date)."""
+    return clean_bars(table, source, report, key="date", schema=DAILY_SCHEMA)
+
+
+def _duplicated(table: pa.Table, keys: list[str]) -> np.ndarray:
+    if table.num_rows == 0:
+        return np.zeros(0, dtype=bool)
+    indexed = table.select(keys).append_column("__row", pa.array(np.arange(table.num_rows)))
+    first = indexed.group_by(keys, use_threads=False).aggregate([("__row", "min")]).column("__row_min")
+    keep = np.zeros(table.num_rows, dtype=bool)
+    keep[first.to_numpy()] = True
+    return ~keep
+
+
+def _sorted(table: pa.Table, keys: list[str], source: str, report: QuarantineReport) -> pa.Table:
+    order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys]).to_numpy()
+    if order.size and np.any(order != np.arange(order.size)):
+        report.note(f"re-sorted: {source}")
+        return table.take(pa.array(order))
+    return table
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def write_parquet(path: Path, table: pa.Table) -> None:
+    """Write ``table`` to ``path`` atomically (zstd-compressed Parquet)."""
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def _merge(existing: pa.Table | None, new: pa.Table, keys: list[str]) -> pa.Table:
+    """Rows of ``new`` replace rows of ``existing`` with the same keys; result sorted by keys."""
+    if existing is None or existing.num_rows == 0:
+        merged = new
+    else:
+        combined = pa.concat_tables([new, existing])
+        merged = combined.filter(pa.array(~_duplicated(combined, keys)))
+    order = pc.sort_indices(merged, sort_keys=[(k, "ascending") for k in keys])
+    return merged.take(order)
+
+
+class LakeTransaction:
+    """Stage writes to a lake and make them visible all at once on :meth:`commit`.
+
+    Examples
+    --------
+    >>> with LakeTransaction(layout) as txn:  # doctest: +SKIP
+    ...     txn.write_trades_day("ABCD", day, trades)
+    ...     txn.write_bars("1s", "ABCD", bars)
+    ...     txn.commit(meta={"source": "synthetic"})
+    """
+
+    def __init__(self, layout: LakeLayout) -> None:
+        self.layout = layout
+        layout.root.mkdir(parents=True, exist_ok=True)
+        self._sweep_stale()
+        self.staging_root = layout.root / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
+        self.staged = LakeLayout(
+            self.staging_root,
+            daily_path=layout.daily_path,
+            bar_1m_template=layout.bar_1m_template,
+            bar_1s_template=layout.bar_1s_template,
+            trades_template=layout.trades_template,
+            splits_path=layout.splits_path,
+            events_path=layout.events_path,
+            hard_negatives_path=layout.hard_negatives_path,
+            reports_dir=layout.reports_dir,
+            meta_path=layout.meta_path,
+        )
+        self._files: list[Path] = []  # relative paths staged
+        self._committed = False
+
+    def _sweep_stale(self) -> None:
+        for stale in self.layout.root.glob(f"{STAGING_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+
+    def __enter__(self) -> LakeTransaction:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._committed:
+            self.rollback()
+
+    def _stage(self, final: Path, table: pa.Table, merge_keys: list[str] | None, schema: pa.Schema) -> None:
+        relative = final.relative_to(self.layout.root)
+        staged = self.staging_root / relative
+        if merge_keys is not None:
+            previous = staged if staged.exists() else (final if final.exists() else None)
+            existing = read_table(previous, schema) if previous is not None else None
+            table = _merge(existing, table, merge_keys)
+        write_parquet(staged, table)
+        if relative not in self._files:
+            self._files.append(relative)
+
+    def staged_path(self, final: Path) -> Path:
+        """Register ``final`` (a path under the lake root) and return where to stage it.
+
+        For writers that produce files themselves (e.g. worker processes); the caller writes the
+        complete file at the returned path (atomically, e.g. with :func:`write_parquet`) before commit.
+        """
+        relative = final.relative_to(self.layout.root)
+        if relative not in self._files:
+            self._files.append(relative)
+        return self.staging_root / relative
+
+    def write_trades_day(self, ticker: str, day: dt.date, table: pa.Table) -> None:
+        """Replace the trades of ``ticker`` on ``day`` (already cleaned, in arrival order)."""
+        self._stage(self.layout.trades(ticker, day), table.cast(TRADES_SCHEMA), None, TRADES_SCHEMA)
+
+    def write_bars(self, kind: BarKind, ticker: str, table: pa.Table) -> None:
+        """Merge bars of ``ticker`` into its file (new rows win on equal ts)."""
+        self._stage(self.layout.bars(kind, ticker), table.cast(BARS_SCHEMA), ["ts"], BARS_SCHEMA)
+
+    def write_daily(self, table: pa.Table) -> None:
+        """Merge daily bars into the daily table (new rows win on equal ticker and date)."""
+        self._stage(self.layout.daily, table.cast(DAILY_SCHEMA), ["ticker", "date"], DAILY_SCHEMA)
+
+    def write_splits(self, table: pa.Table) -> None:
+        """Merge splits into the splits table."""
+        self._stage(self.layout.splits, table.cast(SPLITS_SCHEMA), ["ticker", "execution_date"], SPLITS_SCHEMA)
+
+    def write_events(self, table: pa.Table) -> None:
+        """Replace the ground-truth events."""
+        self._stage(self.layout.events, table.cast(EVENTS_SCHEMA), None, EVENTS_SCHEMA)
+
+    def write_hard_negatives(self, table: pa.Table) -> None:
+        """Replace the ground-truth hard negatives."""
+        self._stage(self.layout.hard_negatives, table.cast(HARD_NEGATIVES_SCHEMA), None, HARD_NEGATIVES_SCHEMA)
+
+    def write_report(self, name: str, report: dict[str, Any]) -> Path:
+        """Stage a JSON report ``reports/<name>.json``; returns its final path."""
+        final = self.layout.reports / f"{name}.json"
+        staged = self.staging_root / final.relative_to(self.layout.root)
+        atomic_write_text(staged, json.dumps(report, indent=2, default=_jsonable) + "\n")
+        self._files.append(final.relative_to(self.layout.root))
+        return final
+
+    def commit(self, meta: dict[str, Any]) -> None:
+        """Move every staged file into place, then write ``lake.json`` (merged with the old one)."""
+        for relative in self._files:
+            target = self.layout.root / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging_root / relative, target)
+        previous = json.loads(self.layout.meta.read_text()) if self.layout.meta.exists() else {}
+        history = previous.get("history", [])
+        history.append({"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **meta})
+        atomic_write_text(self.layout.meta, json.dumps({"format": 1, "history": history}, indent=2, default=_jsonable) + "\n")
+        self._committed = True
+        shutil.rmtree(self.staging_root, ignore_errors=True)
+
+    def rollback(self) -> None:
+        """Discard everything staged."""
+        shutil.rmtree(self.staging_root, ignore_errors=True)
+
+
+def iter_batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    """``items`` in consecutive chunks of ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,168 @@
+"""Shared factories for the test suite: contract documents and helpers that write them into ``tmp_path``.
+
+Every factory returns a fresh, deeply independent ``dict`` so a test may mutate it freely.
+Documents carry their top-level key (``feature_spec``, ``artifact_manifest``, ``backtest_run``),
+exactly as a contract file does.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository root (tests/ sits directly below it)."""
+
+SHIPPED_FEATURE_SPEC = ROOT / "feature_specs" / "FS_2026-01-16_001.yaml"
+SHIPPED_RUN_CONFIG = ROOT / "run_configs" / "RUN_2026-01-16_001.yaml"
+SCHEMAS_DIR = ROOT / "schemas"
+
+PAYLOAD_BYTES: dict[str, bytes] = {
+    "model.onnx": b"onnx model bytes of the stub artifact",
+    "clusters.onnx": b"onnx cluster-membership bytes of the stub artifact",
+    "thresholds.json": b'{"global_score_min": 0.72, "per_cluster_min": {"C01": 0.65, "C02": 0.8}}\n',
+    "explainers.json": b'{"topk": 5}\n',
+}
+"""Payload files of the stub manifest; their sha256 digests are the real digests of these bytes."""
+
+
+class _Yaml12SafeLoader(yaml.SafeLoader):
+    """SafeLoader where only ``true``/``false`` are booleans (YAML 1.2), so ``on:`` stays the string ``"on"``.
+
+    Plain ``yaml.safe_load`` follows YAML 1.1 and would read the shipped spec's ``params: { on: "close" }``
+    as ``{True: "close"}``.
+    """
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+_Yaml12SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def safe_load_yaml(text: str) -> Any:
+    """Safe-load YAML text with YAML 1.2 booleans."""
+    return yaml.load(text, Loader=_Yaml12SafeLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+@cache
+def _shipped(path: Path) -> Any:
+    return safe_load_yaml(path.read_text(encoding="utf-8"))
+
+
+def feature_spec_document() -> dict[str, Any]:
+    """The shipped FeatureSpec file ``feature_specs/FS_2026-01-16_001.yaml`` as a document dict."""
+    return copy.deepcopy(_shipped(SHIPPED_FEATURE_SPEC))
+
+
+def run_config_document() -> dict[str, Any]:
+    """The shipped BacktestRunConfig file ``run_configs/RUN_2026-01-16_001.yaml`` as a document dict."""
+    return copy.deepcopy(_shipped(SHIPPED_RUN_CONFIG))
+
+
+def sha256_hex(data: bytes) -> str:
+    """Lowercase hex sha256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@cache
+def shipped_schema_hash() -> str:
+    """Schema hash of the shipped FeatureSpec (what the lab would write into a manifest)."""
+    from sigma9_runtime.contracts import load_feature_spec
+    from sigma9_runtime.schema_hash import schema_hash
+
+    return schema_hash(load_feature_spec(SHIPPED_FEATURE_SPEC))
+
+
+def artifact_manifest_document() -> dict[str, Any]:
+    """A valid ArtifactManifest document reproducing the design's example (section 3.2.2).
+
+    Differences from the design text, as the contract requires: ``model.type`` is ``hybrid`` (the
+    design lists the alternatives), the schema hash and payload digests are real, payload files are
+    ONNX/JSON, and the plugin is the registered name ``seismograph_ml``.
+    """
+    return {
+        "artifact_manifest": {
+            "id": "ART_2026-01-16_001",
+            "created_at": "2026-01-16T00:00:00+09:00",
+            "producer": {"system": "sigma9_dag", "git_commit": "abcdef1234", "python": "3.11.7", "os": "linux"},
+            "feature_spec_ref": {
+                "id": "FS_2026-01-16_001",
+                "schema_hash": shipped_schema_hash(),
+                "snapshot_path": "feature_specs_snapshot/FS_2026-01-16_001.yaml",
+            },
+            "dataset_ref": {
+                "universe": "us_equities_filtered",
+                "time_range": {"start": "2024-01-01", "end": "2025-12-31"},
+                "labeling": {
+                    "anchor": "first_cross_prevclose_pct",
+                    "anchor_param": 0.10,
+                    "pre_window": {"start_offset_min": -30, "end_offset_min": -5},
+                },
+                "negatives": {
+                    "type": ["hard_negative", "same_symbol_other_days", "time_of_day_matched"],
+                    "ratio": 5,
+                },
+            },
+            "model": {
+                "type": "hybrid",
+                "objective": "alert_utility_max",
+                "outputs": ["score", "explain_topk", "cluster_id"],
+                "thresholds": {"global_score_min": 0.72, "per_cluster_min": {"C01": 0.65, "C02": 0.80}},
+            },
+            "performance_oos": {
+                "split": {"train_end": "2025-06-30", "test_start": "2025-07-01", "test_end": "2025-12-31"},
+                "alert_budget": {"max_alerts_per_day": 60},
+                "metrics": {
+                    "precision_at_budget": 0.31,
+                    "median_lead_time_min": 9.0,
+                    "tail_loss_p95": -0.07,
+                    "utility_score": 1.42,
+                },
+            },
+            "payload": {
+                "base_path": "payloads/ART_2026-01-16_001/",
+                "files": [{"name": name, "sha256": sha256_hex(data)} for name, data in PAYLOAD_BYTES.items()],
+            },
+            "compatibility": {
+                "runtime_strategy_plugin": "seismograph_ml",
+                "required_streams": ["A.*", "T.*", "AM.*"],
+                "min_bar_history": {"bar_1s": "60s", "bar_1m": "20m", "daily": "60d"},
+            },
+        }
+    }
+
+
+def write_yaml(path: Path, document: Any) -> Path:
+    """Write ``document`` as block-style YAML to ``path``; return ``path``."""
+    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def write_json(path: Path, document: Any) -> Path:
+    """Write ``document`` as indented JSON to ``path``; return ``path``."""
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def write_document(path: Path, document: Any) -> Path:
+    """Write ``document`` to ``path`` as JSON for a ``.json`` suffix, YAML otherwise."""
+    return write_json(path, document) if path.suffix == ".json" else write_yaml(path, document)
+
+
+def line_of(text: str, needle: str) -> int:
+    """1-based number of the only line of ``text`` containing ``needle``."""
+    hits = [number for number, line in enumerate(text.splitlines(), 1) if needle in line]
+    assert len(hits) == 1, f"{needle!r} occurs on lines {hits}, expected exactly one"
+    return hits[0]
