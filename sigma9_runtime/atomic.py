@@ -33,6 +33,8 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{target.name}.", dir=target.parent)
     os.close(fd)
     tmp = Path(name)
+    # mkstemp creates 0600; give the file the mode a plain open() would (0666 minus the umask).
+    os.chmod(tmp, 0o666 & ~_current_umask())
     try:
         yield tmp
         _fsync_file(tmp)
@@ -53,6 +55,19 @@ def atomic_write_bytes(target: str | Path, data: bytes) -> None:
 def atomic_write_text(target: str | Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``target`` atomically."""
     atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def _current_umask() -> int:
+    try:  # Linux: read it without changing it (os.umask can only be read by setting it)
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_file(path: Path) -> None:

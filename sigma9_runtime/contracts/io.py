@@ -148,20 +148,23 @@ def _line_of(root: yaml.Node | None, loc: Loc) -> int | None:
 
 
 def _data_loc(data: Any, loc: Loc) -> Loc:
-    """Drop pydantic's union tags (``'zscore'``, ``'oos_holdout'``) so ``loc`` walks the data."""
+    """Drop pydantic's union tags (``'zscore'``, ``'oos_holdout'``, ``'str'``) so ``loc`` walks the data.
+
+    A part that is not a key/index of the data at that point is a tag, except as the last part
+    of the path, where it names a missing field.
+    """
     cleaned: list[str | int] = []
     node = data
-    for part in loc:
+    last = len(loc) - 1
+    for position, part in enumerate(loc):
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
-        elif isinstance(node, dict) and part in node.values():
-            continue  # discriminator value, not a key
-        elif isinstance(node, (dict, list)):
+        elif position == last and isinstance(node, dict):
             node = None  # missing field: keep it in the path
         else:
-            continue  # a type tag of a plain union (e.g. 'str', 'int')
+            continue  # a union tag, not part of the data
         cleaned.append(part)
     return tuple(cleaned)
 
@@ -193,9 +196,16 @@ def validation_error_to_spec_error(
 ) -> SpecError:
     """Turn a pydantic ``ValidationError`` into one :class:`SpecError` (first problem + the rest)."""
     root = _compose(text) if text is not None else None
-    described = [_describe(e, data, ()) for e in error.errors()]
+    # A value failing every member of a plain union gives one error per member: report the
+    # field once, with the members' messages joined.
+    by_loc: dict[Loc, list[str]] = {}
+    for e in error.errors():
+        loc, message = _describe(e, data, ())
+        if message not in by_loc.setdefault(loc, []):
+            by_loc[loc].append(message)
     formatted = []
-    for loc, message in described:
+    for loc, messages in by_loc.items():
+        message = "; or ".join(messages)
         full = (*prefix, *loc)
         line = _line_of(root, full) if root is not None else None
         formatted.append((format_loc(full), line, message))

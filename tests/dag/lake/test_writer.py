@@ -1,0 +1,101 @@
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from sigma9_dag.lake.writer import LakeTransaction, QuarantineReport, clean_bars, clean_trades
+from sigma9_runtime.errors import DataError
+from sigma9_runtime.lake.layout import LakeLayout
+from sigma9_runtime.lake.tables import BARS_SCHEMA, read_bars, read_trades
+
+DAY = dt.date(2025, 1, 2)
+
+
+def _trades(**overrides: list) -> pa.Table:
+    columns = {
+        "ticker": ["ABC", "ABC", "ABC", "ABC"],
+        "ts": [30, 10, 10, 20],
+        "price": [1.0, 1.0, 1.0, 0.0],
+        "size": [100.0, 100.0, 100.0, 5.0],
+        "exchange": [1, 1, 1, 1],
+        "conditions": [[], [], [], [37]],
+        "sequence": [3, 1, 1, 2],
+        "correction": [0, 0, 0, 0],
+    }
+    columns.update(overrides)
+    return pa.table(columns)
+
+
+def test_clean_trades_quarantines_bad_rows_with_their_original_row_numbers() -> None:
+    report = QuarantineReport()
+    clean = clean_trades(_trades(), "trades.csv.gz", report)
+    assert clean.column("ts").to_pylist() == [10, 30]
+    assert report.counts == {"bad_price": 1, "duplicate_trade": 1}
+    assert report.samples["bad_price"][0]["row"] == 3
+    assert report.samples["duplicate_trade"][0]["row"] == 2
+    assert report.notes == {"re-sorted: trades.csv.gz": 1}
+
+
+def test_clean_trades_names_the_file_and_column_of_a_missing_or_mistyped_column() -> None:
+    with pytest.raises(DataError, match=r"trades\.csv: missing column\(s\) price"):
+        clean_trades(_trades().drop_columns(["price"]), "trades.csv", QuarantineReport())
+    with pytest.raises(DataError, match=r"trades\.csv: column 'price' has type string"):
+        clean_trades(_trades(price=["a", "b", "c", "d"]), "trades.csv", QuarantineReport())
+
+
+def test_clean_bars_quarantines_high_below_low_and_duplicates() -> None:
+    bars = pa.table({
+        "ticker": ["ABC"] * 3, "ts": [0, 0, 60], "open": [1.0, 1.0, 1.0], "high": [1.1, 1.1, 0.9],
+        "low": [0.9, 0.9, 1.0], "close": [1.0, 1.0, 1.0], "volume": [10.0, 10.0, 10.0],
+        "vwap": [1.0, 1.0, 1.0], "transactions": [1, 1, 1],
+    })
+    report = QuarantineReport()
+    clean = clean_bars(bars, "minute.csv.gz", report)
+    assert clean.num_rows == 1
+    assert report.counts == {"high_below_low": 1, "duplicate_bar": 1}
+    assert report.samples["high_below_low"][0]["row"] == 2
+
+
+def test_transaction_makes_nothing_visible_until_commit(tmp_path: Path) -> None:
+    layout = LakeLayout(tmp_path)
+    trades = clean_trades(_trades(), "x", QuarantineReport())
+    with pytest.raises(RuntimeError), LakeTransaction(layout) as txn:
+        txn.write_trades_day("ABC", DAY, trades)
+        assert not layout.trades("ABC", DAY).exists()
+        raise RuntimeError("crash before commit")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    with LakeTransaction(layout) as txn:
+        txn.write_trades_day("ABC", DAY, trades)
+        txn.commit({"source": "test"})
+    assert read_trades(layout, "ABC", DAY).num_rows == 2
+    assert json.loads(layout.meta.read_text())["history"][-1]["source"] == "test"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp")] == []
+
+
+def test_bar_writes_merge_with_the_lake_and_new_rows_win(tmp_path: Path) -> None:
+    layout = LakeLayout(tmp_path)
+
+    def bars(ts: list[int], close: float) -> pa.Table:
+        n = len(ts)
+        return pa.table({"ticker": ["ABC"] * n, "ts": ts, "open": [close] * n, "high": [close] * n, "low": [close] * n,
+                         "close": [close] * n, "volume": [1.0] * n, "vwap": [close] * n, "transactions": [1] * n},
+                        schema=BARS_SCHEMA)
+
+    for table in (bars([0, 60], 1.0), bars([60, 120], 2.0)):
+        with LakeTransaction(layout) as txn:
+            txn.write_bars("1m", "ABC", table)
+            txn.commit({"source": "test"})
+    merged = read_bars(layout, "1m", "ABC")
+    assert merged.column("ts").to_pylist() == [0, 60, 120]
+    assert merged.column("close").to_pylist() == [1.0, 2.0, 2.0]
+    assert len(json.loads(layout.meta.read_text())["history"]) == 2
+
+
+def test_a_stale_staging_directory_is_swept_by_the_next_transaction(tmp_path: Path) -> None:
+    stale = tmp_path / ".tmp-txn-dead"
+    (stale / "trades").mkdir(parents=True)
+    with LakeTransaction(LakeLayout(tmp_path)) as txn:
+        txn.commit({"source": "test"})
+    assert not stale.exists()
