@@ -163,9 +163,7 @@ class BarAccumulator:
         if self._bucket is None:
             return None
         vwap = self._notional / self._volume if self._volume > 0 else self._close
-        bar = Bar(
-            self._bucket, self._open, self._high, self._low, self._close, self._volume, vwap, self._count
-        )
+        bar = Bar(self._bucket, self._open, self._high, self._low, self._close, self._volume, vwap, self._count)
         self._bucket = None
         return bar
 

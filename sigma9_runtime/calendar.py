@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -80,7 +80,7 @@ def _observed(day: dt.date, *, saturday_to_friday: bool = True) -> dt.date | Non
     return day
 
 
-@lru_cache(maxsize=None)
+@cache
 def holidays(year: int) -> frozenset[dt.date]:
     """NYSE full-day holidays of ``year`` (special closures included)."""
     days = {

@@ -66,4 +66,6 @@ def require_schema_hash(spec: FeatureSpec, expected: str, *, subject: str) -> No
     """
     actual = schema_hash(spec)
     if actual != expected:
-        raise SchemaMismatch(f"FeatureSpec {spec.id} does not match the schema hash of {subject}", expected=expected, actual=actual)
+        raise SchemaMismatch(
+            f"FeatureSpec {spec.id} does not match the schema hash of {subject}", expected=expected, actual=actual
+        )

@@ -13,7 +13,7 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -40,7 +40,7 @@ class _Yaml12SafeLoader(yaml.SafeLoader):
     as ``{True: "close"}``.
     """
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, re.Pattern[str]]]]] = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
@@ -53,7 +53,7 @@ _Yaml12SafeLoader.add_implicit_resolver(
 
 def safe_load_yaml(text: str) -> Any:
     """Safe-load YAML text with YAML 1.2 booleans."""
-    return yaml.load(text, Loader=_Yaml12SafeLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=_Yaml12SafeLoader)  # a SafeLoader subclass: never builds Python objects
 
 
 @cache

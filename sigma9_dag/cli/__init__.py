@@ -43,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Sigma9Error as e:
         print(f"sigma9: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as e:  # a path given on the command line that cannot be read or written
+        print(f"sigma9: error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("sigma9: interrupted", file=sys.stderr)
         return 130

@@ -41,10 +41,20 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     synth.add_argument("--tickers", type=int, default=100, metavar="N", help="number of tickers (default 100)")
     synth.add_argument("--days", type=int, default=80, metavar="D", help="trading days with intraday data (default 80)")
     synth.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
-    synth.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2025, 1, 2), metavar="DATE",
-                       help="first intraday trading day (default 2025-01-02)")
-    synth.add_argument("--history-days", type=int, default=70, metavar="H",
-                       help="trading days of daily bars before --start (default 70)")
+    synth.add_argument(
+        "--start",
+        type=dt.date.fromisoformat,
+        default=dt.date(2025, 1, 2),
+        metavar="DATE",
+        help="first intraday trading day (default 2025-01-02)",
+    )
+    synth.add_argument(
+        "--history-days",
+        type=int,
+        default=70,
+        metavar="H",
+        help="trading days of daily bars before --start (default 70)",
+    )
     synth.add_argument("--workers", type=int, default=2, metavar="W", help="worker processes (default 2)")
     synth.add_argument("--force", action="store_true", help="replace an existing lake at --root")
     synth.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -53,8 +63,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     importer = actions.add_parser("import", help="import real market data into the lake")
     sources = importer.add_subparsers(dest="import_source", metavar="SOURCE", required=True)
     for name, (_, description) in IMPORTERS.items():
-        source = sources.add_parser(name, help=description, description=f"Import {description} into the lake. "
-                                    "All files of one call land together or not at all.")
+        source = sources.add_parser(
+            name,
+            help=description,
+            description=f"Import {description} into the lake. All files of one call land together or not at all.",
+        )
         _add_root(source)
         source.add_argument("paths", nargs="+", type=Path, metavar="FILE", help="input file")
         source.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -71,7 +84,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="Run SQL over views daily, bars_1m, bars_1s, trades, splits, events, hard_negatives.",
     )
     _add_root(query)
-    query.add_argument("sql", metavar="SQL", help="e.g. \"SELECT archetype, count(*) FROM events GROUP BY 1\"")
+    query.add_argument("sql", metavar="SQL", help='e.g. "SELECT archetype, count(*) FROM events GROUP BY 1"')
     query.set_defaults(handler=_query)
 
 

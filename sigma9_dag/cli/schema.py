@@ -15,7 +15,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="Write feature_spec.schema.json, artifact_manifest.schema.json and backtest_run.schema.json "
         "(the committed copies live in schemas/).",
     )
-    parser.add_argument("--out", type=Path, default=Path("schemas"), metavar="DIR", help="output directory (default: schemas)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("schemas"), metavar="DIR", help="output directory (default: schemas)"
+    )
     parser.set_defaults(handler=_export)
 
 

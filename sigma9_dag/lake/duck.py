@@ -51,7 +51,9 @@ def connect(layout: LakeLayout, database: str = ":memory:") -> duckdb.DuckDBPyCo
         raise LakeError(f"{layout.root}: no lake here (directory missing)")
     con = duckdb.connect(database)
     for name, pattern in view_sources(layout).items():
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_string(pattern)}, union_by_name = true)")
+        con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_string(pattern)}, union_by_name = true)"
+        )
     return con
 
 

@@ -69,7 +69,11 @@ def previous_closes(daily: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
         Columns ticker, date, prev_date, prev_close_raw, split_factor, prev_close, split_suspect.
         ``split_suspect`` is True when no recorded split explains a split-like overnight move.
     """
-    frame = daily[["ticker", "date", "open", "close", "volume", "vwap"]].sort_values(["ticker", "date"]).reset_index(drop=True)
+    frame = (
+        daily[["ticker", "date", "open", "close", "volume", "vwap"]]
+        .sort_values(["ticker", "date"])
+        .reset_index(drop=True)
+    )
     dollar_volume = frame["volume"] * frame["vwap"]
     frame["prev_date"] = frame.groupby("ticker")["date"].shift(1)
     frame["prev_close_raw"] = frame.groupby("ticker")["close"].shift(1)

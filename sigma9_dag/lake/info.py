@@ -47,7 +47,9 @@ class LakeInfo:
         lines.append(f"splits      {self.splits}")
         if self.events or self.hard_negatives:
             per = ", ".join(f"{k} {v}" for k, v in sorted(self.events.items()))
-            lines.append(f"truth       events {sum(self.events.values())} ({per}); hard negatives {self.hard_negatives}")
+            lines.append(
+                f"truth       events {sum(self.events.values())} ({per}); hard negatives {self.hard_negatives}"
+            )
         return "\n".join(lines)
 
 

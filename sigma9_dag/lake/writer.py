@@ -90,7 +90,12 @@ class QuarantineReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"quarantined": dict(self.counts), "total_quarantined": self.total, "notes": dict(self.notes), "samples": self.samples}
+        return {
+            "quarantined": dict(self.counts),
+            "total_quarantined": self.total,
+            "notes": dict(self.notes),
+            "samples": self.samples,
+        }
 
 
 def _jsonable(value: Any) -> Any:
@@ -158,11 +163,15 @@ def clean_trades(table: pa.Table, source: str, report: QuarantineReport) -> pa.T
     table = _drop(table, ~np.isfinite(price) | (price <= 0), "bad_price", source, report)
     size = _as_float(table, "size")
     table = _drop(table, ~np.isfinite(size) | (size <= 0), "bad_size", source, report)
-    table = _drop(table, _duplicated(table, ["ticker", "ts", "sequence", "price", "size"]), "duplicate_trade", source, report)
+    table = _drop(
+        table, _duplicated(table, ["ticker", "ts", "sequence", "price", "size"]), "duplicate_trade", source, report
+    )
     return _finish(_sorted(table, ["ticker", "ts", "sequence"], source, report))
 
 
-def clean_bars(table: pa.Table, source: str, report: QuarantineReport, *, key: str = "ts", schema: pa.Schema = BARS_SCHEMA) -> pa.Table:
+def clean_bars(
+    table: pa.Table, source: str, report: QuarantineReport, *, key: str = "ts", schema: pa.Schema = BARS_SCHEMA
+) -> pa.Table:
     """Conform bars (or daily bars with ``key="date"``), quarantine bad rows, sort.
 
     Quarantined: null keys or prices; non-finite or non-positive prices; high < low; open or close
@@ -334,8 +343,10 @@ class LakeTransaction:
             os.replace(self.staging_root / relative, target)
         previous = json.loads(self.layout.meta.read_text()) if self.layout.meta.exists() else {}
         history = previous.get("history", [])
-        history.append({"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **meta})
-        atomic_write_text(self.layout.meta, json.dumps({"format": 1, "history": history}, indent=2, default=_jsonable) + "\n")
+        history.append({"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **meta})
+        atomic_write_text(
+            self.layout.meta, json.dumps({"format": 1, "history": history}, indent=2, default=_jsonable) + "\n"
+        )
         self._committed = True
         shutil.rmtree(self.staging_root, ignore_errors=True)
 

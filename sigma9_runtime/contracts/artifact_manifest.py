@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, PositiveFloat, PositiveInt, StringConstraints, model_validator
 
 from sigma9_runtime.contracts.base import (
-    ContractId,
+    ArtifactId,
     ContractModel,
+    FeatureSpecId,
     FieldPathError,
     GitCommit,
     PlainFileName,
@@ -45,7 +46,7 @@ class Producer(ContractModel):
 class FeatureSpecRef(ContractModel):
     """The FeatureSpec the model was trained on."""
 
-    id: Annotated[ContractId, StringConstraints(pattern=r"^FS_")]
+    id: FeatureSpecId
     """FeatureSpec id."""
     schema_hash: SchemaHash
     """Schema hash of that spec; the runtime refuses the artifact if its own spec hashes differently."""
@@ -263,7 +264,7 @@ class Compatibility(ContractModel):
 class ArtifactManifest(ContractModel):
     """An artifact manifest (design section 3.2.2)."""
 
-    id: Annotated[ContractId, StringConstraints(pattern=r"^ART_")]
+    id: ArtifactId
     """Artifact id, ``ART_<...>``."""
     created_at: AwareDatetime
     """Creation time with UTC offset."""
@@ -281,4 +282,3 @@ class ArtifactManifest(ContractModel):
     """Payload files."""
     compatibility: Compatibility
     """Runtime requirements."""
-

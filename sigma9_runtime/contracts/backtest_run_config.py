@@ -7,7 +7,7 @@ Relative paths in it resolve against the directory the command runs in (the proj
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -21,10 +21,12 @@ from pydantic import (
 )
 
 from sigma9_runtime.contracts.base import (
-    ContractId,
+    ArtifactId,
     ContractModel,
+    FeatureSpecId,
     FieldPathError,
     PluginRef,
+    RunId,
     Session,
     TimeZoneName,
     require_ordered,
@@ -101,14 +103,14 @@ class StrategyConfig(ContractModel):
     """Scoring plugin under test (``seismograph_ml``)."""
     base_plugin: PluginRef = "seismograph"
     """Comparison plugin (``seismograph``)."""
-    params: dict[str, Union[str, int, float, bool]] = {}
+    params: dict[str, str | int | float | bool] = {}
     """Plugin parameters (``score_version``, ``use_ml_overlay``)."""
 
 
 class FeatureSpecPath(ContractModel):
     """The FeatureSpec the run uses."""
 
-    id: Annotated[ContractId, StringConstraints(pattern=r"^FS_")]
+    id: FeatureSpecId
     """FeatureSpec id."""
     path: NonEmpty
     """Path of the spec file."""
@@ -117,7 +119,7 @@ class FeatureSpecPath(ContractModel):
 class ArtifactRef(ContractModel):
     """The artifact the run scores with."""
 
-    id: Annotated[ContractId, StringConstraints(pattern=r"^ART_")]
+    id: ArtifactId
     """Artifact id."""
     manifest_path: NonEmpty
     """Path of its manifest."""
@@ -187,7 +189,7 @@ class WalkForward(ContractModel):
     """Trading days left out between train and test."""
 
 
-Splits = Annotated[Union[OOSHoldout, WalkForward], Field(discriminator="type")]
+Splits = Annotated[OOSHoldout | WalkForward, Field(discriminator="type")]
 
 
 class SlippageParams(ContractModel):
@@ -315,7 +317,7 @@ class Output(ContractModel):
 class BacktestRunConfig(ContractModel):
     """A backtest run (design section 4.2)."""
 
-    id: Annotated[ContractId, StringConstraints(pattern=r"^RUN_")]
+    id: RunId
     """Run id, ``RUN_<...>``."""
     created_at: AwareDatetime
     """Creation time with UTC offset."""
@@ -350,9 +352,14 @@ class BacktestRunConfig(ContractModel):
         if self.splits.type != expected:
             raise FieldPathError(("splits", "type"), f"mode {self.mode!r} needs splits of type {expected!r}")
         if isinstance(self.splits, OOSHoldout):
-            require_ordered(self.time.start, self.splits.train_end, ("splits", "train_end"), "time.start", "train_end", strict=False)
-            require_ordered(self.splits.test_end, self.time.end, ("splits", "test_end"), "test_end", "time.end", strict=False)
+            require_ordered(
+                self.time.start, self.splits.train_end, ("splits", "train_end"), "time.start", "train_end", strict=False
+            )
+            require_ordered(
+                self.splits.test_end, self.time.end, ("splits", "test_end"), "test_end", "time.end", strict=False
+            )
         if self.strategy.plugin == "seismograph_ml" and self.artifact_ref is None:
-            raise FieldPathError(("artifact_ref",), f"plugin {self.strategy.plugin!r} scores with an artifact; set artifact_ref")
+            raise FieldPathError(
+                ("artifact_ref",), f"plugin {self.strategy.plugin!r} scores with an artifact; set artifact_ref"
+            )
         return self
-

@@ -26,6 +26,17 @@ GitCommit = Annotated[str, StringConstraints(pattern=r"^([0-9a-f]{7,40}|unknown)
 """An abbreviated or full git commit id, or ``unknown`` outside a repository."""
 
 ContractId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=128)]
+"""An id that is safe as a file name and partition key: letters, digits, ``_``, ``.``, ``-``."""
+
+
+def prefixed_id(prefix: str) -> Any:
+    """A :data:`ContractId` that starts with ``<prefix>_`` (``FS_``, ``ART_``, ``RUN_``)."""
+    return Annotated[str, StringConstraints(pattern=rf"^{prefix}_[A-Za-z0-9_.-]+$", max_length=128)]
+
+
+FeatureSpecId = prefixed_id("FS")
+ArtifactId = prefixed_id("ART")
+RunId = prefixed_id("RUN")
 
 
 def _check_plain_name(name: str) -> str:

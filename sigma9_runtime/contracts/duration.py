@@ -53,7 +53,7 @@ class Duration:
         """Parse ``text``; raise ``ValueError`` naming the grammar when it does not fit."""
         if not isinstance(text, str):
             raise ValueError(f"expected a duration string like '5s', '5m', '60d' or '20d_tod', got {text!r}")
-        match = _PATTERN.match(text.strip())
+        match = _PATTERN.match(text)
         if match is None:
             raise ValueError(
                 f"invalid duration {text!r}: expected <positive int><s|m|h|d>[_tod], e.g. '5s', '5m', '60d', '20d_tod'"

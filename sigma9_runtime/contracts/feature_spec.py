@@ -8,13 +8,13 @@ created_at and runtime_gates are not.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, PositiveFloat, PositiveInt, StringConstraints, model_validator
 
 from sigma9_runtime.contracts.base import (
-    ContractId,
     ContractModel,
+    FeatureSpecId,
     FieldPathError,
     Probability,
     Session,
@@ -173,7 +173,7 @@ class _FeatureBase(ContractModel):
     def input_refs(self) -> tuple[str, ...]:
         """Every input reference of this feature."""
         inputs = getattr(self, "inputs", None)
-        return tuple(inputs) if inputs is not None else (getattr(self, "input"),)
+        return tuple(inputs) if inputs is not None else (self.input,)
 
 
 class ZscoreParams(ContractModel):
@@ -277,7 +277,7 @@ class RangePctFeature(_FeatureBase):
 
 
 Feature = Annotated[
-    Union[ZscoreFeature, RvolTodFeature, LinregSlopeFeature, RatioFeature, RangePctFeature],
+    ZscoreFeature | RvolTodFeature | LinregSlopeFeature | RatioFeature | RangePctFeature,
     Field(discriminator="op"),
 ]
 """One feature definition; ``op`` selects its parameter model."""
@@ -375,7 +375,7 @@ class FeatureSpec(ContractModel):
     ['intensity.trade_count_z', 'intensity.volume_rvol_tod']
     """
 
-    id: Annotated[ContractId, StringConstraints(pattern=r"^FS_")]
+    id: FeatureSpecId
     """Spec id, ``FS_<date>_<nnn>``; Dagster partitions are keyed by it."""
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
     """Semantic version of the spec."""
@@ -411,7 +411,9 @@ class FeatureSpec(ContractModel):
         require_unique([f.key for f in self.features], "feature key", ("features",))
         for index, window in enumerate(self.windows):
             if not self.sources.is_enabled(window.base):
-                raise FieldPathError(("windows", index, "base"), f"window base {window.base!r} is not an enabled source")
+                raise FieldPathError(
+                    ("windows", index, "base"), f"window base {window.base!r} is not an enabled source"
+                )
         names = [w.name for w in self.windows]
         for index, feature in enumerate(self.features):
             if feature.window not in names:
@@ -425,7 +427,9 @@ class FeatureSpec(ContractModel):
     def _check_inputs(self, index: int, feature: _FeatureBase) -> None:
         many = getattr(feature, "inputs", None) is not None
         for position, ref in enumerate(feature.input_refs()):
-            path: tuple[str | int, ...] = ("features", index, "inputs", position) if many else ("features", index, "input")
+            path: tuple[str | int, ...] = (
+                ("features", index, "inputs", position) if many else ("features", index, "input")
+            )
             source, _, series = ref.partition(".")
             if not self.sources.is_enabled(source):
                 raise FieldPathError(path, f"input {ref!r} names source {source!r}, which is not enabled")

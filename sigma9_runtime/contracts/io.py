@@ -54,9 +54,7 @@ class _StrictSafeLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -86,6 +84,7 @@ def _is_json(path: Path) -> bool:
 
 def _parse_text(text: str, path: Path) -> Any:
     if _is_json(path):
+
         def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             keys = [k for k, _ in pairs]
             for k in keys:
@@ -98,9 +97,9 @@ def _parse_text(text: str, path: Path) -> Any:
         except json.JSONDecodeError as e:
             raise SpecError(f"invalid JSON: {e.msg} (column {e.colno})", file=path, line=e.lineno) from e
         except ValueError as e:
-            raise SpecError(f"invalid JSON: {e}", file=path, line=_json_key_line(text, str(e))) from e
+            raise SpecError(f"invalid JSON: {e}", file=path, line=_duplicate_key_line(_compose(text, json=True))) from e
     try:
-        return yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictSafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -109,14 +108,33 @@ def _parse_text(text: str, path: Path) -> Any:
         raise SpecError(f"invalid YAML: {e}", file=path) from e
 
 
-def _json_key_line(text: str, message: str) -> int | None:
-    key = message.partition("duplicate key ")[2].strip("'\"")
-    hits = [n for n, line in enumerate(text.splitlines(), 1) if f'"{key}"' in line]
-    return hits[1] if len(hits) > 1 else None
+def _duplicate_key_line(node: yaml.Node | None) -> int | None:
+    """1-based line of the first repeated key in the node tree (None when there is none)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            if key_node.value in seen:
+                return int(key_node.start_mark.line) + 1
+            seen.add(key_node.value)
+            line = _duplicate_key_line(value_node)
+            if line is not None:
+                return line
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            line = _duplicate_key_line(item)
+            if line is not None:
+                return line
+    return None
 
 
-def _compose(text: str) -> yaml.Node | None:
-    """YAML node tree of ``text`` (JSON is YAML here too) for line lookups; None when it fails."""
+def _compose(text: str, *, json: bool = False) -> yaml.Node | None:
+    """YAML node tree of ``text`` for line lookups (JSON is read as YAML too); None when it fails.
+
+    YAML forbids tabs as indentation, JSON allows them; outside strings (where JSON has no raw
+    tabs) a tab is whitespace, so for JSON text tabs become spaces, keeping every line number.
+    """
+    if json:
+        text = text.replace("\t", " ")
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
@@ -161,12 +179,18 @@ def _data_loc(data: Any, loc: Loc) -> Loc:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
+        elif isinstance(node, dict) and part in node.values():
+            continue  # the tag of a tagged union ('zscore', 'oos_holdout'): a value, not a key
         elif position == last and isinstance(node, dict):
             node = None  # missing field: keep it in the path
         else:
             continue  # a union tag, not part of the data
         cleaned.append(part)
     return tuple(cleaned)
+
+
+def _looks_like_json(text: str) -> bool:
+    return text.lstrip().startswith("{")
 
 
 def format_loc(loc: Loc) -> str:
@@ -195,7 +219,7 @@ def validation_error_to_spec_error(
     error: ValidationError, data: Any, *, file: str | Path | None, text: str | None, prefix: Loc = ()
 ) -> SpecError:
     """Turn a pydantic ``ValidationError`` into one :class:`SpecError` (first problem + the rest)."""
-    root = _compose(text) if text is not None else None
+    root = _compose(text, json=_looks_like_json(text)) if text is not None else None
     # A value failing every member of a plain union gives one error per member: report the
     # field once, with the members' messages joined.
     by_loc: dict[Loc, list[str]] = {}
@@ -227,7 +251,13 @@ def parse_contract(model: type[M], document: Any, *, file: str | Path | None = N
         raise SpecError(f"expected top-level key {key!r}, found {found}", file=file, line=1)
     extra = [k for k in document if k != key]
     if extra:
-        raise SpecError(f"unexpected top-level key(s) {', '.join(map(repr, extra))}", file=file, field=str(extra[0]))
+        root = _compose(text, json=_looks_like_json(text)) if text is not None else None
+        raise SpecError(
+            f"unexpected top-level key(s) {', '.join(map(repr, extra))}",
+            file=file,
+            field=str(extra[0]),
+            line=_line_of(root, (extra[0],)) if root is not None else None,
+        )
     body = document[key]
     try:
         return model.model_validate(body)

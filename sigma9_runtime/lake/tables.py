@@ -14,7 +14,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sigma9_runtime.bars import EXCLUDED_CONDITIONS, bars_from_trades
-
 from sigma9_runtime.errors import LakeError
 from sigma9_runtime.lake.layout import (
     BAR_COLUMNS,

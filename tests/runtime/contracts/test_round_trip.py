@@ -132,13 +132,9 @@ def test_dump_contract_creates_missing_parent_directories(tmp_path: Path) -> Non
     assert load_backtest_run_config(path) == _shipped_run_config()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG sigma9_runtime/atomic.py atomic_path: tempfile.mkstemp creates 0600 files and os.replace keeps "
-    "that mode, so every atomically written file is owner-only instead of honouring the umask like a plain write",
-)
-def test_dump_contract_writes_a_file_with_the_same_mode_as_a_plain_write(tmp_path: Path) -> None:
-    previous_umask = os.umask(0o022)  # fixed, so a plain write gives 0644 whatever the caller's umask
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o002])
+def test_dump_contract_writes_a_file_with_the_same_mode_as_a_plain_write(tmp_path: Path, umask: int) -> None:
+    previous_umask = os.umask(umask)
     try:
         plain = tmp_path / "plain.yaml"
         plain.write_text("x: 1\n", encoding="utf-8")
@@ -146,4 +142,4 @@ def test_dump_contract_writes_a_file_with_the_same_mode_as_a_plain_write(tmp_pat
     finally:
         os.umask(previous_umask)
 
-    assert dumped.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    assert dumped.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -508,7 +508,10 @@ def test_artifact_manifest_rejects_alert_budget_that_is_not_positive(value: int)
     manifest_body(document)["performance_oos"]["alert_budget"]["max_alerts_per_day"] = value
 
     assert_rejected(
-        ArtifactManifest, document, "artifact_manifest.performance_oos.alert_budget.max_alerts_per_day", "greater than 0"
+        ArtifactManifest,
+        document,
+        "artifact_manifest.performance_oos.alert_budget.max_alerts_per_day",
+        "greater than 0",
     )
 
 
@@ -596,7 +599,10 @@ def test_artifact_manifest_rejects_empty_required_streams() -> None:
 @pytest.mark.parametrize(("start", "end"), [(-5, -5), (-5, -30)])
 def test_artifact_manifest_rejects_pre_window_start_not_before_end(start: int, end: int) -> None:
     document = artifact_manifest_document()
-    manifest_body(document)["dataset_ref"]["labeling"]["pre_window"] = {"start_offset_min": start, "end_offset_min": end}
+    manifest_body(document)["dataset_ref"]["labeling"]["pre_window"] = {
+        "start_offset_min": start,
+        "end_offset_min": end,
+    }
 
     assert_rejected(
         ArtifactManifest,
@@ -814,12 +820,6 @@ def test_run_config_rejects_negative_seed() -> None:
     assert_rejected(BacktestRunConfig, document, "backtest_run.seed", "greater than or equal to 0")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG sigma9_runtime/contracts/io.py _data_loc: pydantic's plain-union tags ('str', 'int', ...) are kept "
-    "in the path when the bad value is a list or dict, giving 'backtest_run.strategy.params.score_version.str' "
-    "plus three more problems (one per union member) instead of one problem at '...params.score_version'",
-)
 def test_run_config_reports_strategy_param_of_a_wrong_type_at_the_param() -> None:
     document = run_config_document()
     run_body(document)["strategy"]["params"]["score_version"] = ["v3"]
@@ -828,6 +828,17 @@ def test_run_config_reports_strategy_param_of_a_wrong_type_at_the_param() -> Non
 
     assert error.field == "backtest_run.strategy.params.score_version"
     assert error.more == ()
+    assert "valid string" in error.reason and "valid boolean" in error.reason
+
+
+def test_run_config_reports_a_holdout_split_error_without_the_union_tag() -> None:
+    document = run_config_document()
+    run_body(document)["splits"]["test_start"] = "2025-05-01"
+
+    error = rejection(BacktestRunConfig, document)
+
+    assert "oos_holdout" not in (error.field or "")
+    assert error.field == "backtest_run.splits.test_start"
 
 
 # --- frozen models --------------------------------------------------------------------------------
@@ -863,3 +874,23 @@ def test_run_config_is_frozen() -> None:
         config.seed = 8  # type: ignore[misc]
     with pytest.raises(ValidationError, match="frozen"):
         config.time.end = config.time.start  # type: ignore[misc]
+
+
+# --- ids ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("factory", "model", "ident"),
+    [
+        (feature_spec_document, FeatureSpec, "FS_../../etc"),
+        (feature_spec_document, FeatureSpec, "FS_a b"),
+        (artifact_manifest_document, ArtifactManifest, "ART_a/b"),
+        (run_config_document, BacktestRunConfig, "RUN_../x"),
+    ],
+)
+def test_contract_rejects_id_with_characters_outside_the_id_alphabet(factory: Any, model: Any, ident: str) -> None:
+    document = factory()
+    key = next(iter(document))
+    document[key]["id"] = ident
+
+    assert_rejected(model, document, f"{key}.id")
