@@ -24,8 +24,12 @@ $(DAGSTER_HOME)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME)
 	@printf 'telemetry:\n  enabled: false\n' > $@
 
+DATA_ROOT ?= data
+
 demo: $(STAMP)
 	$(BIN)/sigma9 spec validate feature_specs/*.yaml run_configs/*.yaml
+	@test -f $(DATA_ROOT)/lake.json || $(BIN)/sigma9 lake synth --root $(DATA_ROOT)
+	$(BIN)/sigma9 lake info --root $(DATA_ROOT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -335,13 +335,18 @@ class LakeTransaction:
         self._files.append(final.relative_to(self.layout.root))
         return final
 
-    def commit(self, meta: dict[str, Any]) -> None:
-        """Move every staged file into place, then write ``lake.json`` (merged with the old one)."""
+    def commit(self, meta: dict[str, Any], *, replace: bool = False) -> None:
+        """Move every staged file into place, then write ``lake.json`` (merged with the old one).
+
+        With ``replace``, the lake's own tables (every path of the layout) are moved aside first and
+        deleted after the commit, so the lake holds exactly what this transaction staged.
+        """
+        trash = self._set_aside() if replace else None
         for relative in self._files:
             target = self.layout.root / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(self.staging_root / relative, target)
-        previous = json.loads(self.layout.meta.read_text()) if self.layout.meta.exists() else {}
+        previous = json.loads(self.layout.meta.read_text()) if self.layout.meta.exists() and not replace else {}
         history = previous.get("history", [])
         history.append({"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **meta})
         atomic_write_text(
@@ -349,6 +354,33 @@ class LakeTransaction:
         )
         self._committed = True
         shutil.rmtree(self.staging_root, ignore_errors=True)
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def _set_aside(self) -> Path:
+        """Move the top-level entries the layout owns (``1m``, ``trades``, ``lake.json``, ...) into a
+        hidden trash directory; other files under the root (e.g. experiments) stay."""
+        layout = self.layout
+        owned = {
+            Path(p).parts[0]
+            for p in (
+                layout.daily_path,
+                layout.bar_1m_template,
+                layout.bar_1s_template,
+                layout.trades_template,
+                layout.splits_path,
+                layout.events_path,
+                layout.hard_negatives_path,
+                layout.reports_dir,
+                layout.meta_path,
+            )
+        }
+        trash = layout.root / f"{TEMP_PREFIX}trash-{uuid.uuid4().hex[:12]}"
+        trash.mkdir()
+        for name in sorted(owned):
+            if (layout.root / name).exists():
+                os.replace(layout.root / name, trash / name)
+        return trash
 
     def rollback(self) -> None:
         """Discard everything staged."""
