@@ -332,7 +332,8 @@ class LakeTransaction:
         final = self.layout.reports / f"{name}.json"
         staged = self.staging_root / final.relative_to(self.layout.root)
         atomic_write_text(staged, json.dumps(report, indent=2, default=_jsonable) + "\n")
-        self._files.append(final.relative_to(self.layout.root))
+        if final.relative_to(self.layout.root) not in self._files:
+            self._files.append(final.relative_to(self.layout.root))
         return final
 
     def commit(self, meta: dict[str, Any], *, replace: bool = False) -> None:

@@ -17,9 +17,17 @@ from sigma9_runtime.calendar import (
 
 def test_nyse_holidays_of_2025_match_the_published_list() -> None:
     assert sorted(holidays(2025)) == [
-        dt.date(2025, 1, 1), dt.date(2025, 1, 9), dt.date(2025, 1, 20), dt.date(2025, 2, 17),
-        dt.date(2025, 4, 18), dt.date(2025, 5, 26), dt.date(2025, 6, 19), dt.date(2025, 7, 4),
-        dt.date(2025, 9, 1), dt.date(2025, 11, 27), dt.date(2025, 12, 25),
+        dt.date(2025, 1, 1),
+        dt.date(2025, 1, 9),
+        dt.date(2025, 1, 20),
+        dt.date(2025, 2, 17),
+        dt.date(2025, 4, 18),
+        dt.date(2025, 5, 26),
+        dt.date(2025, 6, 19),
+        dt.date(2025, 7, 4),
+        dt.date(2025, 9, 1),
+        dt.date(2025, 11, 27),
+        dt.date(2025, 12, 25),
     ]
 
 
@@ -31,7 +39,14 @@ def test_holiday_on_a_weekend_is_observed_on_the_nearest_weekday() -> None:
 
 def test_trading_days_skip_weekends_and_holidays() -> None:
     days = trading_days(dt.date(2025, 1, 1), dt.date(2025, 1, 10))
-    assert days == [dt.date(2025, 1, 2), dt.date(2025, 1, 3), dt.date(2025, 1, 6), dt.date(2025, 1, 7), dt.date(2025, 1, 8), dt.date(2025, 1, 10)]
+    assert days == [
+        dt.date(2025, 1, 2),
+        dt.date(2025, 1, 3),
+        dt.date(2025, 1, 6),
+        dt.date(2025, 1, 7),
+        dt.date(2025, 1, 8),
+        dt.date(2025, 1, 10),
+    ]
     assert list(iter_trading_days(dt.date(2025, 1, 1), 3)) == days[:3]
     assert previous_trading_day(dt.date(2025, 1, 21)) == dt.date(2025, 1, 17)
 

@@ -9,18 +9,41 @@ from sigma9_dag.lake.info import lake_info
 from sigma9_dag.lake.writer import LakeTransaction
 from sigma9_runtime.errors import LakeError
 from sigma9_runtime.lake.layout import LakeLayout
-from sigma9_runtime.lake.tables import DAILY_SCHEMA, bars_table_from_trades, TRADES_SCHEMA
+from sigma9_runtime.lake.tables import DAILY_SCHEMA, TRADES_SCHEMA, bars_table_from_trades
 
 
 def _small_lake(root: Path) -> LakeLayout:
     layout = LakeLayout(root)
-    trades = pa.table({"ticker": ["AAA"] * 3, "ts": [0, 1, 2_000_000_000], "price": [1.0, 2.0, 3.0], "size": [1.0] * 3,
-                       "exchange": [1] * 3, "conditions": [[]] * 3, "sequence": [1, 2, 3], "correction": [0] * 3},
-                      schema=TRADES_SCHEMA)
+    trades = pa.table(
+        {
+            "ticker": ["AAA"] * 3,
+            "ts": [0, 1, 2_000_000_000],
+            "price": [1.0, 2.0, 3.0],
+            "size": [1.0] * 3,
+            "exchange": [1] * 3,
+            "conditions": [[]] * 3,
+            "sequence": [1, 2, 3],
+            "correction": [0] * 3,
+        },
+        schema=TRADES_SCHEMA,
+    )
     with LakeTransaction(layout) as txn:
-        txn.write_daily(pa.table({"ticker": ["AAA", "BBB"], "date": [dt.date(2025, 1, 2)] * 2, "open": [1.0, 1.0],
-                                  "high": [1.0, 1.0], "low": [1.0, 1.0], "close": [1.0, 1.0], "volume": [1.0, 1.0],
-                                  "vwap": [1.0, 1.0], "transactions": [1, 1]}, schema=DAILY_SCHEMA))
+        txn.write_daily(
+            pa.table(
+                {
+                    "ticker": ["AAA", "BBB"],
+                    "date": [dt.date(2025, 1, 2)] * 2,
+                    "open": [1.0, 1.0],
+                    "high": [1.0, 1.0],
+                    "low": [1.0, 1.0],
+                    "close": [1.0, 1.0],
+                    "volume": [1.0, 1.0],
+                    "vwap": [1.0, 1.0],
+                    "transactions": [1, 1],
+                },
+                schema=DAILY_SCHEMA,
+            )
+        )
         txn.write_trades_day("AAA", dt.date(2025, 1, 2), trades)
         txn.write_bars("1s", "AAA", bars_table_from_trades(trades, 1_000_000_000))
         txn.commit({"source": "test"})

@@ -17,9 +17,14 @@ D1, D2 = dt.date(2025, 1, 2), dt.date(2025, 1, 3)
 def _daily(rows: list[tuple[str, dt.date, float, float, float]]) -> pa.Table:
     return pa.table(
         {
-            "ticker": [r[0] for r in rows], "date": [r[1] for r in rows], "open": [r[2] for r in rows],
-            "high": [max(r[2], r[3]) for r in rows], "low": [min(r[2], r[3]) for r in rows],
-            "close": [r[3] for r in rows], "volume": [r[4] for r in rows], "vwap": [r[3] for r in rows],
+            "ticker": [r[0] for r in rows],
+            "date": [r[1] for r in rows],
+            "open": [r[2] for r in rows],
+            "high": [max(r[2], r[3]) for r in rows],
+            "low": [min(r[2], r[3]) for r in rows],
+            "close": [r[3] for r in rows],
+            "volume": [r[4] for r in rows],
+            "vwap": [r[3] for r in rows],
             "transactions": [1] * len(rows),
         },
         schema=DAILY_SCHEMA,
@@ -31,9 +36,14 @@ def _trades(ticker: str, day: dt.date, prices: list[float], conditions: list[lis
     n = len(prices)
     return pa.table(
         {
-            "ticker": [ticker] * n, "ts": [start + i * 1_000_000_000 for i in range(n)], "price": prices,
-            "size": [100.0] * n, "exchange": [1] * n, "conditions": conditions or [[] for _ in range(n)],
-            "sequence": list(range(n)), "correction": [0] * n,
+            "ticker": [ticker] * n,
+            "ts": [start + i * 1_000_000_000 for i in range(n)],
+            "price": prices,
+            "size": [100.0] * n,
+            "exchange": [1] * n,
+            "conditions": conditions or [[] for _ in range(n)],
+            "sequence": list(range(n)),
+            "correction": [0] * n,
         },
         schema=TRADES_SCHEMA,
     )
@@ -42,16 +52,26 @@ def _trades(ticker: str, day: dt.date, prices: list[float], conditions: list[lis
 def _lake(root: Path, *, with_split_table: bool) -> LakeLayout:
     layout = LakeLayout(root)
     with LakeTransaction(layout) as txn:
-        txn.write_daily(_daily([
-            ("SURG", D1, 10.0, 10.0, 1e5), ("SURG", D2, 10.2, 11.5, 1e6),
-            ("REVS", D1, 1.0, 1.0, 1e5), ("REVS", D2, 10.0, 10.1, 1e4),  # 1-for-10 reverse split
-        ]))
+        txn.write_daily(
+            _daily(
+                [
+                    ("SURG", D1, 10.0, 10.0, 1e5),
+                    ("SURG", D2, 10.2, 11.5, 1e6),
+                    ("REVS", D1, 1.0, 1.0, 1e5),
+                    ("REVS", D2, 10.0, 10.1, 1e4),  # 1-for-10 reverse split
+                ]
+            )
+        )
         # The excluded average-price print at 12.0 must not set T0; the eligible 11.0 does.
         txn.write_trades_day("SURG", D2, _trades("SURG", D2, [10.2, 12.0, 10.9, 11.0, 11.5], [[], [2], [], [], []]))
         txn.write_trades_day("REVS", D2, _trades("REVS", D2, [10.0, 10.1]))
         if with_split_table:
-            txn.write_splits(pa.table({"ticker": ["REVS"], "execution_date": [D2], "split_from": [10.0], "split_to": [1.0]},
-                                      schema=SPLITS_SCHEMA))
+            txn.write_splits(
+                pa.table(
+                    {"ticker": ["REVS"], "execution_date": [D2], "split_from": [10.0], "split_to": [1.0]},
+                    schema=SPLITS_SCHEMA,
+                )
+            )
         txn.commit({"source": "test"})
     return layout
 
@@ -67,7 +87,9 @@ def test_t0_is_the_first_eligible_trade_at_or_above_prev_close_plus_anchor(tmp_p
 
 def test_a_recorded_reverse_split_adjusts_prev_close_and_is_no_event(tmp_path: Path) -> None:
     layout = _lake(tmp_path, with_split_table=True)
-    closes = previous_closes(pd.read_parquet(layout.daily), pd.read_parquet(layout.splits)).set_index(["ticker", "date"])
+    closes = previous_closes(pd.read_parquet(layout.daily), pd.read_parquet(layout.splits)).set_index(
+        ["ticker", "date"]
+    )
     assert closes.at[("REVS", D2), "prev_close"] == pytest.approx(10.0)
     assert not closes.at[("REVS", D2), "split_suspect"]
 
@@ -80,7 +102,14 @@ def test_an_unrecorded_split_is_flagged_and_kept_out_of_events(tmp_path: Path) -
 
 @pytest.mark.parametrize(
     ("price_ratio", "dollar_volume_ratio", "expected"),
-    [(10.1, 0.9, True), (0.5, 1.1, True), (2.0, 20.0, False), (1.4, 1.0, False), (7.5, 1.0, False), (9.0, float("nan"), True)],
+    [
+        (10.1, 0.9, True),
+        (0.5, 1.1, True),
+        (2.0, 20.0, False),
+        (1.4, 1.0, False),
+        (7.5, 1.0, False),
+        (9.0, float("nan"), True),
+    ],
 )
 def test_split_heuristic_needs_a_split_ratio_and_a_steady_dollar_volume(
     price_ratio: float, dollar_volume_ratio: float, expected: bool

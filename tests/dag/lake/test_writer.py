@@ -46,11 +46,19 @@ def test_clean_trades_names_the_file_and_column_of_a_missing_or_mistyped_column(
 
 
 def test_clean_bars_quarantines_high_below_low_and_duplicates() -> None:
-    bars = pa.table({
-        "ticker": ["ABC"] * 3, "ts": [0, 0, 60], "open": [1.0, 1.0, 1.0], "high": [1.1, 1.1, 0.9],
-        "low": [0.9, 0.9, 1.0], "close": [1.0, 1.0, 1.0], "volume": [10.0, 10.0, 10.0],
-        "vwap": [1.0, 1.0, 1.0], "transactions": [1, 1, 1],
-    })
+    bars = pa.table(
+        {
+            "ticker": ["ABC"] * 3,
+            "ts": [0, 0, 60],
+            "open": [1.0, 1.0, 1.0],
+            "high": [1.1, 1.1, 0.9],
+            "low": [0.9, 0.9, 1.0],
+            "close": [1.0, 1.0, 1.0],
+            "volume": [10.0, 10.0, 10.0],
+            "vwap": [1.0, 1.0, 1.0],
+            "transactions": [1, 1, 1],
+        }
+    )
     report = QuarantineReport()
     clean = clean_bars(bars, "minute.csv.gz", report)
     assert clean.num_rows == 1
@@ -79,9 +87,20 @@ def test_bar_writes_merge_with_the_lake_and_new_rows_win(tmp_path: Path) -> None
 
     def bars(ts: list[int], close: float) -> pa.Table:
         n = len(ts)
-        return pa.table({"ticker": ["ABC"] * n, "ts": ts, "open": [close] * n, "high": [close] * n, "low": [close] * n,
-                         "close": [close] * n, "volume": [1.0] * n, "vwap": [close] * n, "transactions": [1] * n},
-                        schema=BARS_SCHEMA)
+        return pa.table(
+            {
+                "ticker": ["ABC"] * n,
+                "ts": ts,
+                "open": [close] * n,
+                "high": [close] * n,
+                "low": [close] * n,
+                "close": [close] * n,
+                "volume": [1.0] * n,
+                "vwap": [close] * n,
+                "transactions": [1] * n,
+            },
+            schema=BARS_SCHEMA,
+        )
 
     for table in (bars([0, 60], 1.0), bars([60, 120], 2.0)):
         with LakeTransaction(layout) as txn:

@@ -41,7 +41,9 @@ def test_listings_ignore_in_flight_temporary_files(tmp_path: Path) -> None:
     assert layout.trade_dates() == [dt.date(2025, 1, 2)]
 
 
-def test_data_root_comes_from_flag_then_environment_then_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_data_root_comes_from_flag_then_environment_then_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv(DATA_ROOT_ENV, raising=False)
     assert resolve_data_root() == Path("data")
     monkeypatch.setenv(DATA_ROOT_ENV, str(tmp_path))
