@@ -21,6 +21,7 @@ Bad input: a missing column, a value that does not parse or a corrupt/truncated 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gzip
 import zlib
@@ -89,7 +90,8 @@ def _header(path: Path, gz: bool) -> list[str]:
         text = line.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise DataError(f"{path}:1: header is not UTF-8 text") from e
-    return [name.strip() for name in text.strip().split(",")]
+    # CSV rules (a quoted header is legal CSV, e.g. as pyarrow or pandas write it).
+    return [name.strip() for name in next(csv.reader([text.strip()]), [])]
 
 
 def detect_kind(path: Path, header: Sequence[str]) -> FlatKind | None:
