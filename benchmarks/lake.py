@@ -83,9 +83,14 @@ def _databento(trades: pa.Table, path: Path, first: dt.date) -> Path:
     start = local_to_ns(first, dt.time(0, 0))
     end = start + 30 * 86_400 * 1_000_000_000
     metadata = dbn.Metadata(
-        dataset="XNAS.ITCH", start=start, stype_in=dbn.SType.RAW_SYMBOL, stype_out=dbn.SType.INSTRUMENT_ID,
-        schema=dbn.Schema.TRADES, symbols=tickers, mappings=[],
-    )  # fmt: skip
+        dataset="XNAS.ITCH",
+        start=start,
+        stype_in=dbn.SType.RAW_SYMBOL,
+        stype_out=dbn.SType.INSTRUMENT_ID,
+        schema=dbn.Schema.TRADES,
+        symbols=tickers,
+        mappings=[],
+    )
     records = [
         bytes(
             dbn.SymbolMappingMsg(
@@ -99,7 +104,7 @@ def _databento(trades: pa.Table, path: Path, first: dt.date) -> Path:
                 start_ts=start,
                 end_ts=end,
             )
-        )  # fmt: skip
+        )
         for t in tickers
     ]
     rows = trades.to_pydict()
@@ -119,7 +124,7 @@ def _databento(trades: pa.Table, path: Path, first: dt.date) -> Path:
                     flags=dbn.F_LAST,
                     sequence=q,
                 )
-            )  # fmt: skip
+            )
         )
     path.write_bytes(metadata.encode() + b"".join(records))
     return path
