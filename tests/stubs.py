@@ -166,3 +166,19 @@ def line_of(text: str, needle: str) -> int:
     hits = [number for number, line in enumerate(text.splitlines(), 1) if needle in line]
     assert len(hits) == 1, f"{needle!r} occurs on lines {hits}, expected exactly one"
     return hits[0]
+
+
+def feature_spec(**changes: Any) -> Any:
+    """The shipped FeatureSpec as a model, with ``changes`` applied to its body (dotted keys allowed,
+    e.g. ``{"calendar.sessions": ["regular"]}``)."""
+    from sigma9_runtime.contracts.feature_spec import FeatureSpec
+    from sigma9_runtime.contracts.io import parse_contract
+
+    document = feature_spec_document()
+    for dotted, value in changes.items():
+        target = document["feature_spec"]
+        *path, last = dotted.split(".")
+        for part in path:
+            target = target[part]
+        target[last] = value
+    return parse_contract(FeatureSpec, document)

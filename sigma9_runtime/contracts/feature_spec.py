@@ -54,7 +54,8 @@ class Calendar(ContractModel):
     sessions: Annotated[list[Session], Field(min_length=1)]
     """Sessions whose data is used: any of ``pre`` (04:00-09:30), ``regular`` (09:30-16:00), ``after`` (16:00-20:00)."""
     treat_halts_as: Literal["gap", "forward_fill", "drop"] = "gap"
-    """What a trading halt does to windows: leave a gap, forward-fill the last bar, or drop halted seconds."""
+    """What a halt (no eligible trade for 300 s in the regular session) does: ``gap`` leaves windows empty,
+    ``forward_fill`` repeats the symbol's last row from before the halt, ``drop`` emits no row while halted."""
 
     @model_validator(mode="after")
     def _unique_sessions(self) -> Calendar:

@@ -1,0 +1,285 @@
+"""Offline features: the FeatureSpec's vectors for many symbols and days straight from the lake.
+
+Per symbol-day the lake's trades, 1 s and 1 m bars become arrays over the day's seconds and
+minutes (the same series the online builder keeps in its rings); a :class:`DayView` copies each
+step's window out of them and the shared kernels (:class:`~sigma9_runtime.features.plan.FeaturePlan`)
+compute every step at once. Rules shared with the online builder, applied the same way:
+
+* trades outside the spec's sessions are ignored; a trade with the same timestamp and a sequence
+  number at or below the previous one is a duplicate; only eligible trades enter series;
+* trade direction by the tick rule over the day's eligible trades (the first trades of a day are
+  unsigned until the price moves);
+* a coarse feature (window step above the emission step) holds its value from its last due step;
+* normalization parameters and baselines come from :func:`~sigma9_runtime.features.warmup.load_warmup`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from sigma9_runtime.calendar import NANOS_PER_SECOND, session_bounds
+from sigma9_runtime.features.baselines import BaselineKey
+from sigma9_runtime.features.grid import DayGrid, day_grid
+from sigma9_runtime.features.normalization import DailyStats, NormParams, daily_stats, normalize
+from sigma9_runtime.features.plan import FeaturePlan
+from sigma9_runtime.features.post import (
+    NO_TRADE,
+    forward_fill_day,
+    hold_during_halts,
+    is_halted,
+    missing_flags,
+)
+from sigma9_runtime.features.warmup import Warmup
+from sigma9_runtime.lake.layout import LakeLayout
+from sigma9_runtime.lake.tables import eligible_trades_mask, read_bars, read_trades
+
+MINUTE_NS = 60 * NANOS_PER_SECOND
+BAR_FIELDS = ("open", "high", "low", "close", "volume", "vwap")
+
+
+@dataclass
+class DayArrays:
+    """One symbol-day as series arrays: ``s`` per second of the span, ``m`` per minute."""
+
+    grid: DayGrid
+    series: dict[str, dict[str, np.ndarray]]
+    close_ff: dict[str, np.ndarray]
+    trade_seconds: np.ndarray  # seconds of accepted eligible trades, ascending
+
+
+def _tick_signs(price: np.ndarray) -> np.ndarray:
+    move = np.zeros(price.size)
+    if price.size > 1:
+        move[1:] = np.sign(np.diff(price))
+    source = np.maximum.accumulate(np.where(move != 0, np.arange(price.size), 0))
+    return move[source]
+
+
+def _forward_filled(present: np.ndarray, close: np.ndarray) -> np.ndarray:
+    index = np.maximum.accumulate(np.where(present > 0, np.arange(present.size), -1))
+    return np.where(index >= 0, close[np.maximum(index, 0)], np.nan)
+
+
+def _bar_arrays(bars: object, grid: DayGrid, group: str, units: int, unit_ns: int) -> dict[str, np.ndarray]:
+    ts = bars.column("ts").to_numpy()  # type: ignore[attr-defined]
+    offset = ts - grid.start_ns
+    unit = offset // unit_ns
+    seconds = unit * (unit_ns // NANOS_PER_SECOND)
+    keep = (offset % unit_ns == 0) & (unit >= 0) & (unit < units)
+    keep[keep] = grid.included[seconds[keep]]
+    out = {f"{group}.present": np.zeros(units)}
+    out[f"{group}.present"][unit[keep]] = 1.0
+    for field in BAR_FIELDS:
+        values = np.zeros(units)
+        values[unit[keep]] = bars.column(field).to_numpy()[keep]  # type: ignore[attr-defined]
+        out[f"{group}.{field}"] = values
+    return out
+
+
+def day_arrays(
+    layout: LakeLayout, plan: FeaturePlan, ticker: str, day: dt.date, bars: dict[str, object] | None = None
+) -> DayArrays:
+    """Series arrays of ``ticker`` on ``day`` from the lake (``bars`` may pass pre-read 1 s / 1 m tables)."""
+    grid = day_grid(plan.spec, day)
+    seconds = grid.included.size
+    minutes = seconds // 60
+    series: dict[str, dict[str, np.ndarray]] = {"s": {}, "m": {}}
+    trades = read_trades(layout, ticker, day)
+    ts = trades.column("ts").to_numpy()
+    sec = (ts - grid.start_ns) // NANOS_PER_SECOND
+    inside = (sec >= 0) & (sec < seconds)
+    inside[inside] = grid.included[sec[inside]]
+    seq = trades.column("sequence").to_numpy()
+    # Corrections are not delivered as trades by a live feed: they never enter the series.
+    delivered = trades.column("correction").to_numpy(zero_copy_only=False) == 0
+    keep = np.flatnonzero(inside & delivered)
+    if keep.size > 1:
+        t, q = ts[keep], seq[keep]
+        duplicate = np.r_[False, (t[1:] == t[:-1]) & (q[1:] >= 0) & (q[1:] <= q[:-1])]
+        keep = keep[~duplicate]
+    keep = keep[eligible_trades_mask(trades)[keep]]
+    price = trades.column("price").to_numpy()[keep]
+    size = trades.column("size").to_numpy()[keep]
+    units = sec[keep]
+    signs = _tick_signs(price)
+    s = series["s"]
+    s["t.count"] = np.bincount(units, weights=np.ones(units.size), minlength=seconds)
+    s["t.volume"] = np.bincount(units, weights=size, minlength=seconds)
+    s["t.signed_volume"] = np.bincount(units, weights=size * signs, minlength=seconds)
+    close_ff: dict[str, np.ndarray] = {}
+    for group, kind, count, unit_ns in (("s", "1s", seconds, NANOS_PER_SECOND), ("m", "1m", minutes, MINUTE_NS)):
+        if not any(name.startswith(f"{group}.") for name in plan.series[group]):
+            continue
+        table = (bars or {}).get(kind)
+        if table is None:
+            path = layout.bars(kind, ticker)  # type: ignore[arg-type]
+            table = read_bars(layout, kind, ticker, grid.start_ns, grid.end_ns) if path.exists() else None
+        if table is None:
+            from sigma9_runtime.lake.tables import BARS_SCHEMA
+
+            table = BARS_SCHEMA.empty_table()
+        series[group].update(_bar_arrays(table, grid, group, count, unit_ns))
+        close_ff[group] = _forward_filled(series[group][f"{group}.present"], series[group][f"{group}.close"])
+    return DayArrays(grid, series, close_ff, units)
+
+
+class DayView:
+    """:class:`~sigma9_runtime.features.kernels.WindowView` over one symbol-day: one row per step."""
+
+    def __init__(self, arrays: DayArrays, group: str, end_units: np.ndarray, length: int) -> None:
+        self.rows = int(end_units.size)
+        self.length = length
+        self.unit_seconds = 1 if group == "s" else 60
+        self._arrays = arrays
+        self._group = group
+        self._index = end_units[:, None] - length + np.arange(length)[None, :]
+        self._first = end_units - length
+        self._blocks: dict[str, np.ndarray] = {}
+
+    def block(self, series: str) -> np.ndarray:
+        """``rows x length`` values (0 outside the day)."""
+        block = self._blocks.get(series)
+        if block is None:
+            values = self._arrays.series[self._group].get(series)
+            if values is None:
+                block = np.zeros((self.rows, self.length))
+            else:
+                inside = self._index >= 0
+                block = np.where(inside, values[np.maximum(self._index, 0)], 0.0)
+            block = self._blocks[series] = np.ascontiguousarray(block)
+        return block
+
+    def close_before(self, group: str) -> np.ndarray:
+        """Forward-filled close at the unit before each window (NaN before the day's first bar)."""
+        ff = self._arrays.close_ff[group]
+        before = self._first - 1
+        return np.where(before >= 0, ff[np.maximum(before, 0)], np.nan)
+
+
+class _Context:
+    def __init__(self, warmup: Warmup, ticker: str, minutes: np.ndarray) -> None:
+        self._warmup = warmup
+        self._ticker = ticker
+        self._minutes = minutes
+
+    def baseline(self, key: BaselineKey) -> tuple[np.ndarray, ...]:
+        return tuple(a[self._minutes] for a in self._warmup.baseline(key, self._ticker))
+
+
+def raw_features(plan: FeaturePlan, arrays: DayArrays, warmup: Warmup, ticker: str, steps_ns: np.ndarray) -> np.ndarray:
+    """Raw (not normalized) values at ``steps_ns`` (grid steps, ascending): rows x features.
+
+    A coarse feature takes its value at its last due grid step at or before each step.
+    """
+    grid = arrays.grid
+    out = np.full((steps_ns.size, len(plan.features)), np.nan)
+    for feature in plan.features:
+        step_ns = feature.step_seconds * NANOS_PER_SECOND
+        due_steps = grid.steps_ns[grid.steps_ns % step_ns == 0]
+        position = np.searchsorted(due_steps, steps_ns, side="right") - 1
+        valid = position >= 0
+        when = due_steps[np.maximum(position, 0)]
+        unique, inverse = np.unique(when[valid], return_inverse=True)
+        if unique.size == 0:
+            continue
+        end_sec = (unique - grid.start_ns) // NANOS_PER_SECOND
+        end_units = end_sec if feature.group == "s" else end_sec // 60
+
+        def views(group: str, length: int, end_units: np.ndarray = end_units) -> DayView:
+            return DayView(arrays, group, end_units, length)
+
+        context = _Context(warmup, ticker, grid.minute_of_day(unique))
+        block = np.full((unique.size, len(plan.features)), np.nan)
+        plan.raw([feature], views, context, block)  # type: ignore[arg-type]
+        out[np.flatnonzero(valid), feature.index] = block[inverse, feature.index]
+    return out
+
+
+def finish(
+    plan: FeaturePlan, raw: np.ndarray, params: NormParams, arrays: DayArrays, steps_ns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Normalization, missing and halt policies over a whole day's steps (``steps_ns`` = every grid step).
+
+    Returns the kept steps and their rows (columns = ``plan.names``).
+    """
+    spec = plan.spec
+    values = normalize(raw, params, spec.normalization)
+    if spec.normalization.missing.policy == "forward_fill":
+        values = forward_fill_day(values)
+    else:
+        values = np.concatenate([values, missing_flags(values)], axis=1)
+    policy = spec.calendar.treat_halts_as
+    if policy == "gap":
+        return steps_ns, values
+    grid = arrays.grid
+    end_sec = (steps_ns - grid.start_ns) // NANOS_PER_SECOND
+    position = np.searchsorted(arrays.trade_seconds, end_sec, side="left") - 1
+    last_trade = np.where(position >= 0, arrays.trade_seconds[np.maximum(position, 0)], NO_TRADE)
+    bounds = session_bounds(grid.day)
+    regular = (
+        (bounds.regular[0] - grid.start_ns) // NANOS_PER_SECOND,
+        (bounds.regular[1] - grid.start_ns) // NANOS_PER_SECOND,
+    )
+    halted = is_halted(end_sec, last_trade, regular)
+    if policy == "forward_fill":
+        return steps_ns, hold_during_halts(values, halted)
+    return steps_ns[~halted], values[~halted]
+
+
+def needs_whole_day(plan: FeaturePlan) -> bool:
+    """Whether rows depend on earlier steps (forward fill of missing values or of halts)."""
+    spec = plan.spec
+    return spec.normalization.missing.policy == "forward_fill" or spec.calendar.treat_halts_as == "forward_fill"
+
+
+def symbol_day_features(
+    layout: LakeLayout,
+    plan: FeaturePlan,
+    warmup: Warmup,
+    ticker: str,
+    day: dt.date,
+    steps_ns: np.ndarray | None = None,
+    bars: dict[str, object] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Final feature rows of ``ticker`` on ``day`` at ``steps_ns`` (default: every grid step).
+
+    Returns ``(steps kept, rows)``; under ``treat_halts_as: drop`` halted steps have no row.
+    """
+    arrays = day_arrays(layout, plan, ticker, day, bars)
+    grid = arrays.grid
+    wanted = grid.steps_ns if steps_ns is None else np.asarray(steps_ns, dtype=np.int64)
+    compute = grid.steps_ns if needs_whole_day(plan) else wanted
+    raw = raw_features(plan, arrays, warmup, ticker, compute)
+    params = warmup.params(ticker, len(plan.features))
+    kept, rows = finish(plan, raw, params, arrays, compute)
+    if compute is not wanted:
+        select = np.isin(kept, wanted)
+        kept, rows = kept[select], rows[select]
+    return kept, rows
+
+
+STATS_STEP_NS = MINUTE_NS
+"""Normalization statistics are taken over a day's grid steps at whole minutes."""
+
+
+def symbol_day_stats(
+    layout: LakeLayout,
+    plan: FeaturePlan,
+    warmup: Warmup,
+    ticker: str,
+    day: dt.date,
+    bars: dict[str, object] | None = None,
+) -> DailyStats:
+    """One symbol-day's normalization statistics (raw values at whole-minute steps)."""
+    arrays = day_arrays(layout, plan, ticker, day, bars)
+    steps = arrays.grid.steps_ns[arrays.grid.steps_ns % STATS_STEP_NS == 0]
+    raw = raw_features(plan, arrays, warmup, ticker, steps)
+    clip = plan.spec.normalization.clip
+    return daily_stats(raw, clip.p_low, clip.p_high)
+
+
+ProgressHook = Callable[[int], None]

@@ -1,0 +1,107 @@
+"""Time-of-day baselines from the 1-minute bars of previous trading days.
+
+A baseline answers "what is normal for this symbol at this minute of the day": for each local
+minute of day (0..1439) a statistic of one 1-minute series (``transactions`` = eligible trade
+count, or ``volume``) over the symbol's last ``lookback_days`` trading days **that have data**
+before the day being computed (minutes without a bar count as 0 on such a day). With fewer than
+:data:`BASELINE_MIN_DAYS` such days every minute is NaN.
+
+The same function serves the offline batch and the online warm-up loader, on the same lake bars,
+so both see identical baselines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from sigma9_runtime.calendar import NANOS_PER_MINUTE, NY, local_to_ns, previous_trading_day
+
+MINUTES_PER_DAY = 1440
+BASELINE_MIN_DAYS = 5
+"""Fewer days with data than this leave the baseline undefined (NaN)."""
+
+BaselineSeries = Literal["transactions", "volume"]
+BaselineStat = Literal["mean_std", "median", "mean"]
+
+
+@dataclass(frozen=True)
+class BaselineKey:
+    """Which baseline a feature needs: series, number of days and statistic."""
+
+    series: BaselineSeries
+    lookback_days: int
+    stat: BaselineStat
+
+
+def _day_slice(ts_ns: np.ndarray, day: dt.date) -> slice:
+    midnight = local_to_ns(day, dt.time(0, 0))
+    lo = int(np.searchsorted(ts_ns, midnight, side="left"))
+    hi = int(np.searchsorted(ts_ns, midnight + MINUTES_PER_DAY * NANOS_PER_MINUTE, side="left"))
+    return slice(lo, hi)
+
+
+def minute_matrix(ts_ns: np.ndarray, values: np.ndarray, days: list[dt.date]) -> np.ndarray:
+    """``(len(days), 1440)`` matrix of ``values`` by (day, local minute of day), 0 where no bar.
+
+    ``ts_ns`` must be sorted (lake bar files are).
+    """
+    matrix = np.zeros((len(days), MINUTES_PER_DAY), dtype=np.float64)
+    for row, day in enumerate(days):
+        part = _day_slice(ts_ns, day)
+        minutes = (ts_ns[part] - local_to_ns(day, dt.time(0, 0))) // NANOS_PER_MINUTE
+        np.add.at(matrix[row], minutes, values[part])
+    return matrix
+
+
+def days_with_data(ts_ns: np.ndarray, before: dt.date, lookback_days: int) -> list[dt.date]:
+    """The last ``lookback_days`` trading days before ``before`` with at least one bar, ascending.
+
+    ``ts_ns`` must be sorted.
+    """
+    days: list[dt.date] = []
+    if ts_ns.size == 0:
+        return days
+    first = local_to_ns(dt.datetime.fromtimestamp(int(ts_ns[0]) // 10**9, tz=NY).date(), dt.time(0, 0))
+    day = before
+    while len(days) < lookback_days:
+        day = previous_trading_day(day)
+        if local_to_ns(day, dt.time(0, 0)) < first:
+            break
+        part = _day_slice(ts_ns, day)
+        if part.stop > part.start:
+            days.append(day)
+    return days[::-1]
+
+
+def tod_baseline(ts_ns: np.ndarray, values: np.ndarray, before: dt.date, key: BaselineKey) -> tuple[np.ndarray, ...]:
+    """Baseline arrays over the 1440 minutes of day.
+
+    Parameters
+    ----------
+    ts_ns, values
+        1-minute bars of one symbol (start ns, sorted; series values), any days.
+    before
+        The day being computed: only earlier days are used.
+    key
+        Series, lookback and statistic.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(mean, std)`` for ``mean_std`` (std with ddof 0), ``(median,)`` or ``(mean,)``.
+    """
+    days = days_with_data(ts_ns, before, key.lookback_days)
+    count = 2 if key.stat == "mean_std" else 1
+    if len(days) < BASELINE_MIN_DAYS:
+        return tuple(np.full(MINUTES_PER_DAY, np.nan) for _ in range(count))
+    matrix = minute_matrix(ts_ns, values, days)
+    if key.stat == "median":
+        return (np.median(matrix, axis=0),)
+    mean = matrix.mean(axis=0)
+    if key.stat == "mean":
+        return (mean,)
+    return mean, np.sqrt(((matrix - mean) ** 2).mean(axis=0))

@@ -1,0 +1,263 @@
+"""Feature kernels: one function per op, shared by the online builder and the offline batch.
+
+A kernel reads a :class:`WindowView` — ``rows`` windows of ``length`` units (seconds or minutes,
+the window's base), each series as a C-contiguous ``rows x length`` block, oldest unit first —
+and returns one value per row. Online a row is a symbol at one step (blocks are gathered from
+per-symbol ring buffers); offline a row is one step of one symbol-day (blocks are copied out of
+the day's arrays). Sums are **sequential** along the window (``np.cumsum``, no pairwise
+reassociation), max/min and selections are exact, and every other operation is elementwise, so
+both paths give bit-identical values from identical blocks.
+
+Series (per second on ``bar_1s`` windows, per minute on ``bar_1m`` windows):
+
+==================  =========================================================================
+``t.count``         eligible trades (``T.*``), per second
+``t.volume``        their shares
+``t.signed_volume`` shares signed by the tick rule (Lee-Ready needs quotes; none are streamed)
+``s.present``       1.0 where a 1-second bar (``A.*``) exists, else 0.0
+``s.open ... vwap`` that bar's fields (0.0 where absent); ``s.close_ff`` the forward-filled close
+``m.*``             the same for 1-minute bars (``AM.*``)
+==================  =========================================================================
+
+Adding an op: write ``kernel(view, feature, ctx) -> ndarray`` and register it in :data:`OPS`
+with the series and baselines it reads (and add its parameter model to the FeatureSpec contract).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from sigma9_runtime.contracts.feature_spec import (
+    FeatureSpec,
+    LinregSlopeFeature,
+    RangePctFeature,
+    RatioFeature,
+    RvolTodFeature,
+    ZscoreFeature,
+)
+from sigma9_runtime.errors import SpecError
+from sigma9_runtime.features.baselines import BaselineKey
+
+TRADE_SERIES = ("t.count", "t.volume", "t.signed_volume")
+BAR_FIELDS = ("present", "open", "high", "low", "close", "volume", "vwap")
+GROUP_OF_SOURCE = {"tick": "t", "bar_1s": "s", "bar_1m": "m"}
+GROUP_OF_BASE = {"bar_1s": "s", "bar_1m": "m"}
+UNIT_SECONDS = {"s": 1, "m": 60}
+
+
+class WindowView(Protocol):
+    """``rows`` windows of ``length`` units over one resolution (1 s or 1 min)."""
+
+    rows: int
+    length: int
+    unit_seconds: int
+
+    def block(self, series: str) -> np.ndarray:
+        """``rows x length`` C-contiguous values of ``series`` (column 0 = oldest unit)."""
+
+    def close_before(self, group: str) -> np.ndarray:
+        """Forward-filled close of bar group ``group`` at the unit just before each window;
+        NaN when the day has no bar before it."""
+
+
+class KernelContext(Protocol):
+    """Per-row inputs besides the window: time-of-day baselines."""
+
+    def baseline(self, key: BaselineKey) -> tuple[np.ndarray, ...]:
+        """Baseline arrays (one value per row) for the minute of day of each row's window end."""
+
+
+# --- window reductions --------------------------------------------------------------------------
+
+
+def seq_sum(block: np.ndarray) -> np.ndarray:
+    """Row sums accumulated oldest to newest (the same order as an incremental update)."""
+    if block.shape[1] == 0:
+        return np.zeros(block.shape[0])
+    return np.cumsum(block, axis=1)[:, -1]
+
+
+def window_sum(view: WindowView, series: str) -> np.ndarray:
+    """Sum of ``series`` over each window."""
+    return seq_sum(view.block(series))
+
+
+def last_close(view: WindowView, group: str) -> np.ndarray:
+    """Close of the newest bar of each window, else the forward-filled close before it."""
+    present = view.block(f"{group}.present") > 0
+    close = view.block(f"{group}.close")
+    newest = view.length - 1 - np.argmax(present[:, ::-1], axis=1)
+    picked = close[np.arange(view.rows), newest]
+    return np.where(present.any(axis=1), picked, view.close_before(group))
+
+
+def _group_and_series(ref: str) -> tuple[str, str]:
+    source, _, series = ref.partition(".")
+    return GROUP_OF_SOURCE[source], series
+
+
+FLOW_OF_TICK = {"": "count", "trade_count": "count", "volume": "volume", "signed_volume_proxy": "signed_volume"}
+FLOW_OF_BARS = {"": "volume", "volume": "volume"}
+
+
+def flow_series(ref: str) -> str:
+    """Series summed for a flow input (``tick`` = trade count, bars = volume)."""
+    group, series = _group_and_series(ref)
+    name = (FLOW_OF_TICK if group == "t" else FLOW_OF_BARS).get(series)
+    if name is None:
+        raise SpecError(f"input {ref!r} is not a flow (trade count, volume or signed volume) this op can sum")
+    return f"{group}.{name}"
+
+
+def window_value(view: WindowView, ref: str) -> np.ndarray:
+    """Window value of an input: flows are summed, ``<bars>.close_return`` is ln(last close / close
+    before the window), ``<bars>.close`` is the last close."""
+    group, series = _group_and_series(ref)
+    if group != "t" and series == "close_return":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(last_close(view, group) / view.close_before(group))
+    if group != "t" and series == "close":
+        return last_close(view, group)
+    return window_sum(view, flow_series(ref))
+
+
+def _minutes(view: WindowView) -> float:
+    return view.length * view.unit_seconds / 60.0
+
+
+# --- ops ----------------------------------------------------------------------------------------
+
+
+def zscore(view: WindowView, feature: ZscoreFeature, ctx: KernelContext) -> np.ndarray:
+    """(window sum - baseline mean) / baseline std, the per-minute baseline scaled to the window."""
+    x = window_sum(view, flow_series(feature.input))
+    mean, std = ctx.baseline(zscore_baseline(feature))
+    scale = _minutes(view)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(std > 0, (x - mean * scale) / (std * scale), np.nan)
+
+
+def zscore_baseline(feature: ZscoreFeature) -> BaselineKey:
+    """Baseline of a ``zscore`` feature: trade counts for trade-count inputs, else volume."""
+    series = "transactions" if flow_series(feature.input).endswith(".count") else "volume"
+    return BaselineKey(series, feature.params.lookback.days, "mean_std")
+
+
+def rvol_tod(view: WindowView, feature: RvolTodFeature, ctx: KernelContext) -> np.ndarray:
+    """Window volume over the baseline volume at the same minute of day (scaled to the window)."""
+    group, _ = _group_and_series(feature.input)
+    x = window_sum(view, f"{group}.volume")
+    (base,) = ctx.baseline(rvol_baseline(feature))
+    base = base * _minutes(view)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(base > 0, x / base, np.nan)
+
+
+def rvol_baseline(feature: RvolTodFeature) -> BaselineKey:
+    """Baseline of a ``rvol_tod`` feature."""
+    return BaselineKey("volume", feature.params.lookback_days, feature.params.baseline)
+
+
+def linreg_slope(view: WindowView, feature: LinregSlopeFeature, ctx: KernelContext) -> np.ndarray:
+    """Least-squares slope of ln(bar field) on time over the bars present, per minute; NaN below 2 bars."""
+    group, _ = _group_and_series(feature.input)
+    present = view.block(f"{group}.present")
+    mask = present > 0
+    y = np.log(np.where(mask, view.block(f"{group}.{feature.params.on}"), 1.0))
+    j = np.arange(view.length, dtype=np.float64)
+    n = seq_sum(present)
+    sx = seq_sum(present * j)
+    sy = seq_sum(y)
+    sxx = seq_sum(present * (j * j))
+    sxy = seq_sum(y * j)
+    denominator = n * sxx - sx * sx
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (n * sxy - sx * sy) / denominator
+    return np.where((n >= 2) & (denominator > 0), slope * (60.0 / view.unit_seconds), np.nan)
+
+
+def ratio(view: WindowView, feature: RatioFeature, ctx: KernelContext) -> np.ndarray:
+    """Window value of the first input over that of the second; NaN where the second is 0."""
+    numerator = window_value(view, feature.inputs[0])
+    denominator = window_value(view, feature.inputs[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator != 0, numerator / denominator, np.nan)
+
+
+def range_pct(view: WindowView, feature: RangePctFeature, ctx: KernelContext) -> np.ndarray:
+    """(max high - min low) of the bars present over the reference (last close or first open)."""
+    group, _ = _group_and_series(feature.input)
+    mask = view.block(f"{group}.present") > 0
+    high = np.max(np.where(mask, view.block(f"{group}.high"), -np.inf), axis=1)
+    low = np.min(np.where(mask, view.block(f"{group}.low"), np.inf), axis=1)
+    if feature.params.use[2] == "close":
+        reference = last_close(view, group)
+    else:
+        first = np.argmax(mask, axis=1)
+        reference = view.block(f"{group}.open")[np.arange(view.rows), first]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mask.any(axis=1) & (reference > 0), (high - low) / reference, np.nan)
+
+
+# --- registry -----------------------------------------------------------------------------------
+
+
+def _bar_series(group: str, *fields: str) -> set[str]:
+    return {f"{group}.{f}" for f in ("present", *fields)}
+
+
+def _input_series(ref: str) -> set[str]:
+    group, series = _group_and_series(ref)
+    if group != "t" and series in ("close_return", "close"):
+        return _bar_series(group, "close")
+    return {flow_series(ref)}
+
+
+@dataclass(frozen=True)
+class Op:
+    """A registered op: its kernel, the series it reads and the baselines it needs."""
+
+    kernel: Callable[..., np.ndarray]
+    series: Callable[[Any], set[str]]
+    baselines: Callable[[Any], list[BaselineKey]]
+
+
+OPS: dict[str, Op] = {
+    "zscore": Op(zscore, lambda f: {flow_series(f.input)}, lambda f: [zscore_baseline(f)]),
+    "rvol_tod": Op(rvol_tod, lambda f: {f"{_group_and_series(f.input)[0]}.volume"}, lambda f: [rvol_baseline(f)]),
+    "linreg_slope": Op(linreg_slope, lambda f: _bar_series(_group_and_series(f.input)[0], f.params.on), lambda f: []),
+    "ratio": Op(ratio, lambda f: _input_series(f.inputs[0]) | _input_series(f.inputs[1]), lambda f: []),
+    "range_pct": Op(
+        range_pct, lambda f: _bar_series(_group_and_series(f.input)[0], "high", "low", "open", "close"), lambda f: []
+    ),
+}
+"""Op name -> implementation. Its keys equal the FeatureSpec contract's ops (a test checks)."""
+
+
+def check_supported(spec: FeatureSpec) -> None:
+    """Raise :class:`SpecError` for a feature the engine cannot compute, naming it."""
+    for index, feature in enumerate(spec.features):
+        where = f"feature_spec.features[{index}]"
+        window = spec.window(feature.window)
+        base_group = GROUP_OF_BASE[window.base]
+        try:
+            for ref in feature.input_refs():
+                source = ref.partition(".")[0]
+                if source == "daily":
+                    raise SpecError(f"input {ref!r}: daily inputs are not supported on intraday windows")
+                group = GROUP_OF_SOURCE[source]
+                if group == "t" and base_group != "s":
+                    raise SpecError(
+                        f"input {ref!r}: trade inputs need a bar_1s window, {window.name} is on {window.base}"
+                    )
+                if group != "t" and group != base_group:
+                    raise SpecError(f"input {ref!r} does not match window {window.name} on {window.base}")
+            if feature.op in ("linreg_slope", "range_pct") and feature.input.startswith("tick"):  # type: ignore[union-attr]
+                raise SpecError(f"{feature.op} needs a bar input, got {feature.input!r}")  # type: ignore[union-attr]
+            OPS[feature.op].series(feature)
+        except SpecError as e:
+            raise SpecError(e.reason, field=where) from e

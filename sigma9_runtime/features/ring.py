@@ -1,0 +1,133 @@
+"""Per-symbol ring buffers of one resolution (seconds or minutes) for the online builder.
+
+Column ``u % size`` holds unit ``u`` (a second or minute index of the day's span) for every
+symbol; ``unit_of_col`` says which unit a column holds now. The first event of a newer unit
+claims its column: the column's bar close is kept as the symbol's *carry* (the forward-filled
+close of evicted units) and the column is cleared. An event for a unit older than its column's
+is **late** and refused. Memory is ``symbols x size`` per series, fixed by the FeatureSpec's
+longest window plus a few seconds of slack.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EMPTY_UNIT = -(1 << 40)
+
+
+class Ring:
+    """Ring buffers of ``series`` (names like ``t.count`` or ``s.close``) over ``size`` units."""
+
+    def __init__(self, group: str, series: frozenset[str], size: int, unit_seconds: int) -> None:
+        self.group = group
+        self.size = size
+        self.unit_seconds = unit_seconds
+        names = set(series)
+        self.has_bars = any(name.startswith(f"{group}.") for name in names)
+        if self.has_bars:
+            names |= {f"{group}.present", f"{group}.close"}
+        self.series = tuple(sorted(names))
+        self.data = {name: np.zeros((0, size)) for name in self.series}
+        self.carry = np.full(0, np.nan)
+        self.carry_unit = np.full(0, EMPTY_UNIT, dtype=np.int64)
+        self.unit_of_col = np.full(size, EMPTY_UNIT, dtype=np.int64)
+
+    def resize(self, symbols: int) -> None:
+        """Make room for ``symbols`` rows (new rows empty)."""
+        old = self.carry.size
+        if symbols <= old:
+            return
+        for name, values in self.data.items():
+            grown = np.zeros((symbols, self.size))
+            grown[:old] = values
+            self.data[name] = grown
+        self.carry = np.r_[self.carry, np.full(symbols - old, np.nan)]
+        self.carry_unit = np.r_[self.carry_unit, np.full(symbols - old, EMPTY_UNIT, dtype=np.int64)]
+
+    def reset(self) -> None:
+        """Start of a day: every column empty, nothing carried."""
+        for values in self.data.values():
+            values[:] = 0.0
+        self.carry[:] = np.nan
+        self.carry_unit[:] = EMPTY_UNIT
+        self.unit_of_col[:] = EMPTY_UNIT
+
+    def claim(self, unit: int) -> bool:
+        """Make the column of ``unit`` hold it; False when the column already holds a newer unit (late)."""
+        col = unit % self.size
+        held = int(self.unit_of_col[col])
+        if held == unit:
+            return True
+        if held > unit:
+            return False
+        if held != EMPTY_UNIT and self.has_bars:
+            present = self.data[f"{self.group}.present"][:, col] > 0
+            newer = present & (held > self.carry_unit)
+            self.carry = np.where(newer, self.data[f"{self.group}.close"][:, col], self.carry)
+            self.carry_unit = np.where(newer, held, self.carry_unit)
+        for values in self.data.values():
+            values[:, col] = 0.0
+        self.unit_of_col[col] = unit
+        return True
+
+    def claim_many(self, units: np.ndarray) -> np.ndarray:
+        """:meth:`claim` for each unit in order; returns the accepted mask."""
+        accepted = np.ones(units.size, dtype=bool)
+        for unit in np.unique(units):  # ascending: each column claimed by its newest unit last
+            if not self.claim(int(unit)):
+                accepted[units == unit] = False
+        return accepted
+
+    def gather(self, name: str, rows: int, units: np.ndarray) -> np.ndarray:
+        """``rows x len(units)`` values of ``name`` at ``units`` (0 where a column holds another unit)."""
+        cols = units % self.size
+        block = self.data[name][:rows, cols]
+        stale = self.unit_of_col[cols] != units
+        if stale.any():
+            block[:, stale] = 0.0
+        return block
+
+    def close_before(self, rows: int, first_unit: int) -> np.ndarray:
+        """Forward-filled close at unit ``first_unit - 1``: the newest bar before it, held or evicted."""
+        carry_ok = self.carry_unit[:rows] < first_unit
+        carry = np.where(carry_ok, self.carry[:rows], np.nan)
+        carry_unit = np.where(carry_ok, self.carry_unit[:rows], EMPTY_UNIT)
+        held = self.unit_of_col
+        usable = (held < first_unit) & (held != EMPTY_UNIT)
+        if not usable.any():
+            return carry
+        present = self.data[f"{self.group}.present"][:rows, usable] > 0
+        units = np.where(present, held[usable][None, :], EMPTY_UNIT)
+        newest = np.argmax(units, axis=1)
+        newest_unit = units[np.arange(rows), newest]
+        close = self.data[f"{self.group}.close"][:rows, usable][np.arange(rows), newest]
+        return np.where(newest_unit > carry_unit, close, carry)
+
+
+class RingView:
+    """:class:`~sigma9_runtime.features.kernels.WindowView` over a ring: all symbols, one step."""
+
+    def __init__(self, rings: dict[str, Ring], group: str, rows: int, end_unit: int, length: int) -> None:
+        self.rows = rows
+        self.length = length
+        self.unit_seconds = rings[group].unit_seconds
+        self._rings = rings
+        self._group = group
+        self._units = np.arange(end_unit - length, end_unit, dtype=np.int64)
+        self._blocks: dict[str, np.ndarray] = {}
+
+    def block(self, series: str) -> np.ndarray:
+        """``rows x length`` block (cached per step)."""
+        block = self._blocks.get(series)
+        if block is None:
+            ring = self._rings[self._group]
+            if series in ring.data:
+                block = ring.gather(series, self.rows, self._units)
+            else:
+                block = np.zeros((self.rows, self.length))
+            block = self._blocks[series] = np.ascontiguousarray(block)
+        return block
+
+    def close_before(self, group: str) -> np.ndarray:
+        """Forward-filled close just before the window."""
+        return self._rings[group].close_before(self.rows, int(self._units[0]))
