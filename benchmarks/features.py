@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from sigma9_dag.features.offline import day_arrays, raw_features, symbol_day_features  # noqa: E402
+from sigma9_dag.features.replay import trade_messages  # noqa: E402
 from sigma9_dag.lake.synth import generate_synthetic_lake  # noqa: E402
 from sigma9_runtime.calendar import NANOS_PER_SECOND, local_to_ns  # noqa: E402
 from sigma9_runtime.contracts.io import load_feature_spec  # noqa: E402
@@ -82,24 +83,9 @@ def ensure_lake(root: Path, tickers: int, days: int) -> tuple[LakeLayout, float 
 
 def day_trade_messages(layout: LakeLayout, day: dt.date, tickers: list[str]) -> list[dict[str, object]]:
     """Massive ``T`` messages of every delivered trade of ``day`` (all tickers), in time order."""
-    tables = [read_trades(layout, t, day) for t in tickers]
-    table = pa.concat_tables(tables)
-    keep = table.column("correction").to_numpy(zero_copy_only=False) == 0
-    part = table.filter(pa.array(keep))
-    order = np.argsort(part.column("ts").to_numpy(), kind="stable")
-    cols = part.take(pa.array(order)).to_pydict()
-    return [
-        {"ev": "T", "sym": s, "x": x, "p": p, "s": z, "c": c or [], "t": t // 1_000_000, "q": q}
-        for s, x, p, z, c, t, q in zip(
-            cols["ticker"],
-            cols["exchange"],
-            cols["price"],
-            cols["size"],
-            cols["conditions"],
-            cols["ts"],
-            cols["sequence"],
-        )
-    ]
+    table = pa.concat_tables([read_trades(layout, t, day) for t in tickers])
+    order = np.argsort(table.column("ts").to_numpy(), kind="stable")
+    return trade_messages(table.take(pa.array(order)))[1]
 
 
 def chunks(items: list, size: int) -> list[list]:

@@ -21,6 +21,7 @@ import databento_dbn as dbn
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from sigma9_dag.features.replay import trade_messages
 from sigma9_dag.lake.importers import import_databento, import_massive_flat, import_massive_ws
 from sigma9_dag.lake.synth import generate_synthetic_lake
 from sigma9_runtime.calendar import local_to_ns
@@ -58,19 +59,7 @@ def _massive_flat(trades: pa.Table, path: Path) -> Path:
 
 
 def _massive_ws(trades: pa.Table, path: Path, frame_size: int = 500) -> Path:
-    rows = trades.to_pydict()
-    messages = [
-        {"ev": "T", "sym": s, "x": x, "p": p, "s": z, "c": c, "t": t // 1_000_000, "q": q}
-        for s, x, p, z, c, t, q in zip(
-            rows["ticker"],
-            rows["exchange"],
-            rows["price"],
-            rows["size"],
-            rows["conditions"],
-            rows["ts"],
-            rows["sequence"],
-        )
-    ]
+    _, messages = trade_messages(trades)
     with gzip.open(path, "wt", encoding="utf-8") as out:
         for start in range(0, len(messages), frame_size):
             out.write(json.dumps(messages[start : start + frame_size]) + "\n")

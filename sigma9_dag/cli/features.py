@@ -7,20 +7,15 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from sigma9_runtime.lake.layout import DATA_ROOT_ENV, DEFAULT_DATA_ROOT, LakeLayout, resolve_data_root
+from sigma9_dag.cli.lake import add_root_argument
+from sigma9_runtime.lake.layout import LakeLayout, resolve_data_root
 
 EXIT_MISMATCH = 1
 
 
 def _common(parser: argparse.ArgumentParser, *, root: bool = True) -> None:
     if root:
-        parser.add_argument(
-            "--root",
-            type=Path,
-            default=None,
-            metavar="DIR",
-            help=f"lake root (default: ${DATA_ROOT_ENV} or '{DEFAULT_DATA_ROOT}')",
-        )
+        add_root_argument(parser)
     parser.add_argument("--spec", type=Path, required=True, metavar="PATH", help="FeatureSpec file (FS_*.yaml)")
 
 

@@ -17,7 +17,8 @@ IMPORTERS = {
 }
 
 
-def _add_root(parser: argparse.ArgumentParser) -> None:
+def add_root_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--root DIR`` option every lake-reading command takes."""
     parser.add_argument(
         "--root",
         type=Path,
@@ -37,7 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="Generate a synthetic small-cap market with planted surge archetypes, hard negatives and "
         "splits, with ground truth beside the lake (docs/lake.md). Deterministic for a seed.",
     )
-    _add_root(synth)
+    add_root_argument(synth)
     synth.add_argument("--tickers", type=int, default=100, metavar="N", help="number of tickers (default 100)")
     synth.add_argument("--days", type=int, default=80, metavar="D", help="trading days with intraday data (default 80)")
     synth.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
@@ -68,13 +69,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
             help=description,
             description=f"Import {description} into the lake. All files of one call land together or not at all.",
         )
-        _add_root(source)
+        add_root_argument(source)
         source.add_argument("paths", nargs="+", type=Path, metavar="FILE", help="input file")
         source.add_argument("--no-progress", action="store_true", help="no progress bar")
         source.set_defaults(handler=_import, importer=name)
 
     info = actions.add_parser("info", help="tickers, dates, rows per table, ground-truth counts")
-    _add_root(info)
+    add_root_argument(info)
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(handler=_info)
 
@@ -83,7 +84,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="run SQL over the lake's DuckDB views",
         description="Run SQL over views daily, bars_1m, bars_1s, trades, splits, events, hard_negatives.",
     )
-    _add_root(query)
+    add_root_argument(query)
     query.add_argument("sql", metavar="SQL", help='e.g. "SELECT archetype, count(*) FROM events GROUP BY 1"')
     query.set_defaults(handler=_query)
 

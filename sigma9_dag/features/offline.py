@@ -16,7 +16,6 @@ compute every step at once. Rules shared with the online builder, applied the sa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -280,6 +279,3 @@ def symbol_day_stats(
     raw = raw_features(plan, arrays, warmup, ticker, steps)
     clip = plan.spec.normalization.clip
     return daily_stats(raw, clip.p_low, clip.p_high)
-
-
-ProgressHook = Callable[[int], None]

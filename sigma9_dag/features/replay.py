@@ -44,7 +44,7 @@ class DayFeed:
         return len(self.messages)
 
 
-def _trade_messages(table: pa.Table) -> tuple[np.ndarray, list[dict[str, object]]]:
+def trade_messages(table: pa.Table) -> tuple[np.ndarray, list[dict[str, object]]]:
     """``T`` messages of the trades that a live feed delivers (corrections are not sent as trades)."""
     keep = table.column("correction").to_numpy(zero_copy_only=False) == 0
     part = table.filter(pa.array(keep)).to_pydict()
@@ -95,7 +95,7 @@ def lake_day_feed(layout: LakeLayout, day: dt.date, tickers: list[str]) -> DayFe
     kinds: list[np.ndarray] = []
     messages: list[dict[str, object]] = []
     for ticker in tickers:
-        parts = [_trade_messages(read_trades(layout, ticker, day))]
+        parts = [trade_messages(read_trades(layout, ticker, day))]
         for bar_kind, ev, length in (("1s", "A", SECOND_NS), ("1m", "AM", MINUTE_NS)):
             if layout.bars(bar_kind, ticker).exists():  # type: ignore[arg-type]
                 bars = read_bars(layout, bar_kind, ticker, bounds.start, bounds.end)  # type: ignore[arg-type]
@@ -269,4 +269,4 @@ def _typed(m: dict[str, object]) -> TradeEvent | AggEvent:
     )
 
 
-__all__ = ["DayFeed", "ParityReport", "feature_parity", "feed_frames", "lake_day_feed"]
+__all__ = ["DayFeed", "ParityReport", "feature_parity", "feed_frames", "lake_day_feed", "trade_messages"]

@@ -10,6 +10,7 @@ import datetime as dt
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 
 from sigma9_dag.features.offline import symbol_day_stats
 from sigma9_runtime.calendar import session_bounds
@@ -40,7 +41,7 @@ def _slice(table: object, day: dt.date) -> object:
 
 
 def _ticker_stats(task: _Task) -> tuple[str, dict[dt.date, DailyStats]]:
-    layout = LakeLayout(__import__("pathlib").Path(task.root))
+    layout = LakeLayout(Path(task.root))
     plan = FeaturePlan.from_spec(task.spec)
     tables = {}
     for kind in ("1s", "1m"):

@@ -132,7 +132,8 @@ def _finish(table: pa.Table) -> pa.Table:
     return table.drop_columns([ROW_COLUMN])
 
 
-def _drop(table: pa.Table, bad: np.ndarray, reason: str, source: str, report: QuarantineReport) -> pa.Table:
+def quarantine_rows(table: pa.Table, bad: np.ndarray, reason: str, source: str, report: QuarantineReport) -> pa.Table:
+    """``table`` without the rows where ``bad`` holds; those are recorded in ``report`` under ``reason``."""
     rows = np.flatnonzero(bad)
     if rows.size == 0:
         return table
@@ -158,12 +159,12 @@ def clean_trades(table: pa.Table, source: str, report: QuarantineReport) -> pa.T
     non-positive size; exact duplicates of (ticker, ts, sequence, price, size).
     """
     table = conform(table, TRADES_SCHEMA, source)
-    table = _drop(table, _nulls(table, ["ticker", "ts", "price", "size"]), "null_field", source, report)
+    table = quarantine_rows(table, _nulls(table, ["ticker", "ts", "price", "size"]), "null_field", source, report)
     price, size = _as_float(table, "price"), _as_float(table, "size")
-    table = _drop(table, ~np.isfinite(price) | (price <= 0), "bad_price", source, report)
+    table = quarantine_rows(table, ~np.isfinite(price) | (price <= 0), "bad_price", source, report)
     size = _as_float(table, "size")
-    table = _drop(table, ~np.isfinite(size) | (size <= 0), "bad_size", source, report)
-    table = _drop(
+    table = quarantine_rows(table, ~np.isfinite(size) | (size <= 0), "bad_size", source, report)
+    table = quarantine_rows(
         table, _duplicated(table, ["ticker", "ts", "sequence", "price", "size"]), "duplicate_trade", source, report
     )
     return _finish(_sorted(table, ["ticker", "ts", "sequence"], source, report))
@@ -179,20 +180,20 @@ def clean_bars(
     """
     table = conform(table, schema, source)
     prices = ["open", "high", "low", "close"]
-    table = _drop(table, _nulls(table, ["ticker", key, *prices]), "null_field", source, report)
+    table = quarantine_rows(table, _nulls(table, ["ticker", key, *prices]), "null_field", source, report)
     o, h, l, c = (_as_float(table, n) for n in prices)
     bad_price = np.zeros(table.num_rows, dtype=bool)
     for values in (o, h, l, c):
         bad_price |= ~np.isfinite(values) | (values <= 0)
-    table = _drop(table, bad_price, "bad_price", source, report)
+    table = quarantine_rows(table, bad_price, "bad_price", source, report)
     o, h, l, c = (_as_float(table, n) for n in prices)
-    table = _drop(table, h < l, "high_below_low", source, report)
+    table = quarantine_rows(table, h < l, "high_below_low", source, report)
     o, h, l, c = (_as_float(table, n) for n in prices)
     outside = (o < l) | (o > h) | (c < l) | (c > h)
-    table = _drop(table, outside, "open_close_outside_range", source, report)
+    table = quarantine_rows(table, outside, "open_close_outside_range", source, report)
     volume = _as_float(table, "volume")
-    table = _drop(table, ~np.isfinite(volume) | (volume < 0), "bad_volume", source, report)
-    table = _drop(table, _duplicated(table, ["ticker", key]), "duplicate_bar", source, report)
+    table = quarantine_rows(table, ~np.isfinite(volume) | (volume < 0), "bad_volume", source, report)
+    table = quarantine_rows(table, _duplicated(table, ["ticker", key]), "duplicate_bar", source, report)
     return _finish(_sorted(table, ["ticker", key], source, report))
 
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +50,7 @@ from sigma9_runtime.calendar import NANOS_PER_SECOND, session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.baselines import MINUTES_PER_DAY, BaselineKey
 from sigma9_runtime.features.grid import DayGrid, day_grid
-from sigma9_runtime.features.normalization import normalize
+from sigma9_runtime.features.normalization import NormParams, normalize
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.post import NO_TRADE, HaltHold, MissingFill, is_halted, missing_flags
 from sigma9_runtime.features.ring import Ring, RingView
@@ -497,8 +497,8 @@ class OnlineFeatureBuilder:
             return RingView(self._rings, group, rows, unit, length)
 
         self.plan.raw(self.plan.due(ts_ns), views, context, self._raw[:rows])
-        params = _Params(*(self._norm[k][:rows] for k in ("mean", "std", "low", "high")))
-        values = normalize(self._raw[:rows], params, self.spec.normalization)  # type: ignore[arg-type]
+        params = NormParams(*(self._norm[k][:rows] for k in ("mean", "std", "low", "high")))
+        values = normalize(self._raw[:rows], params, self.spec.normalization)
         if self.spec.normalization.missing.policy == "forward_fill":
             values = self._missing.apply(values)
         else:
@@ -528,15 +528,3 @@ class OnlineFeatureBuilder:
         total += sum(a.nbytes for a in self._norm.values()) + self._raw.nbytes
         total += sum(a.nbytes for a in (self._last_ts, self._last_seq, self._last_price, self._last_sign))
         return int(total)
-
-    def known(self, symbols: Sequence[str]) -> list[bool]:
-        """Whether each symbol is registered."""
-        return [s in self._index for s in symbols]
-
-
-@dataclass(frozen=True)
-class _Params:
-    mean: np.ndarray
-    std: np.ndarray
-    low: np.ndarray
-    high: np.ndarray

@@ -47,11 +47,11 @@ def missing_flags(values: np.ndarray) -> np.ndarray:
 # --- online -------------------------------------------------------------------------------------
 
 
-class MissingFill:
-    """``forward_fill`` of NaN values per symbol, one step at a time."""
+class _RowMemory:
+    """One remembered row per symbol (NaN until set), for policies that carry values over steps."""
 
-    def __init__(self, features: int) -> None:
-        self.last = np.full((0, features), np.nan)
+    def __init__(self, width: int) -> None:
+        self.last = np.full((0, width), np.nan)
 
     def resize(self, symbols: int) -> None:
         """Make room for ``symbols`` rows (new rows start empty)."""
@@ -64,6 +64,10 @@ class MissingFill:
         """Start of a day: nothing to carry."""
         self.last[:] = np.nan
 
+
+class MissingFill(_RowMemory):
+    """``forward_fill`` of NaN values per symbol, one step at a time."""
+
     def apply(self, values: np.ndarray) -> np.ndarray:
         """Fill NaN in ``values`` (all symbols, in order) and remember the result."""
         rows = values.shape[0]
@@ -72,22 +76,8 @@ class MissingFill:
         return filled
 
 
-class HaltHold:
+class HaltHold(_RowMemory):
     """``forward_fill`` of whole rows while a symbol is halted, one step at a time."""
-
-    def __init__(self, width: int) -> None:
-        self.last = np.full((0, width), np.nan)
-
-    def resize(self, symbols: int) -> None:
-        """Make room for ``symbols`` rows."""
-        if symbols > self.last.shape[0]:
-            grown = np.full((symbols, self.last.shape[1]), np.nan)
-            grown[: self.last.shape[0]] = self.last
-            self.last = grown
-
-    def reset(self) -> None:
-        """Start of a day."""
-        self.last[:] = np.nan
 
     def apply(self, rows: np.ndarray, halted: np.ndarray) -> np.ndarray:
         """Rows with halted symbols replaced by their last row from before the halt."""

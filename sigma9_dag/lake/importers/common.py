@@ -46,6 +46,7 @@ from sigma9_dag.lake.writer import (
     clean_daily,
     clean_trades,
     conform,
+    quarantine_rows,
     write_parquet,
 )
 from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
@@ -146,20 +147,12 @@ def _trading_ordinals(ordinals: np.ndarray) -> np.ndarray:
     return np.isin(ordinals, np.array(sorted(trading), dtype=np.int64))
 
 
-def _drop(table: pa.Table, bad: np.ndarray, reason: str, source: str, report: QuarantineReport) -> pa.Table:
-    rows = np.flatnonzero(bad)
-    if rows.size == 0:
-        return table
-    report.add(reason, source, rows, table)
-    return table.filter(pa.array(~bad))
-
-
 def _prefilter(table: pa.Table, source: str, report: QuarantineReport, *, ts: str | None, date: str | None) -> pa.Table:
     """Quarantine tickers that are not plain symbols (``bad_ticker``) and rows whose session day is
     not a trading day (``not_a_trading_day``); null fields are left to the writer's cleaners."""
     ticker = table.column("ticker")
     bad = pc.invert(pc.match_substring_regex(ticker, TICKER_PATTERN.pattern)).fill_null(False)
-    table = _drop(table, bad.to_numpy(zero_copy_only=False), "bad_ticker", source, report)
+    table = quarantine_rows(table, bad.to_numpy(zero_copy_only=False), "bad_ticker", source, report)
     if ts is not None:
         column = table.column(ts)
         known = column.is_valid().to_numpy(zero_copy_only=False)
@@ -169,7 +162,7 @@ def _prefilter(table: pa.Table, source: str, report: QuarantineReport, *, ts: st
         known = column.is_valid().to_numpy(zero_copy_only=False)
         epoch_days = column.cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
         ordinals = epoch_days + dt.date(1970, 1, 1).toordinal()
-    return _drop(table, known & ~_trading_ordinals(ordinals), "not_a_trading_day", source, report)
+    return quarantine_rows(table, known & ~_trading_ordinals(ordinals), "not_a_trading_day", source, report)
 
 
 def _group_by_ticker(table: pa.Table) -> pa.Table:
@@ -255,7 +248,7 @@ def _merge_across_files(
     first = indexed.group_by(keys, use_threads=False).aggregate([("__i", "min")]).column("__i_min").to_numpy()
     duplicate = np.ones(merged.num_rows, dtype=bool)
     duplicate[first] = False
-    return _drop(merged, duplicate, reason, ACROSS_FILES, report)
+    return quarantine_rows(merged, duplicate, reason, ACROSS_FILES, report)
 
 
 # --- finishing ----------------------------------------------------------------------------------
