@@ -16,9 +16,11 @@ compute every step at once. Rules shared with the online builder, applied the sa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from sigma9_runtime.calendar import NANOS_PER_SECOND, session_bounds
 from sigma9_runtime.features.baselines import BaselineKey
@@ -127,7 +129,11 @@ def day_arrays(
 
 
 class DayView:
-    """:class:`~sigma9_runtime.features.kernels.WindowView` over one symbol-day: one row per step."""
+    """:class:`~sigma9_runtime.features.kernels.WindowView` over one symbol-day: one row per step.
+
+    Row ``r`` of a block is the day's series over ``[end_r - length, end_r)``: a sliding-window
+    view of the zero-padded series (no copy) when the steps are consecutive units, else a gather.
+    """
 
     def __init__(self, arrays: DayArrays, group: str, end_units: np.ndarray, length: int) -> None:
         self.rows = int(end_units.size)
@@ -135,21 +141,44 @@ class DayView:
         self.unit_seconds = 1 if group == "s" else 60
         self._arrays = arrays
         self._group = group
-        self._index = end_units[:, None] - length + np.arange(length)[None, :]
         self._first = end_units - length
+        self._start = int(self._first[0]) if self.rows else 0
+        self._consecutive = self.rows > 0 and int(end_units[-1]) - int(end_units[0]) == self.rows - 1
         self._blocks: dict[str, np.ndarray] = {}
+        self._series: dict[str, np.ndarray] = {}
 
     def block(self, series: str) -> np.ndarray:
-        """``rows x length`` values (0 outside the day)."""
+        """``rows x length`` read-only values (0 outside the day)."""
         block = self._blocks.get(series)
         if block is None:
+            block = self._blocks[series] = self._windows(self._padded(series))
+        return block
+
+    def derived(self, name: str, fn: Callable[..., np.ndarray], *series: str) -> np.ndarray:
+        """Block of ``fn`` applied once to the whole (padded) day series, then windowed."""
+        block = self._blocks.get(name)
+        if block is None:
+            block = self._blocks[name] = self._windows(fn(*(self._padded(s) for s in series)))
+        return block
+
+    def _padded(self, series: str) -> np.ndarray:
+        """The day's series with ``length`` zeros before it and zeros after it up to the last window."""
+        padded = self._series.get(series)
+        if padded is None:
             values = self._arrays.series[self._group].get(series)
             if values is None:
-                block = np.zeros((self.rows, self.length))
-            else:
-                inside = self._index >= 0
-                block = np.where(inside, values[np.maximum(self._index, 0)], 0.0)
-            block = self._blocks[series] = np.ascontiguousarray(block)
+                values = np.zeros(0)
+            size = max(values.size, int(self._first[-1]) + self.length if self.rows else 0)
+            padded = self._series[series] = np.zeros(self.length + size)
+            padded[self.length : self.length + values.size] = values
+        return padded
+
+    def _windows(self, padded: np.ndarray) -> np.ndarray:
+        if self._consecutive:
+            start = self._start + self.length
+            return sliding_window_view(padded, self.length)[start : start + self.rows]
+        block = padded[(self._first + self.length)[:, None] + np.arange(self.length)[None, :]]
+        block.flags.writeable = False
         return block
 
     def close_before(self, group: str) -> np.ndarray:

@@ -1,11 +1,11 @@
 """Feature kernels: one function per op, shared by the online builder and the offline batch.
 
 A kernel reads a :class:`WindowView` — ``rows`` windows of ``length`` units (seconds or minutes,
-the window's base), each series as a C-contiguous ``rows x length`` block, oldest unit first —
-and returns one value per row. Online a row is a symbol at one step (blocks are gathered from
-per-symbol ring buffers); offline a row is one step of one symbol-day (blocks are copied out of
-the day's arrays). Sums are **sequential** along the window (``np.cumsum``, no pairwise
-reassociation), max/min and selections are exact, and every other operation is elementwise, so
+the window's base), each series as a read-only ``rows x length`` block, oldest unit first — and
+returns one value per row. Online a row is a symbol at one step (blocks are gathered from
+per-symbol ring buffers); offline a row is one step of one symbol-day (blocks are strided views
+of the day's arrays, nothing copied). Sums are **sequential** along the window (:func:`seq_sum`,
+no pairwise reassociation), max/min and selections are exact, and every other operation is elementwise, so
 both paths give bit-identical values from identical blocks.
 
 Series (per second on ``bar_1s`` windows, per minute on ``bar_1m`` windows):
@@ -57,7 +57,11 @@ class WindowView(Protocol):
     unit_seconds: int
 
     def block(self, series: str) -> np.ndarray:
-        """``rows x length`` C-contiguous values of ``series`` (column 0 = oldest unit)."""
+        """``rows x length`` values of ``series`` (column 0 = oldest unit); kernels never write into it."""
+
+    def derived(self, name: str, fn: Callable[..., np.ndarray], *series: str) -> np.ndarray:
+        """Block of ``fn(*series)``, an **elementwise** function of the named series, cached as ``name``.
+        A view may apply ``fn`` to whole series before windowing them: elementwise, same bits."""
 
     def close_before(self, group: str) -> np.ndarray:
         """Forward-filled close of bar group ``group`` at the unit just before each window;
@@ -74,11 +78,43 @@ class KernelContext(Protocol):
 # --- window reductions --------------------------------------------------------------------------
 
 
-def seq_sum(block: np.ndarray) -> np.ndarray:
-    """Row sums accumulated oldest to newest (the same order as an incremental update)."""
-    if block.shape[1] == 0:
-        return np.zeros(block.shape[0])
-    return np.cumsum(block, axis=1)[:, -1]
+FOLD_MIN_ROWS = 64
+"""From this many rows :func:`seq_sum` adds column by column instead of calling ``np.cumsum``."""
+
+
+def seq_sum(block: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Row sums of ``block`` (times ``weights[j]`` in column ``j`` if given), oldest to newest.
+
+    Both ways of computing it — ``np.cumsum`` along the row for few rows, one vector add per
+    column for many — add the same terms (each ``block * weight`` rounded once) in the same
+    order, so they give identical bits. Column by column suits the offline views, whose
+    columns are contiguous.
+    """
+    rows, length = block.shape
+    if length == 0:
+        return np.zeros(rows)
+    if rows < FOLD_MIN_ROWS:
+        terms = block if weights is None else block * weights
+        return np.cumsum(terms, axis=1)[:, -1]
+    if weights is None:
+        total = np.array(block[:, 0], dtype=np.float64)
+        for j in range(1, length):
+            total += block[:, j]
+    else:
+        total = block[:, 0] * weights[0]
+        for j in range(1, length):
+            total += block[:, j] * weights[j]
+    return total
+
+
+def seq_extreme(block: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+    """Row max or min (``np.maximum`` / ``np.minimum``): exact in any order."""
+    if block.shape[0] < FOLD_MIN_ROWS:
+        return ufunc.reduce(block, axis=1)
+    out = np.array(block[:, 0], dtype=np.float64)
+    for j in range(1, block.shape[1]):
+        ufunc(out, block[:, j], out=out)
+    return out
 
 
 def window_sum(view: WindowView, series: str) -> np.ndarray:
@@ -162,18 +198,22 @@ def rvol_baseline(feature: RvolTodFeature) -> BaselineKey:
     return BaselineKey("volume", feature.params.lookback_days, feature.params.baseline)
 
 
+def _log_where_present(present: np.ndarray, values: np.ndarray) -> np.ndarray:
+    return np.log(np.where(present > 0, values, 1.0))
+
+
 def linreg_slope(view: WindowView, feature: LinregSlopeFeature, ctx: KernelContext) -> np.ndarray:
     """Least-squares slope of ln(bar field) on time over the bars present, per minute; NaN below 2 bars."""
     group, _ = _group_and_series(feature.input)
+    field = f"{group}.{feature.params.on}"
     present = view.block(f"{group}.present")
-    mask = present > 0
-    y = np.log(np.where(mask, view.block(f"{group}.{feature.params.on}"), 1.0))
+    y = view.derived(f"ln {field} where present", _log_where_present, f"{group}.present", field)
     j = np.arange(view.length, dtype=np.float64)
     n = seq_sum(present)
-    sx = seq_sum(present * j)
+    sx = seq_sum(present, j)
     sy = seq_sum(y)
-    sxx = seq_sum(present * (j * j))
-    sxy = seq_sum(y * j)
+    sxx = seq_sum(present, j * j)
+    sxy = seq_sum(y, j)
     denominator = n * sxx - sx * sx
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = (n * sxy - sx * sy) / denominator
@@ -188,19 +228,33 @@ def ratio(view: WindowView, feature: RatioFeature, ctx: KernelContext) -> np.nda
         return np.where(denominator != 0, numerator / denominator, np.nan)
 
 
+def _where_present(fill: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    def where(present: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return np.where(present > 0, values, fill)
+
+    return where
+
+
+_HIGH_OR_LOW_FILL = {"high": -np.inf, "low": np.inf}
+
+
 def range_pct(view: WindowView, feature: RangePctFeature, ctx: KernelContext) -> np.ndarray:
     """(max high - min low) of the bars present over the reference (last close or first open)."""
     group, _ = _group_and_series(feature.input)
-    mask = view.block(f"{group}.present") > 0
-    high = np.max(np.where(mask, view.block(f"{group}.high"), -np.inf), axis=1)
-    low = np.min(np.where(mask, view.block(f"{group}.low"), np.inf), axis=1)
+    present = f"{group}.present"
+    high, low = (
+        view.derived(f"{group}.{name} where present", _where_present(fill), present, f"{group}.{name}")
+        for name, fill in _HIGH_OR_LOW_FILL.items()
+    )
+    top, bottom = seq_extreme(high, np.maximum), seq_extreme(low, np.minimum)
+    mask = view.block(present) > 0
     if feature.params.use[2] == "close":
         reference = last_close(view, group)
     else:
         first = np.argmax(mask, axis=1)
         reference = view.block(f"{group}.open")[np.arange(view.rows), first]
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(mask.any(axis=1) & (reference > 0), (high - low) / reference, np.nan)
+        return np.where(mask.any(axis=1) & (reference > 0), (top - bottom) / reference, np.nan)
 
 
 # --- registry -----------------------------------------------------------------------------------

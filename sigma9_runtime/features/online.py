@@ -381,6 +381,10 @@ class OnlineFeatureBuilder:
         if keep.size == 0:
             return 0
         signs = self._tick_rule(index, price[keep])
+        self._update_trade_seconds(index, units)
+        accepted = int(keep.size)
+        held = ring.holds(units)  # a unit evicted within this batch would have been cleared event by event
+        keep, index, units, signs = keep[held], index[held], units[held], signs[held]
         cols = units % ring.size
         data = ring.data
         if "t.count" in data:
@@ -389,8 +393,7 @@ class OnlineFeatureBuilder:
             np.add.at(data["t.volume"], (index, cols), size[keep])
         if "t.signed_volume" in data:
             np.add.at(data["t.signed_volume"], (index, cols), size[keep] * signs)
-        self._update_trade_seconds(index, units)
-        return int(keep.size)
+        return accepted
 
     @staticmethod
     def _segments(index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

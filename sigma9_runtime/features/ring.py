@@ -10,6 +10,8 @@ longest window plus a few seconds of slack.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 EMPTY_UNIT = -(1 << 40)
@@ -71,12 +73,49 @@ class Ring:
         return True
 
     def claim_many(self, units: np.ndarray) -> np.ndarray:
-        """:meth:`claim` for each unit in order; returns the accepted mask."""
-        accepted = np.ones(units.size, dtype=bool)
-        for unit in np.unique(units):  # ascending: each column claimed by its newest unit last
-            if not self.claim(int(unit)):
-                accepted[units == unit] = False
-        return accepted
+        """:meth:`claim` for each unit in order; returns the accepted (not late) mask.
+
+        Claims go in ascending unit order, so only a column's holder before the call can make a
+        unit late. When two units of the call share a column the older is accepted but evicted
+        by the newer at once: writers keep only events whose column holds their unit afterwards
+        (:meth:`holds`), which leaves the same state as claiming and writing event by event.
+        """
+        unique = np.unique(units)
+        cols = unique % self.size
+        held = self.unit_of_col[cols]
+        late_units = unique[held > unique]
+        fresh = held < unique
+        if fresh.any():
+            # Newest claiming unit per column (unique is ascending: the last one per column wins).
+            claim_units, claim_cols, old = unique[fresh], cols[fresh], held[fresh]
+            order = np.lexsort((claim_units, claim_cols))
+            claim_units, claim_cols, old = claim_units[order], claim_cols[order], old[order]
+            last = np.r_[claim_cols[1:] != claim_cols[:-1], True]
+            claim_units, claim_cols, old = claim_units[last], claim_cols[last], old[last]
+            evicted = old != EMPTY_UNIT
+            if self.has_bars and evicted.any():
+                self._carry_from(claim_cols[evicted], old[evicted])
+            for values in self.data.values():
+                values[:, claim_cols] = 0.0
+            self.unit_of_col[claim_cols] = claim_units
+        if late_units.size == 0:
+            return np.ones(units.size, dtype=bool)
+        return ~np.isin(units, late_units)
+
+    def holds(self, units: np.ndarray) -> np.ndarray:
+        """Whether each unit's column holds that unit now."""
+        return self.unit_of_col[units % self.size] == units
+
+    def _carry_from(self, cols: np.ndarray, held: np.ndarray) -> None:
+        """Keep as carry the close of the newest present bar among columns about to be cleared."""
+        present = self.data[f"{self.group}.present"][:, cols] > 0
+        units = np.where(present, held[None, :], EMPTY_UNIT)
+        newest = np.argmax(units, axis=1)
+        rows = np.arange(units.shape[0])
+        newest_unit = units[rows, newest]
+        newer = newest_unit > self.carry_unit
+        self.carry = np.where(newer, self.data[f"{self.group}.close"][:, cols][rows, newest], self.carry)
+        self.carry_unit = np.where(newer, newest_unit, self.carry_unit)
 
     def gather(self, name: str, rows: int, units: np.ndarray) -> np.ndarray:
         """``rows x len(units)`` values of ``name`` at ``units`` (0 where a column holds another unit)."""
@@ -126,6 +165,13 @@ class RingView:
             else:
                 block = np.zeros((self.rows, self.length))
             block = self._blocks[series] = np.ascontiguousarray(block)
+        return block
+
+    def derived(self, name: str, fn: Callable[..., np.ndarray], *series: str) -> np.ndarray:
+        """Block of ``fn`` applied to the series' blocks (cached per step)."""
+        block = self._blocks.get(name)
+        if block is None:
+            block = self._blocks[name] = fn(*(self.block(s) for s in series))
         return block
 
     def close_before(self, group: str) -> np.ndarray:

@@ -6,7 +6,7 @@ import pytest
 from sigma9_runtime.contracts.feature_spec import FEATURE_OPS
 from sigma9_runtime.errors import SpecError
 from sigma9_runtime.features.baselines import BaselineKey
-from sigma9_runtime.features.kernels import OPS, seq_sum
+from sigma9_runtime.features.kernels import FOLD_MIN_ROWS, OPS, seq_extreme, seq_sum
 from sigma9_runtime.features.names import feature_names
 from sigma9_runtime.features.plan import FeaturePlan
 from tests.stubs import feature_spec
@@ -23,6 +23,9 @@ class View:
 
     def block(self, series: str) -> np.ndarray:
         return self.blocks.get(series, np.zeros((self.rows, self.length)))
+
+    def derived(self, name: str, fn, *series: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+        return fn(*(self.block(s) for s in series))
 
     def close_before(self, group: str) -> np.ndarray:
         return np.full(self.rows, self._before)
@@ -121,3 +124,14 @@ def test_plan_rejects_what_the_engine_cannot_compute() -> None:
     on_minutes = [dict(features[0], window="w5m")]
     with pytest.raises(SpecError, match=r"features\[0\].*trade inputs need a bar_1s window"):
         FeaturePlan.from_spec(feature_spec(features=on_minutes))
+
+
+def test_sequential_sums_agree_bit_for_bit_whichever_way_they_are_computed() -> None:
+    rng = np.random.default_rng(5)
+    block = rng.standard_normal((300, 60)) * 10.0 ** rng.integers(-8, 12, size=(300, 60))
+    weights = np.arange(60, dtype=np.float64)
+    few_rows = np.concatenate([seq_sum(block[i : i + 10], weights) for i in range(0, 300, 10)])  # np.cumsum
+    assert block.shape[0] >= FOLD_MIN_ROWS  # column by column
+    assert np.array_equal(seq_sum(block, weights), few_rows)
+    assert np.array_equal(seq_sum(block), np.concatenate([seq_sum(block[i : i + 10]) for i in range(0, 300, 10)]))
+    assert np.array_equal(seq_extreme(block, np.maximum), block.max(axis=1))

@@ -127,6 +127,18 @@ def test_batch_path_equals_per_event_path_on_random_streams(seed: int) -> None:
     assert +one.ignored == +many.ignored
 
 
+def test_one_batch_longer_than_the_ring_equals_event_by_event_ingest() -> None:
+    # Units 'size' seconds apart share a ring column: the older one's trades must not leak into the newer.
+    events, _ = _stream(5, seconds=400)
+    trades = [e for e in events if isinstance(e, TradeEvent)]
+    one, many = _builder(), _builder()
+    accepted = sum(one.on_trade(trade) for trade in trades)
+    assert many.on_trades(TradeBatch.from_events(trades)) == accepted
+    end = START + 400 * NANOS_PER_SECOND
+    assert np.array_equal(one.step(end).values, many.step(end).values, equal_nan=True)
+    assert +one.dropped == +many.dropped
+
+
 def test_bad_events_are_counted_and_leave_the_features_unchanged() -> None:
     events, bad = _stream(3)
     noisy, clean = _builder(), _builder()
