@@ -26,10 +26,13 @@ $(DAGSTER_HOME)/dagster.yaml:
 
 DATA_ROOT ?= data
 
-demo: $(STAMP)
+SPEC_ID ?= FS_2026-01-16_001
+
+demo: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/sigma9 spec validate feature_specs/*.yaml run_configs/*.yaml
 	@test -f $(DATA_ROOT)/lake.json || $(BIN)/sigma9 lake synth --root $(DATA_ROOT)
 	$(BIN)/sigma9 lake info --root $(DATA_ROOT)
+	SIGMA9_DATA_ROOT=$(DATA_ROOT) $(BIN)/sigma9 lab run --spec-id $(SPEC_ID)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

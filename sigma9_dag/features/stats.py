@@ -7,20 +7,17 @@ depend on the number of workers. Only (ticker, day) pairs missing from the store
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from sigma9_dag.features.batch import day_bars, map_tickers, ticker_bars
 from sigma9_dag.features.offline import symbol_day_stats
-from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.normalization import DailyStats
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.stats_store import FeatureStatsStore
 from sigma9_runtime.features.warmup import Warmup, add_baselines
 from sigma9_runtime.lake.layout import LakeLayout
-from sigma9_runtime.lake.tables import BARS_SCHEMA, read_bars
 
 
 @dataclass(frozen=True)
@@ -31,28 +28,15 @@ class _Task:
     days: tuple[dt.date, ...]
 
 
-def _slice(table: object, day: dt.date) -> object:
-    import pyarrow.compute as pc
-
-    bounds = session_bounds(day)
-    ts = table.column("ts")  # type: ignore[attr-defined]
-    mask = pc.and_(pc.greater_equal(ts, bounds.start), pc.less(ts, bounds.end))
-    return table.filter(mask)  # type: ignore[attr-defined]
-
-
 def _ticker_stats(task: _Task) -> tuple[str, dict[dt.date, DailyStats]]:
     layout = LakeLayout(Path(task.root))
     plan = FeaturePlan.from_spec(task.spec)
-    tables = {}
-    for kind in ("1s", "1m"):
-        path = layout.bars(kind, task.ticker)  # type: ignore[arg-type]
-        tables[kind] = read_bars(layout, kind, task.ticker) if path.exists() else BARS_SCHEMA.empty_table()  # type: ignore[arg-type]
+    tables = ticker_bars(layout, task.ticker)
     out = {}
     for day in task.days:
         warmup = Warmup(day)
         add_baselines(warmup, plan, task.ticker, tables["1m"])
-        bars = {kind: _slice(table, day) for kind, table in tables.items()}
-        out[day] = symbol_day_stats(layout, plan, warmup, task.ticker, day, bars)
+        out[day] = symbol_day_stats(layout, plan, warmup, task.ticker, day, day_bars(tables, day))
     return task.ticker, out
 
 
@@ -74,31 +58,9 @@ def ensure_stats(
         missing = tuple(d for d in days if d not in have and layout.trades(ticker, d).exists())
         if missing:
             tasks.append(_Task(str(layout.root), spec, ticker, missing))
-    if not tasks:
-        return 0
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(tasks), unit="ticker", desc="feature stats")
     done = 0
-    try:
-        if workers <= 1:
-            results = (_ticker_stats(task) for task in tasks)
-            for ticker, stats in results:
-                store.write(ticker, stats)
-                done += len(stats)
-                if bar is not None:
-                    bar.update()
-        else:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                for future in as_completed([pool.submit(_ticker_stats, task) for task in tasks]):
-                    ticker, stats = future.result()
-                    store.write(ticker, stats)
-                    done += len(stats)
-                    if bar is not None:
-                        bar.update()
-    finally:
-        if bar is not None:
-            bar.close()
+    label = "feature stats" if progress else None
+    for ticker, stats in map_tickers(_ticker_stats, tasks, workers=workers, progress=label):
+        store.write(ticker, stats)
+        done += len(stats)
     return done

@@ -106,6 +106,7 @@ class EventScan:
     """Result of :func:`find_events`: events and what was left out."""
 
     events: pd.DataFrame
+    near_misses: pd.DataFrame = field(default_factory=pd.DataFrame)
     split_flagged: list[tuple[str, dt.date]] = field(default_factory=list)
     no_prev_close: int = 0
 
@@ -116,17 +117,21 @@ def find_events(
     anchor: float = DEFAULT_ANCHOR,
     tickers: list[str] | None = None,
     days: list[dt.date] | None = None,
+    near_miss_from: float | None = None,
 ) -> EventScan:
     """Find every event (first cross of ``prev_close * (1 + anchor)``) in the lake's trades.
 
     Returns an :class:`EventScan` whose ``events`` has columns ticker, date, t0_ns, prev_close,
-    threshold, t0_price.
+    threshold, t0_price. With ``near_miss_from`` (a fraction below ``anchor``) it also lists the
+    **near misses** — symbol-days without an event whose highest eligible trade reached
+    ``prev_close * (1 + near_miss_from)`` — in ``near_misses`` (ticker, date, peak_ns,
+    prev_close, peak_pct): the hard negatives of real data.
     """
     daily = read_daily(layout).to_pandas()
     splits = read_splits(layout).to_pandas()
     closes = previous_closes(daily, splits).set_index(["ticker", "date"])
     scan = EventScan(events=pd.DataFrame())
-    rows = []
+    rows, misses = [], []
     for ticker, day, _ in layout.trade_files():
         if (tickers is not None and ticker not in tickers) or (days is not None and day not in days):
             continue
@@ -146,5 +151,10 @@ def find_events(
         index = first_cross(ts, price, threshold)
         if index is not None:
             rows.append((ticker, day, int(ts[index]), prev_close, threshold, float(price[index])))
+        elif near_miss_from is not None and price.size:
+            peak = int(np.argmax(price))
+            if price[peak] >= prev_close * (1 + near_miss_from):
+                misses.append((ticker, day, int(ts[peak]), prev_close, float(price[peak]) / prev_close - 1))
     scan.events = pd.DataFrame(rows, columns=["ticker", "date", "t0_ns", "prev_close", "threshold", "t0_price"])
+    scan.near_misses = pd.DataFrame(misses, columns=["ticker", "date", "peak_ns", "prev_close", "peak_pct"])
     return scan

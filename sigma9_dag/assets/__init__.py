@@ -1,0 +1,1 @@
+"""The lab's Dagster assets, one module per stage, all partitioned by FeatureSpec id."""

@@ -1,0 +1,146 @@
+"""Per-ticker batch work over the lake: each ticker's bars read once, tickers spread over processes.
+
+:func:`map_tickers` runs a per-ticker function in a spawn pool (or inline for one worker) and
+yields results as they finish; the results never depend on the number of workers.
+:func:`features_at` uses it to compute final feature rows at chosen times of many symbol-days —
+what the lab's dataset needs — with the same offline path as everything else
+(:func:`~sigma9_dag.features.offline.symbol_day_features`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from sigma9_dag.features.offline import symbol_day_features
+from sigma9_runtime.calendar import session_bounds
+from sigma9_runtime.contracts.feature_spec import FeatureSpec
+from sigma9_runtime.features.plan import FeaturePlan
+from sigma9_runtime.features.stats_store import FeatureStatsStore
+from sigma9_runtime.features.warmup import Warmup, add_baselines
+from sigma9_runtime.lake.layout import LakeLayout
+from sigma9_runtime.lake.tables import BARS_SCHEMA, read_bars
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+
+def ticker_bars(layout: LakeLayout, ticker: str) -> dict[str, object]:
+    """The ticker's whole 1 s and 1 m bar tables (empty tables where the lake has none)."""
+    tables: dict[str, object] = {}
+    for kind in ("1s", "1m"):
+        path = layout.bars(kind, ticker)  # type: ignore[arg-type]
+        tables[kind] = read_bars(layout, kind, ticker) if path.exists() else BARS_SCHEMA.empty_table()  # type: ignore[arg-type]
+    return tables
+
+
+def day_bars(tables: dict[str, object], day: dt.date) -> dict[str, object]:
+    """The rows of ``tables`` inside ``day``'s sessions."""
+    import pyarrow.compute as pc
+
+    bounds = session_bounds(day)
+    out = {}
+    for kind, table in tables.items():
+        ts = table.column("ts")  # type: ignore[attr-defined]
+        out[kind] = table.filter(pc.and_(pc.greater_equal(ts, bounds.start), pc.less(ts, bounds.end)))  # type: ignore[attr-defined]
+    return out
+
+
+def day_warmup(plan: FeaturePlan, store: FeatureStatsStore, ticker: str, day: dt.date, bars_1m: object) -> Warmup:
+    """Warm-up of one symbol-day: baselines from its 1-minute bars, normalization from the stats store."""
+    warmup = Warmup(day)
+    add_baselines(warmup, plan, ticker, bars_1m)
+    warmup.norm = store.params_for(day, [ticker])
+    return warmup
+
+
+def map_tickers(
+    fn: Callable[[Task], Result],
+    tasks: Iterable[Task],
+    *,
+    workers: int = 2,
+    progress: str | None = None,
+) -> Iterator[Result]:
+    """``fn(task)`` for every task (one per ticker), in worker processes when ``workers > 1``.
+
+    ``fn`` must be a module-level function (spawn pickles it by name). ``progress`` names a
+    progress bar (tqdm) when given. Results come in completion order.
+    """
+    tasks = list(tasks)
+    bar = None
+    if progress and tasks:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), unit="ticker", desc=progress)
+    try:
+        if workers <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                yield fn(task)
+                if bar is not None:
+                    bar.update()
+            return
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+            for future in as_completed([pool.submit(fn, task) for task in tasks]):
+                yield future.result()
+                if bar is not None:
+                    bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+@dataclass(frozen=True)
+class _FeatureTask:
+    root: str
+    spec: FeatureSpec
+    ticker: str
+    steps: tuple[tuple[dt.date, np.ndarray], ...]
+
+
+def _ticker_features(task: _FeatureTask) -> tuple[str, dict[dt.date, tuple[np.ndarray, np.ndarray]]]:
+    layout = LakeLayout(Path(task.root))
+    plan = FeaturePlan.from_spec(task.spec)
+    store = FeatureStatsStore(layout, plan)
+    tables = ticker_bars(layout, task.ticker)
+    out = {}
+    for day, steps in task.steps:
+        if not layout.trades(task.ticker, day).exists():
+            continue
+        warmup = day_warmup(plan, store, task.ticker, day, tables["1m"])
+        out[day] = symbol_day_features(layout, plan, warmup, task.ticker, day, steps, day_bars(tables, day))
+    return task.ticker, out
+
+
+def features_at(
+    layout: LakeLayout,
+    spec: FeatureSpec,
+    requests: dict[str, dict[dt.date, np.ndarray]],
+    *,
+    workers: int = 2,
+    progress: str | None = None,
+) -> dict[tuple[str, dt.date], tuple[np.ndarray, np.ndarray]]:
+    """Final feature rows at grid steps: ``requests[ticker][day]`` = steps (ns, on the day's grid).
+
+    Returns ``(ticker, day) -> (steps kept, rows)`` (columns = ``feature_names(spec)``); a day
+    without a trades file is left out, and under ``treat_halts_as: drop`` halted steps have no
+    row. Normalization comes from the feature-stats store (fill it first:
+    :func:`~sigma9_dag.features.stats.ensure_stats`).
+    """
+    tasks = [
+        _FeatureTask(str(layout.root), spec, ticker, tuple(sorted(days.items())))
+        for ticker, days in sorted(requests.items())
+        if days
+    ]
+    out: dict[tuple[str, dt.date], tuple[np.ndarray, np.ndarray]] = {}
+    for ticker, days in map_tickers(_ticker_features, tasks, workers=workers, progress=progress):
+        for day, result in days.items():
+            out[(ticker, day)] = result
+    return out

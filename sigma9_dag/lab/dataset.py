@@ -1,0 +1,283 @@
+"""The lab's dataset: labelled point-in-time samples and scan candidates, from the lake.
+
+* **Events** come from the lake's trades (:func:`~sigma9_dag.lake.events.find_events`): T0 is the
+  first eligible trade at or above previous close x (1 + anchor). Ground truth (synthetic lakes
+  only) is joined for the archetype, never used for labels.
+* **Positives**: every ``sample_every_s`` from T0 + ``pre_window[0]`` to T0 + ``pre_window[1]``.
+* **Negatives**, the same number of each enabled type, ``negative_ratio`` per positive in all:
+  ``hard_negative`` — near misses (a day whose peak reached ``near_miss_from`` but not the anchor),
+  sampled over the same window before the peak; ``same_symbol_other_days`` — an event's symbol on
+  another day of the same split part without an event, at the positive's time of day;
+  ``time_of_day_matched`` — another symbol without an event on the positive's day and time.
+* A sample's features are the final feature rows at the last grid step at or before its time,
+  from :func:`~sigma9_dag.features.batch.features_at` (point in time by construction).
+* **Date split**: the first ``warmup_days`` trade days only warm baselines up; the rest is cut into
+  train, validation and test in date order with ``purge_days`` dropped before validation and before
+  test. Label windows are intraday, so a purge of one day keeps every label window on one side.
+* **Scan candidates**: every symbol at every ``scan_every_s`` step of every validation and test
+  day — what a live scanner would have scored — for alert simulation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sigma9_dag.features.batch import features_at
+from sigma9_dag.features.stats import ensure_stats
+from sigma9_dag.lake.events import find_events
+from sigma9_runtime.calendar import NANOS_PER_SECOND
+from sigma9_runtime.contracts.feature_spec import FeatureSpec
+from sigma9_runtime.errors import DataError
+from sigma9_runtime.features.grid import day_grid
+from sigma9_runtime.features.names import feature_names
+from sigma9_runtime.lake.layout import LakeLayout
+from sigma9_runtime.lake.tables import read_events
+
+NegativeType = Literal["hard_negative", "same_symbol_other_days", "time_of_day_matched"]
+SplitPart = Literal["warmup", "train", "validation", "test", "purged"]
+MINUTE_NS = 60 * NANOS_PER_SECOND
+
+
+class DatasetSettings(BaseModel):
+    """How samples are drawn and dates split (defaults: the design's values)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    anchor: Annotated[float, Field(gt=0)] = 0.10
+    pre_window_min: tuple[int, int] = (-30, -5)
+    sample_every_s: Annotated[int, Field(gt=0)] = 60
+    negatives: tuple[NegativeType, ...] = ("hard_negative", "same_symbol_other_days", "time_of_day_matched")
+    negative_ratio: Annotated[float, Field(gt=0)] = 5.0
+    near_miss_from: Annotated[float, Field(gt=0)] = 0.05
+    warmup_days: Annotated[int, Field(ge=0)] = 20
+    validation_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.3
+    purge_days: Annotated[int, Field(ge=0)] = 1
+    scan_every_s: Annotated[int, Field(gt=0)] = 60
+    seed: int = 7
+    workers: Annotated[int, Field(ge=1)] = 2
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DatasetSettings:
+        start, end = self.pre_window_min
+        if not start < end <= 0:
+            raise ValueError(f"pre_window_min: need start < end <= 0, got {self.pre_window_min}")
+        if self.near_miss_from >= self.anchor:
+            raise ValueError(f"near_miss_from ({self.near_miss_from}) must be below anchor ({self.anchor})")
+        if self.validation_fraction + self.test_fraction >= 1:
+            raise ValueError("validation_fraction + test_fraction must leave days to train on")
+        if not self.negatives:
+            raise ValueError("negatives: at least one type")
+        return self
+
+
+@dataclass(frozen=True)
+class DateSplit:
+    """Which part each trade day belongs to."""
+
+    part: dict[dt.date, SplitPart]
+
+    def days(self, part: SplitPart) -> list[dt.date]:
+        """Days of ``part``, ascending."""
+        return sorted(d for d, p in self.part.items() if p == part)
+
+    def bounds(self, part: SplitPart) -> tuple[dt.date, dt.date]:
+        """First and last day of ``part``."""
+        days = self.days(part)
+        if not days:
+            raise DataError(f"date split: no {part} days")
+        return days[0], days[-1]
+
+
+def split_dates(days: Sequence[dt.date], settings: DatasetSettings) -> DateSplit:
+    """Warm-up, train, validation and test parts in date order, ``purge_days`` between them."""
+    days = sorted(days)
+    usable = days[settings.warmup_days :]
+    purge = settings.purge_days
+    n_test = max(1, round(len(usable) * settings.test_fraction))
+    n_validation = max(1, round(len(usable) * settings.validation_fraction))
+    n_train = len(usable) - n_test - n_validation - 2 * purge
+    if n_train < 1:
+        raise DataError(
+            f"date split: {len(days)} trade days leave none to train on after {settings.warmup_days} warm-up days, "
+            f"{n_validation} validation, {n_test} test and 2 x {purge} purge days"
+        )
+    part: dict[dt.date, SplitPart] = dict.fromkeys(days[: settings.warmup_days], "warmup")
+    order: list[tuple[SplitPart, int]] = [
+        ("train", n_train),
+        ("purged", purge),
+        ("validation", n_validation),
+        ("purged", purge),
+        ("test", n_test),
+    ]
+    position = 0
+    for name, count in order:
+        for day in usable[position : position + count]:
+            part[day] = name
+        position += count
+    return DateSplit(part)
+
+
+@dataclass
+class Dataset:
+    """What the dataset stage produces."""
+
+    samples: pd.DataFrame  # ticker, date, ts_ns, label, kind, part, t_ref_ns, archetype, <features>
+    scan: pd.DataFrame  # ticker, date, ts_ns, part, <features>
+    events: pd.DataFrame  # ticker, date, t0_ns, prev_close, part, archetype
+    split: DateSplit
+    names: list[str]
+
+
+def _window_times(ref_ns: int, settings: DatasetSettings) -> np.ndarray:
+    start, end = settings.pre_window_min
+    step = settings.sample_every_s * NANOS_PER_SECOND
+    return np.arange(ref_ns + start * MINUTE_NS, ref_ns + end * MINUTE_NS + 1, step, dtype=np.int64)
+
+
+def _time_of_day(ts_ns: np.ndarray, day: dt.date) -> np.ndarray:
+    return ts_ns - int(pd.Timestamp(day).tz_localize("America/New_York").value)
+
+
+def _on_day(offsets: np.ndarray, day: dt.date) -> np.ndarray:
+    return offsets + int(pd.Timestamp(day).tz_localize("America/New_York").value)
+
+
+def draw_samples(
+    events: pd.DataFrame,
+    near_misses: pd.DataFrame,
+    tickers: Sequence[str],
+    split: DateSplit,
+    settings: DatasetSettings,
+) -> pd.DataFrame:
+    """Sample times (no features yet): ticker, date, ts_ns, label, kind, part, t_ref_ns."""
+    rng = np.random.default_rng(settings.seed)
+    rows: list[tuple[str, dt.date, int, int, str, str, int]] = []
+    event_days = set(zip(events["ticker"], events["date"], strict=True))
+    for part in ("train", "validation", "test"):
+        days = split.days(part)  # type: ignore[arg-type]
+        if not days:
+            continue
+        day_set = set(days)
+        part_events = events[events["date"].isin(day_set)]
+        positives: list[tuple[str, dt.date, np.ndarray, int]] = []
+        for ticker, day, t0 in part_events[["ticker", "date", "t0_ns"]].itertuples(index=False):
+            times = _window_times(int(t0), settings)
+            positives.append((ticker, day, times, int(t0)))
+            rows.extend((ticker, day, int(t), 1, "positive", part, int(t0)) for t in times)
+        n_positive = sum(p[2].size for p in positives)
+        if n_positive == 0:
+            continue
+        per_type = round(n_positive * settings.negative_ratio / len(settings.negatives))
+        for kind in settings.negatives:
+            pool: list[tuple[str, dt.date, int, int]] = []
+            if kind == "hard_negative":
+                misses = near_misses[near_misses["date"].isin(day_set)]
+                for ticker, day, peak in misses[["ticker", "date", "peak_ns"]].itertuples(index=False):
+                    pool.extend((ticker, day, int(t), int(peak)) for t in _window_times(int(peak), settings))
+            elif kind == "same_symbol_other_days":
+                for ticker, day, times, t0 in positives:
+                    offsets = _time_of_day(times, day)
+                    for other in days:
+                        if other != day and (ticker, other) not in event_days:
+                            pool.extend((ticker, other, int(t), int(t0)) for t in _on_day(offsets, other))
+            else:
+                for ticker, day, times, t0 in positives:
+                    for other in tickers:
+                        if other != ticker and (other, day) not in event_days:
+                            pool.extend((other, day, int(t), int(t0)) for t in times)
+            if not pool:
+                continue
+            chosen = rng.choice(len(pool), size=min(per_type, len(pool)), replace=False)
+            rows.extend((pool[i][0], pool[i][1], pool[i][2], 0, kind, part, pool[i][3]) for i in sorted(chosen))
+    frame = pd.DataFrame(rows, columns=["ticker", "date", "ts_ns", "label", "kind", "part", "t_ref_ns"])
+    return frame.drop_duplicates(["ticker", "ts_ns", "label"]).reset_index(drop=True)
+
+
+def _grid_steps(spec: FeatureSpec, day: dt.date, times: np.ndarray) -> np.ndarray:
+    """The last grid step at or before each time (-1 where none)."""
+    steps = day_grid(spec, day).steps_ns
+    position = np.searchsorted(steps, times, side="right") - 1
+    return np.where(position >= 0, steps[np.maximum(position, 0)], -1)
+
+
+def attach_features(
+    layout: LakeLayout, spec: FeatureSpec, frame: pd.DataFrame, names: list[str], workers: int
+) -> pd.DataFrame:
+    """``frame`` (ticker, date, ts_ns, ...) with a ``step_ns`` column and the feature columns;
+    rows whose time has no grid step (or a dropped halted step) are removed."""
+    frame = frame.copy()
+    frame["step_ns"] = np.int64(-1)
+    requests: dict[str, dict[dt.date, np.ndarray]] = {}
+    for (ticker, day), group in frame.groupby(["ticker", "date"], sort=True):
+        steps = _grid_steps(spec, day, group["ts_ns"].to_numpy())
+        frame.loc[group.index, "step_ns"] = steps
+        wanted = np.unique(steps[steps >= 0])
+        if wanted.size:
+            requests.setdefault(ticker, {})[day] = wanted
+    results = features_at(layout, spec, requests, workers=workers)
+    parts = []
+    for (ticker, day), group in frame[frame["step_ns"] >= 0].groupby(["ticker", "date"], sort=True):
+        found = results.get((ticker, day))
+        if found is None:
+            continue
+        kept, rows = found
+        position = np.searchsorted(kept, group["step_ns"].to_numpy())
+        ok = (position < kept.size) & (kept[np.minimum(position, kept.size - 1)] == group["step_ns"].to_numpy())
+        values = pd.DataFrame(rows[position[ok]], columns=names, index=group.index[ok])
+        parts.append(pd.concat([group.loc[ok], values], axis=1))
+    if not parts:
+        return pd.DataFrame(columns=[*frame.columns, *names])
+    return pd.concat(parts).sort_values(["ts_ns", "ticker"], kind="stable").reset_index(drop=True)
+
+
+def scan_times(spec: FeatureSpec, tickers: Sequence[str], days: Sequence[dt.date], every_s: int) -> pd.DataFrame:
+    """Every ticker at every ``every_s`` grid step of ``days``: ticker, date, ts_ns."""
+    rows = []
+    for day in days:
+        steps = day_grid(spec, day).steps_ns
+        steps = steps[(steps // NANOS_PER_SECOND) % every_s == 0]
+        for ticker in tickers:
+            rows.append(pd.DataFrame({"ticker": ticker, "date": day, "ts_ns": steps}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["ticker", "date", "ts_ns"])
+
+
+def build_dataset(layout: LakeLayout, spec: FeatureSpec, settings: DatasetSettings) -> Dataset:
+    """Events, samples with features and scan candidates for ``spec`` from the lake at ``layout``."""
+    days = layout.trade_dates()
+    tickers = layout.trade_tickers()
+    if not days or not tickers:
+        raise DataError(f"{layout.root}: the lake has no trades (run `sigma9 lake synth` or an import)")
+    split = split_dates(days, settings)
+    names = feature_names(spec)
+    ensure_stats(layout, spec, tickers, days, workers=settings.workers)
+    scan = find_events(layout, anchor=settings.anchor, near_miss_from=settings.near_miss_from)
+    events = scan.events.copy()
+    events["part"] = [split.part.get(d, "warmup") for d in events["date"]]
+    truth = read_events(layout).to_pandas()
+    if len(truth):
+        events = events.merge(truth[["ticker", "date", "archetype"]], on=["ticker", "date"], how="left")
+    else:
+        events["archetype"] = None
+    events["archetype"] = events["archetype"].fillna("")
+    times = draw_samples(events, scan.near_misses, tickers, split, settings)
+    samples = attach_features(layout, spec, times, names, settings.workers)
+    samples = samples.merge(
+        events[["ticker", "date", "archetype"]].rename(columns={"archetype": "event_archetype"}),
+        on=["ticker", "date"],
+        how="left",
+    )
+    samples["archetype"] = np.where(samples["label"] == 1, samples["event_archetype"].fillna(""), "")
+    meta = ["ticker", "date", "ts_ns", "step_ns", "label", "kind", "part", "t_ref_ns", "archetype"]
+    samples = samples[[*meta, *names]]
+    candidates = scan_times(spec, tickers, split.days("validation") + split.days("test"), settings.scan_every_s)
+    candidates["part"] = [split.part[d] for d in candidates["date"]]
+    scan_rows = attach_features(layout, spec, candidates, names, settings.workers)
+    return Dataset(samples=samples, scan=scan_rows, events=events, split=split, names=names)

@@ -1,0 +1,50 @@
+"""The dataset asset through Dagster: a partition per FeatureSpec, outputs in the lab store."""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from sigma9_dag.assets.dataset import dataset
+from sigma9_dag.partitions import feature_spec_files, feature_spec_partitions, sync_spec_partitions
+from sigma9_dag.resources import LakeResource, SpecCatalogResource
+from sigma9_runtime.errors import SpecError
+
+SPECS = Path(__file__).parents[3] / "feature_specs"
+SPEC_ID = "FS_2026-01-16_001"
+
+
+def test_dataset_asset_writes_its_tables_for_the_partition(synthetic_lake) -> None:  # type: ignore[no-untyped-def]
+    lake = LakeResource(root=str(synthetic_lake.root))
+    with dg.instance_for_test() as instance:
+        sync_spec_partitions(instance, SpecCatalogResource(directory=str(SPECS)))
+        context = dg.build_asset_context(
+            partition_key=SPEC_ID,
+            instance=instance,
+            asset_config={"warmup_days": 8, "scan_every_s": 900},
+        )
+        result = dataset(context, lake=lake, specs=SpecCatalogResource(directory=str(SPECS)))
+    assert result.metadata["positives"] > 0
+    store = lake.lab(SPEC_ID)
+    for name in ("samples", "scan", "events"):
+        assert store.path("dataset", f"{name}.parquet").exists()
+    assert store.read_json("dataset", "split")["parts"]["test"]
+
+
+def test_a_new_spec_file_becomes_a_partition_through_the_sensor(tmp_path: Path) -> None:
+    catalog = SpecCatalogResource(directory=str(tmp_path))
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance, resources={"specs": catalog})
+        assert feature_spec_files(context).skip_reason is not None
+        shutil.copy(SPECS / f"{SPEC_ID}.yaml", tmp_path / f"{SPEC_ID}.yaml")
+        result = feature_spec_files(dg.build_sensor_context(instance=instance, resources={"specs": catalog}))
+        (request,) = result.dynamic_partitions_requests
+        assert list(request.partition_keys) == [SPEC_ID]
+        instance.add_dynamic_partitions(feature_spec_partitions.name, [SPEC_ID])
+        assert feature_spec_files(dg.build_sensor_context(instance=instance, resources={"specs": catalog})).skip_reason
+
+
+def test_an_unknown_spec_id_is_named_with_what_exists() -> None:
+    with pytest.raises(SpecError, match="no FeatureSpec with id FS_nope.*FS_2026-01-16_001"):
+        SpecCatalogResource(directory=str(SPECS)).path("FS_nope")
