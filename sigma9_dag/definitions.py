@@ -2,7 +2,7 @@
 
 Assets (one module per stage under ``sigma9_dag/assets``) are partitioned by FeatureSpec id
 (:mod:`sigma9_dag.partitions`); the resources are chosen here, from the environment
-(:mod:`sigma9_dag.resources`). Later stages (discovery, validation, distill, backtest, export)
+(:mod:`sigma9_dag.resources`). Later stages (validation, distill, backtest, export)
 are added as they land.
 """
 
@@ -11,6 +11,7 @@ import os
 import dagster as dg
 
 from sigma9_dag.assets.dataset import dataset
+from sigma9_dag.assets.discovery import discovery
 from sigma9_dag.partitions import feature_spec_files
 from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
 
@@ -24,4 +25,4 @@ def resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-defs = dg.Definitions(assets=[dataset], sensors=[feature_spec_files], resources=resources())
+defs = dg.Definitions(assets=[dataset, discovery], sensors=[feature_spec_files], resources=resources())

@@ -46,5 +46,27 @@ def test_a_new_spec_file_becomes_a_partition_through_the_sensor(tmp_path: Path) 
 
 
 def test_an_unknown_spec_id_is_named_with_what_exists() -> None:
-    with pytest.raises(SpecError, match="no FeatureSpec with id FS_nope.*FS_2026-01-16_001"):
+    with pytest.raises(SpecError, match=r"no FeatureSpec with id FS_nope.*FS_2026-01-16_001"):
         SpecCatalogResource(directory=str(SPECS)).path("FS_nope")
+
+
+def test_discovery_clusters_the_training_positives_of_the_dataset(synthetic_lake) -> None:  # type: ignore[no-untyped-def]
+    from sigma9_dag.assets.discovery import discovery
+
+    lake = LakeResource(root=str(synthetic_lake.root))
+    specs = SpecCatalogResource(directory=str(SPECS))
+    with dg.instance_for_test() as instance:
+        sync_spec_partitions(instance, specs)
+        config = {"warmup_days": 8, "scan_every_s": 900}
+        dataset(
+            dg.build_asset_context(partition_key=SPEC_ID, instance=instance, asset_config=config),
+            lake=lake,
+            specs=specs,
+        )
+        context = dg.build_asset_context(partition_key=SPEC_ID, instance=instance, asset_config={"n_neighbors": 10})
+        result = discovery(context, lake=lake, specs=specs)
+    members = lake.lab(SPEC_ID).read_table("discovery", "members")
+    assert len(members) == result.metadata["positives"] > 0
+    assert members["cluster"].min() >= -1 and members["outlier_score"].between(0, 1).all()
+    assert lake.lab(SPEC_ID).path("discovery", "scatter.png").read_bytes()[:4] == b"\x89PNG"
+    assert -1 <= result.metadata["ari_vs_planted_archetypes"].value <= 1
