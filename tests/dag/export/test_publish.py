@@ -7,11 +7,17 @@ import pytest
 
 import sigma9_dag.export.publish as publish_module
 from sigma9_dag.export import git_commit, producer_section, publish_artifact
-from sigma9_runtime.contracts import load_artifact_manifest, load_feature_spec
-from sigma9_runtime.errors import ArtifactError, ForbiddenPayloadFile, SchemaMismatch, UnsafePayloadName
+from sigma9_runtime.contracts import ArtifactManifest, load_artifact_manifest, load_feature_spec, parse_contract
+from sigma9_runtime.errors import ArtifactError, ForbiddenPayloadFile, SchemaMismatch, SpecError, UnsafePayloadName
 from sigma9_runtime.registry import FilesystemArtifactRegistry
 from sigma9_runtime.schema_hash import schema_hash
-from tests.stubs import ARTIFACT_ID, SHIPPED_FEATURE_SPEC, artifact_manifest_body, shipped_schema_hash
+from tests.stubs import (
+    ARTIFACT_ID,
+    SHIPPED_FEATURE_SPEC,
+    artifact_manifest_body,
+    artifact_manifest_document,
+    shipped_schema_hash,
+)
 
 
 def _visible(root: Path) -> list[str]:
@@ -182,3 +188,21 @@ def test_git_commit_reads_head_of_a_fresh_repository(tmp_path: Path) -> None:
     git("init", "-q")
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "first")
     assert git_commit(tmp_path) == git("rev-parse", "HEAD")
+
+
+def test_publish_accepts_a_manifest_model_and_recomputes_payload_and_snapshot(tmp_path: Path, exported_payload) -> None:
+    stub = parse_contract(ArtifactManifest, artifact_manifest_document())  # stub payload digests, stub snapshot path
+    final = publish_artifact(tmp_path, stub, exported_payload.files, SHIPPED_FEATURE_SPEC)
+    assert sorted(f.name for f in final.payload.files) == sorted(exported_payload.files)
+    assert final.feature_spec_ref.snapshot_path.startswith("feature_specs_snapshot/FS_2026-01-16_001@")
+    assert final.model_dump(exclude={"payload", "feature_spec_ref"}) == stub.model_dump(
+        exclude={"payload", "feature_spec_ref"}
+    )
+    assert load_artifact_manifest(tmp_path / "manifests" / f"{final.id}.json") == final
+
+
+def test_publish_refuses_a_feature_spec_ref_naming_another_spec(tmp_path: Path, exported_payload) -> None:
+    body = artifact_manifest_body(feature_spec_ref={"id": "FS_other"})
+    with pytest.raises(SpecError, match="is 'FS_other' but the spec file is 'FS_2026-01-16_001'"):
+        publish_artifact(tmp_path, body, exported_payload.files, SHIPPED_FEATURE_SPEC)
+    assert _visible(tmp_path) == []
