@@ -76,6 +76,52 @@ class ArtifactError(Sigma9Error):
     """An artifact cannot be published or loaded (refused payload, bad layout, unknown plugin)."""
 
 
+class _NamesFile:
+    """Mixin: the message starts with the file concerned, also kept as ``.file``."""
+
+    def __init__(self, message: str, *, file: str | Path) -> None:
+        self.file = str(file)
+        self.reason = message
+        super().__init__(f"{self.file}: {message}")
+
+
+class PayloadRefused(_NamesFile, ArtifactError):
+    """A payload file the runtime will not load, whatever its digest says."""
+
+
+class ForbiddenPayloadFile(PayloadRefused):
+    """A payload file of a kind the runtime never loads: anything but ``.onnx`` and ``.json`` (pickles above all)."""
+
+
+class UnsafePayloadName(PayloadRefused):
+    """A payload name with a directory part (``/``, ``\\``, ``..``) or a path that leaves the artifact store."""
+
+
+class UnlistedPayloadFile(PayloadRefused):
+    """A file in a payload directory that the manifest does not list."""
+
+
+class MissingArtifactFile(_NamesFile, IntegrityError):
+    """A file the manifest names (payload file, spec snapshot, payload directory) does not exist."""
+
+
+class DigestMismatch(_NamesFile, IntegrityError):
+    """A payload file's sha256 differs from the manifest's."""
+
+    def __init__(self, message: str, *, file: str | Path, expected: str, actual: str) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"{message}: expected sha256 {expected}, got {actual}", file=file)
+
+
+class IncompatibleArtifact(_NamesFile, ArtifactError):
+    """A sound artifact this runtime cannot run: streams not subscribed, unknown plugin, other feature names."""
+
+
+class ParityError(ArtifactError):
+    """An exported ONNX model does not reproduce the native model within the tolerance."""
+
+
 class LakeError(Sigma9Error):
     """The market data lake cannot be read or written as asked (missing table, bad rows)."""
 

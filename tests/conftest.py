@@ -20,3 +20,35 @@ def synthetic_lake(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("synthetic-lake")
     generate_synthetic_lake(root, tickers=10, days=24, seed=11, history_days=30, workers=2)
     return LakeLayout(root)
+
+
+@pytest.fixture(scope="session")
+def trained_models():
+    """(scorer, cluster_model, rows): a tiny LightGBM scorer and cluster pipeline fitted once per session."""
+    from tests.stubs import train_models
+
+    return train_models()
+
+
+@pytest.fixture(scope="session")
+def exported_payload(trained_models):
+    """The payload files (ONNX + model.json) of the session's models, built once."""
+    from sigma9_dag.export import build_payload
+    from sigma9_runtime.contracts import load_feature_spec
+    from sigma9_runtime.features.names import feature_names
+    from tests.stubs import SHIPPED_FEATURE_SPEC
+
+    scorer, cluster_model, rows = trained_models
+    names = feature_names(load_feature_spec(SHIPPED_FEATURE_SPEC))
+    return build_payload(scorer, names, rows, cluster_model=cluster_model)
+
+
+@pytest.fixture
+def artifact_store(tmp_path, exported_payload):
+    """An artifact store in ``tmp_path`` holding one published artifact (``tests.stubs.ARTIFACT_ID``)."""
+    from sigma9_dag.export import publish_artifact
+    from tests.stubs import SHIPPED_FEATURE_SPEC, artifact_manifest_body
+
+    root = tmp_path / "artifacts"
+    publish_artifact(root, artifact_manifest_body(), exported_payload.files, SHIPPED_FEATURE_SPEC)
+    return root

@@ -182,3 +182,78 @@ def feature_spec(**changes: Any) -> Any:
             target = target[part]
         target[last] = value
     return parse_contract(FeatureSpec, document)
+
+
+# --- artifacts: tiny trained models, published into tmp_path ------------------------------------
+
+ARTIFACT_ID = "ART_2026-01-16_001"
+ALL_STREAMS = ("T.*", "A.*", "AM.*")
+
+
+def feature_rows(n: int, seed: int = 0) -> tuple[Any, Any, Any]:
+    """Random rows shaped like the shipped spec's feature vector, with a label and a cluster label.
+
+    Columns are the 5 feature values (NaN in about 15% of cells) then their 5 missing flags, as
+    ``feature_names(spec)`` orders them. The label depends on two values and one flag; the cluster
+    label (``-1`` noise, ``0``, ``1``, ``2``) on others, so both models have something to learn.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(n, 5))
+    values[rng.random(values.shape) < 0.15] = np.nan
+    rows = np.hstack([values, np.isnan(values).astype(np.float64)])
+    filled = np.nan_to_num(values)
+    labels = ((filled[:, 0] + 0.5 * filled[:, 2] + rows[:, 6] + rng.normal(scale=0.3, size=n)) > 0.6).astype(int)
+    clusters = np.where(filled[:, 1] > 0.8, 2, np.where(filled[:, 3] > 0, 1, 0))
+    clusters[filled[:, 4] > 1.5] = -1
+    return rows, labels, clusters
+
+
+def train_models(n: int = 600, seed: int = 0) -> tuple[Any, Any, Any]:
+    """A fitted LightGBM scorer and an imputer + scaler + logistic-regression cluster pipeline, and their rows."""
+    import lightgbm
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rows, labels, clusters = feature_rows(n, seed)
+    scorer = lightgbm.LGBMClassifier(
+        n_estimators=40, num_leaves=8, min_child_samples=10, random_state=seed, verbose=-1, n_jobs=1
+    ).fit(rows, labels)
+    cluster_model = make_pipeline(
+        SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(max_iter=1000)
+    ).fit(rows, clusters)
+    return scorer, cluster_model, rows
+
+
+def artifact_manifest_body(artifact_id: str = ARTIFACT_ID, **changes: Any) -> dict[str, Any]:
+    """The stub manifest's body for :func:`publish_artifact`: no ``payload`` or ``feature_spec_ref``
+    (publishing computes them), per-cluster thresholds for C01 and C02; ``changes`` replace top-level fields."""
+    body = artifact_manifest_document()["artifact_manifest"]
+    del body["payload"], body["feature_spec_ref"]
+    body["id"] = artifact_id
+    body.update(changes)
+    return body
+
+
+def edit_manifest(store_root: Path, artifact_id: str, edit: Any) -> Path:
+    """Apply ``edit(body)`` to a published manifest file in place (bypassing the publisher); return its path."""
+    path = store_root / "manifests" / f"{artifact_id}.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    edit(document["artifact_manifest"])
+    return write_json(path, document)
+
+
+def replace_payload_file(store_root: Path, artifact_id: str, name: str, data: bytes) -> Path:
+    """Write payload file ``name`` and list it in the manifest with its real digest (a consistent forgery)."""
+    path = store_root / "payloads" / artifact_id / name
+    path.write_bytes(data)
+
+    def relist(body: dict[str, Any]) -> None:
+        files = [f for f in body["payload"]["files"] if f["name"] != name]
+        body["payload"]["files"] = [*files, {"name": name, "sha256": sha256_hex(data)}]
+
+    edit_manifest(store_root, artifact_id, relist)
+    return path

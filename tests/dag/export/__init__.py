@@ -1,0 +1,1 @@
+"""Tests of the export stage: ONNX conversion, parity, surrogate, payload, publishing."""
