@@ -182,3 +182,17 @@ def feature_spec(**changes: Any) -> Any:
             target = target[part]
         target[last] = value
     return parse_contract(FeatureSpec, document)
+
+
+def gate_config(**changes: Any) -> Any:
+    """A :class:`~sigma9_runtime.gates.GateConfig` with round numbers ($100k, 2%, 3 alerts a day, 60 s
+    cooldown), ``changes`` applied."""
+    from sigma9_runtime.gates import GateConfig
+
+    values: dict[str, Any] = {
+        "min_dollar_volume_1m": 100_000.0,
+        "max_spread_pct": 2.0,
+        "max_alerts_per_day": 3,
+        "symbol_cooldown_sec": 60,
+    }
+    return GateConfig(**{**values, **changes})
