@@ -196,3 +196,16 @@ def gate_config(**changes: Any) -> Any:
         "symbol_cooldown_sec": 60,
     }
     return GateConfig(**{**values, **changes})
+
+
+def candidate_frame(rows: list[tuple[Any, ...]], **columns: Any) -> Any:
+    """Candidates for the alert simulation from ``(symbol, ts_ns, score)`` tuples; tradeable by default
+    ($1M dollar volume, 0.5% spread); ``columns`` add or replace whole columns (scalars broadcast)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["symbol", "ts_ns", "score"]).astype({"ts_ns": "int64", "score": "float64"})
+    frame["dollar_volume_1m"] = 1_000_000.0
+    frame["spread_pct"] = 0.5
+    for name, value in columns.items():
+        frame[name] = value
+    return frame
