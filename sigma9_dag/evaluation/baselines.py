@@ -54,12 +54,10 @@ def match_alert_count(candidates: pd.DataFrame, target_alerts: int, gate: MLGate
     return float(scores[lo]) if lo < scores.size else above_all
 
 
-def random_alerts(
-    candidates: pd.DataFrame, per_day: Mapping[np.datetime64, int], gate: MLGate, seed: int
-) -> pd.DataFrame:
-    """``per_day[day]`` random alerts on each New York day (``datetime64[D]`` keys) among the tradeable
-    candidates, no two of a symbol closer than the gate's cooldown; columns of an alerts frame
-    (``score`` and ``threshold`` NaN)."""
+def random_alerts(candidates: pd.DataFrame, per_day: Mapping[object, int], gate: MLGate, seed: int) -> pd.DataFrame:
+    """``per_day[day]`` random alerts on each New York day among the tradeable candidates, no two of a
+    symbol closer than the gate's cooldown; columns of an alerts frame (``score`` and ``threshold`` NaN).
+    Day keys are anything ``numpy.datetime64(key, "D")`` reads (``datetime.date``, ``"2025-01-06"``, ...)."""
     frame = check_candidates(candidates)
     zero = np.zeros(len(frame))
     tradeable = gate.screen(zero, zero, frame["dollar_volume_1m"], frame["spread_pct"]) < 0
@@ -70,12 +68,13 @@ def random_alerts(
     times = pool["ts_ns"].to_numpy()
     cooldown_ns = gate.config.symbol_cooldown_sec * 1_000_000_000
     chosen: list[int] = []
-    for day in sorted(per_day):
-        want = int(per_day[day])
+    wanted = {np.datetime64(day, "D"): int(count) for day, count in per_day.items()}  # dates, strings, ...
+    for day in sorted(wanted):
+        want = wanted[day]
         rows = np.flatnonzero(days == day)
         if want <= 0 or not rows.size:
             continue
-        ordinal = int(np.datetime64(day, "D").astype(np.int64))
+        ordinal = int(day.astype(np.int64))
         rng = np.random.default_rng([seed, ordinal])
         taken: dict[str, list[int]] = {}
         picked = 0

@@ -42,6 +42,8 @@ def test_random_baseline_is_deterministic_and_independent_of_row_order() -> None
     shuffled = frame.sample(frac=1.0, random_state=1)
     assert _key(random_alerts(shuffled, PER_DAY, gate, seed=7)) == _key(first)
     assert _key(random_alerts(frame, PER_DAY, gate, seed=8)) != _key(first)
+    as_dates = {dt.date(2025, 1, 6): 5, "2025-01-08": 12}
+    assert _key(random_alerts(frame, as_dates, gate, seed=7)) == _key(first)
 
 
 def test_random_baseline_matches_the_count_per_day_and_keeps_the_gate_rules() -> None:
