@@ -257,3 +257,30 @@ def replace_payload_file(store_root: Path, artifact_id: str, name: str, data: by
 
     edit_manifest(store_root, artifact_id, relist)
     return path
+
+
+def gate_config(**changes: Any) -> Any:
+    """A :class:`~sigma9_runtime.gates.GateConfig` with round numbers ($100k, 2%, 3 alerts a day, 60 s
+    cooldown), ``changes`` applied."""
+    from sigma9_runtime.gates import GateConfig
+
+    values: dict[str, Any] = {
+        "min_dollar_volume_1m": 100_000.0,
+        "max_spread_pct": 2.0,
+        "max_alerts_per_day": 3,
+        "symbol_cooldown_sec": 60,
+    }
+    return GateConfig(**{**values, **changes})
+
+
+def candidate_frame(rows: list[tuple[Any, ...]], **columns: Any) -> Any:
+    """Candidates for the alert simulation from ``(symbol, ts_ns, score)`` tuples; tradeable by default
+    ($1M dollar volume, 0.5% spread); ``columns`` add or replace whole columns (scalars broadcast)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["symbol", "ts_ns", "score"]).astype({"ts_ns": "int64", "score": "float64"})
+    frame["dollar_volume_1m"] = 1_000_000.0
+    frame["spread_pct"] = 0.5
+    for name, value in columns.items():
+        frame[name] = value
+    return frame

@@ -18,6 +18,7 @@ LAB_PACKAGES = (
     "onnxmltools",
     "onnx",
     "pandas",
+    "duckdb",
     "sigma9_dag",
 )
 RUNTIME_DIR = Path(sigma9_runtime.__file__).parent
