@@ -1,25 +1,21 @@
 """Per-ticker batch work over the lake: each ticker's bars read once, tickers spread over processes.
 
-:func:`map_tickers` runs a per-ticker function in a spawn pool (or inline for one worker) and
-yields results as they finish; the results never depend on the number of workers.
-:func:`features_at` uses it to compute final feature rows at chosen times of many symbol-days —
-what the lab's dataset needs — with the same offline path as everything else
+:func:`features_at` computes final feature rows at chosen times of many symbol-days — what the
+lab's dataset needs — per ticker through :func:`~sigma9_dag.parallel.map_tickers`, with the same
+offline path as everything else
 (:func:`~sigma9_dag.features.offline.symbol_day_features`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
 from sigma9_dag.features.offline import symbol_day_features
+from sigma9_dag.parallel import map_tickers
 from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.plan import FeaturePlan
@@ -27,9 +23,6 @@ from sigma9_runtime.features.stats_store import FeatureStatsStore
 from sigma9_runtime.features.warmup import Warmup, add_baselines
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import BARS_SCHEMA, read_bars
-
-Task = TypeVar("Task")
-Result = TypeVar("Result")
 
 
 def ticker_bars(layout: LakeLayout, ticker: str) -> dict[str, object]:
@@ -59,42 +52,6 @@ def day_warmup(plan: FeaturePlan, store: FeatureStatsStore, ticker: str, day: dt
     add_baselines(warmup, plan, ticker, bars_1m)
     warmup.norm = store.params_for(day, [ticker])
     return warmup
-
-
-def map_tickers(
-    fn: Callable[[Task], Result],
-    tasks: Iterable[Task],
-    *,
-    workers: int = 2,
-    progress: str | None = None,
-) -> Iterator[Result]:
-    """``fn(task)`` for every task (one per ticker), in worker processes when ``workers > 1``.
-
-    ``fn`` must be a module-level function (spawn pickles it by name). ``progress`` names a
-    progress bar (tqdm) when given. Results come in completion order.
-    """
-    tasks = list(tasks)
-    bar = None
-    if progress and tasks:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(tasks), unit="ticker", desc=progress)
-    try:
-        if workers <= 1 or len(tasks) <= 1:
-            for task in tasks:
-                yield fn(task)
-                if bar is not None:
-                    bar.update()
-            return
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
-            for future in as_completed([pool.submit(fn, task) for task in tasks]):
-                yield future.result()
-                if bar is not None:
-                    bar.update()
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 @dataclass(frozen=True)

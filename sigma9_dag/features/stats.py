@@ -10,8 +10,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from sigma9_dag.features.batch import day_bars, map_tickers, ticker_bars
+from sigma9_dag.features.batch import day_bars, ticker_bars
 from sigma9_dag.features.offline import symbol_day_stats
+from sigma9_dag.parallel import map_tickers
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.normalization import DailyStats
 from sigma9_runtime.features.plan import FeaturePlan

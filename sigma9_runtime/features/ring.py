@@ -63,10 +63,7 @@ class Ring:
         if held > unit:
             return False
         if held != EMPTY_UNIT and self.has_bars:
-            present = self.data[f"{self.group}.present"][:, col] > 0
-            newer = present & (held > self.carry_unit)
-            self.carry = np.where(newer, self.data[f"{self.group}.close"][:, col], self.carry)
-            self.carry_unit = np.where(newer, held, self.carry_unit)
+            self._carry_from(np.array([col]), np.array([held], dtype=np.int64))
         for values in self.data.values():
             values[:, col] = 0.0
         self.unit_of_col[col] = unit

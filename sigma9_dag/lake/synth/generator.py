@@ -9,10 +9,8 @@ measure the ground truth from the trades themselves with the event rule of
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from sigma9_dag.lake.synth.day import simulate_day
 from sigma9_dag.lake.synth.plan import DayPlan, MarketPlan, make_plan
 from sigma9_dag.lake.synth.universe import TickerProfile, daily_history, make_universe
 from sigma9_dag.lake.writer import LakeTransaction, write_parquet
+from sigma9_dag.parallel import map_tickers
 from sigma9_runtime.bars import MINUTE_NS, SECOND_NS, bars_from_trades
 from sigma9_runtime.calendar import iter_trading_days, previous_trading_day, session_bounds
 from sigma9_runtime.errors import LakeError
@@ -327,28 +326,7 @@ def _task(
 
 
 def _run(tasks: list[TickerTask], workers: int, progress: bool) -> list[TickerResult]:
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(tasks), unit="ticker", desc="synthetic market")
-    results: list[TickerResult] = []
-    try:
-        if workers == 1:
-            for task in tasks:
-                results.append(simulate_ticker(task))
-                if bar is not None:
-                    bar.update()
-        else:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = [pool.submit(simulate_ticker, task) for task in tasks]
-                for future in as_completed(futures):
-                    results.append(future.result())
-                    if bar is not None:
-                        bar.update()
-    finally:
-        if bar is not None:
-            bar.close()
+    label = "synthetic market" if progress else None
+    results = list(map_tickers(simulate_ticker, tasks, workers=workers, progress=label))
     order = {task.profile.ticker: i for i, task in enumerate(tasks)}
     return sorted(results, key=lambda r: order[r.ticker])
