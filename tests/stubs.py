@@ -284,3 +284,34 @@ def candidate_frame(rows: list[tuple[Any, ...]], **columns: Any) -> Any:
     for name, value in columns.items():
         frame[name] = value
     return frame
+
+
+# --- runtime strategies: a day, ticks and a container -------------------------------------------
+
+RUNTIME_DAY = "2025-03-03"
+"""A Monday, a trading day (no holiday, no early close)."""
+
+
+def runtime_config(**changes: Any) -> Any:
+    """A :class:`~sigma9_runtime.container.RuntimeConfig` of the shipped spec (``seismograph``, no store)."""
+    from sigma9_runtime.container import RuntimeConfig
+
+    values: dict[str, Any] = {"feature_spec": SHIPPED_FEATURE_SPEC, "strategy": "seismograph"}
+    return RuntimeConfig(**{**values, **changes})
+
+
+def liquid_ticks(
+    symbol: str, end_ns: int, seconds: int = 120, price: float = 10.0, volume: float = 5_000.0
+) -> list[Any]:
+    """Trades and ``A`` bars of ``symbol`` for the ``seconds`` before ``end_ns`` (a whole second): one
+    trade and one bar per second, price alternating by one cent (a 0.1% bounce spread), ``volume``
+    shares a second ($3M a minute by default)."""
+    from sigma9_runtime.feeds.events import AggEvent, TradeEvent
+
+    ticks: list[Any] = []
+    for k in range(seconds):
+        start = end_ns - (seconds - k) * 1_000_000_000
+        close = price + 0.01 * (k % 2)
+        ticks.append(TradeEvent(symbol, start + 1_000_000, close, volume, (), 4, k + 1))
+        ticks.append(AggEvent("A", symbol, start, start + 1_000_000_000, close, close, close, close, volume, close, 1))
+    return ticks

@@ -1,0 +1,432 @@
+"""ScoringStrategy: the extension point behind Sigma9's unchanged call points.
+
+The live container calls a strategy from three places (the design's invariants)::
+
+    Massive WebSocket on_tick(T.*/A.*/AM.*) -> TickDispatcher.dispatch() -> strategy.on_tick(tick)
+    RealtimeScanner, every 1 s               -> strategy.calculate_watchlist_score_detailed(symbol)
+    IgnitionMonitor, every 1 s               -> strategy.calculate_ignition_score(symbol, snapshot)
+
+and a replay, the lab's Nautilus backtest or the scanner of a whole watch list call the batch form
+once per second of **event time**::
+
+    strategy.score_step(t_ns) -> list[ScoredCandidate]   # every watched symbol, gated, in gate order
+
+Every strategy shares one pipeline, implemented here once: the
+:class:`~sigma9_runtime.features.online.OnlineFeatureBuilder` turns ticks into the FeatureSpec's
+feature rows at each step, the plugin scores the rows (:meth:`ScoringStrategy.score_rows`, the only
+thing a plugin writes), and the :class:`~sigma9_runtime.gates.MLGate` decides which scores become
+alerts (threshold, tradeability from the last 1-second bars, cooldown, daily budget) and why the others
+were suppressed. A plugin is a subclass named by import path and built by
+:func:`~sigma9_runtime.strategies.factory.create_strategy`.
+
+Determinism: nothing reads the wall clock; within a step candidates meet the gate in the lab's order
+(score descending, NaN last, then symbol), so the same ticks and steps give the same alerts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from pydantic import ValidationError
+
+from sigma9_runtime.contracts.base import ContractModel
+from sigma9_runtime.errors import PluginError
+from sigma9_runtime.features.online import FeatureFrame, OnlineFeatureBuilder
+from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
+from sigma9_runtime.gates import GateDecision, MLGate, TradeabilityInputs
+from sigma9_runtime.gates.recent_bars import NAN_INPUTS, RecentBars
+
+if TYPE_CHECKING:
+    from sigma9_runtime.features.warmup import Warmup
+    from sigma9_runtime.feeds.massive_ws import ColumnarFrame
+    from sigma9_runtime.inference.ml_inference import MLInference
+    from sigma9_runtime.registry.reload import ArtifactReloader
+
+log = logging.getLogger(__name__)
+
+Explanation = tuple[tuple[str, float], ...]
+"""``(feature, contribution)`` pairs, the largest first (``cluster=...`` never appears here; see
+:attr:`ScoredCandidate.cluster_id`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredCandidate:
+    """The detailed score of one symbol at one step: what the scanner shows and the gate decided.
+
+    Attributes
+    ----------
+    symbol, ts_ns
+        The candidate (ts: the step, int64 ns UTC; the alert time if it passed).
+    score
+        The score the gate compared with ``threshold`` (the plugin's final score).
+    base_score
+        The seismograph heuristic's score of the same row.
+    ml_score
+        The artifact's score (NaN without an artifact).
+    cluster_id
+        The artifact's cluster (``C01``), or None.
+    threshold
+        The threshold the score had to reach (per cluster when the artifact has one).
+    explanation
+        Top features with their contributions (logit units for the ML overlay, weighted z for the
+        heuristic); computed for candidates that reached their threshold, empty for the others.
+    decision
+        The gate's verdict (None when the call asked not to gate).
+    tradeability
+        Dollar volume of the last minute and spread estimate (NaN when not needed: below threshold).
+    strategy
+        The plugin's name; ``artifact_id`` the artifact scored with (None for the heuristic).
+    """
+
+    symbol: str
+    ts_ns: int
+    score: float
+    base_score: float
+    ml_score: float
+    cluster_id: str | None
+    threshold: float
+    explanation: Explanation
+    decision: GateDecision | None
+    tradeability: TradeabilityInputs = NAN_INPUTS
+    strategy: str = ""
+    artifact_id: str | None = None
+
+    @property
+    def alert(self) -> bool:
+        """Whether the candidate became an alert."""
+        return self.decision is not None and self.decision.passed
+
+    @property
+    def reason(self) -> str | None:
+        """Why the gate suppressed it (None for an alert or an ungated call)."""
+        return None if self.decision is None else self.decision.reason
+
+    def to_record(self) -> dict[str, Any]:
+        """A flat dict (JSON-able) for alert files and the scanner's payload."""
+        return {
+            "symbol": self.symbol,
+            "ts_ns": int(self.ts_ns),
+            "time": _iso(self.ts_ns),
+            "strategy": self.strategy,
+            "artifact_id": self.artifact_id,
+            "score": _num(self.score),
+            "base_score": _num(self.base_score),
+            "ml_score": _num(self.ml_score),
+            "threshold": _num(self.threshold),
+            "cluster_id": self.cluster_id,
+            "alert": self.alert,
+            "reason": self.reason,
+            "dollar_volume_1m": _num(self.tradeability.dollar_volume_1m),
+            "spread_pct": _num(self.tradeability.spread_pct),
+            "explanation": json.dumps([[name, round(value, 6)] for name, value in self.explanation]),
+        }
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _iso(ts_ns: int) -> str:
+    return dt.datetime.fromtimestamp(ts_ns / 1e9, tz=dt.UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class RowScores:
+    """What a plugin says about the rows of one step (arrays of the rows' length).
+
+    ``explain(i)`` returns row ``i``'s explanation; it is called only for rows that need one.
+    """
+
+    score: np.ndarray
+    base_score: np.ndarray
+    ml_score: np.ndarray
+    threshold: np.ndarray
+    cluster_ids: Sequence[str | None]
+    explain: Any = field(repr=False)
+    artifact_id: str | None = None
+
+
+class StrategyParams(ContractModel):
+    """Parameters every strategy accepts (a plugin's ``Params`` extends it)."""
+
+    explain_top_k: int = 5
+    """Contributions kept per explanation."""
+
+
+class ScoringStrategy(ABC):
+    """A scoring strategy behind Sigma9's call points (see the module docstring).
+
+    Parameters
+    ----------
+    features
+        The online feature builder (one per strategy; the container builds it from the FeatureSpec).
+    gate
+        The alert gate (from the FeatureSpec's ``runtime_gates``, optionally a run config's budget).
+    params
+        The plugin's parameters: a ``Params`` model or a mapping validated into one (``PluginError``
+        naming the plugin and field when invalid).
+    inference
+        The artifact's inference, for plugins that score with one.
+    reloader
+        Checked at the safe point before every step for a newer verified artifact (hot reload).
+    feature_log
+        Receives the feature rows of every scored step (consistency log).
+
+    Examples
+    --------
+    >>> strategy = create_strategy("seismograph", features=builder, gate=gate)  # doctest: +SKIP
+    >>> strategy.start_day(day, warmup)                                          # doctest: +SKIP
+    >>> strategy.on_tick(raw_frame)                                              # doctest: +SKIP
+    >>> [c for c in strategy.score_step(t_ns) if c.alert]                        # doctest: +SKIP
+    """
+
+    name: ClassVar[str] = "strategy"
+    """Short name (``seismograph``); the factory also accepts the import path."""
+    Params: ClassVar[type[StrategyParams]] = StrategyParams
+    """Parameter model of the plugin."""
+    uses_artifact: ClassVar[bool] = False
+    """Whether the plugin scores with an artifact when one is available."""
+
+    def __init__(
+        self,
+        features: OnlineFeatureBuilder,
+        gate: MLGate,
+        *,
+        params: StrategyParams | Mapping[str, Any] | None = None,
+        inference: MLInference | None = None,
+        reloader: ArtifactReloader | None = None,
+        feature_log: Any = None,
+    ) -> None:
+        self.features = features
+        self.spec = features.spec
+        self.names: list[str] = list(features.names)
+        self.gate = gate
+        self.params = self.parse_params(params)
+        self.inference = inference
+        self.reloader = reloader
+        self.feature_log = feature_log
+        self.bars = RecentBars()
+        self.watchlist: set[str] | None = None
+        self.frame: FeatureFrame | None = None
+        self._rows: dict[str, int] = {}
+        self.check()
+
+    # --- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def parse_params(cls, params: StrategyParams | Mapping[str, Any] | None) -> StrategyParams:
+        """The plugin's ``Params`` from a model, a mapping (``run_config.strategy.params``) or None."""
+        if isinstance(params, cls.Params):
+            return params
+        try:
+            return cls.Params.model_validate(dict(params or {}))
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(params)"
+            raise PluginError(f"strategy {cls.name!r}: params.{where}: {first['msg']}") from e
+
+    @classmethod
+    def needs_artifact(cls, params: StrategyParams) -> bool:
+        """Whether the plugin cannot score without an artifact under ``params``."""
+        return False
+
+    def check(self) -> None:
+        """Refuse a construction the plugin cannot run (PluginError); called by ``__init__``."""
+        if self.needs_artifact(self.params) and self.inference is None:
+            raise PluginError(f"strategy {self.name!r} scores with an artifact; none was given")
+
+    # --- the plugin's part ----------------------------------------------------------------------
+
+    @abstractmethod
+    def score_rows(self, values: np.ndarray) -> RowScores:
+        """Score feature rows ``[N, F]`` (columns ``self.names``) of one step."""
+
+    def on_artifact(self, inference: MLInference) -> None:
+        """A newer verified artifact replaces the current one (at a safe point, between steps)."""
+        log.info("strategy %s now scores with artifact %s", self.name, inference.manifest.id)
+        self.inference = inference
+
+    @property
+    def artifact_id(self) -> str | None:
+        """Id of the artifact in use (None without one)."""
+        return None if self.inference is None else self.inference.manifest.id
+
+    # --- days and watch list --------------------------------------------------------------------
+
+    def start_day(self, day: dt.date, warmup: Warmup | None = None) -> None:
+        """Begin ``day``: clear the feature windows, the bars and the last frame (gate state stays:
+        the budget is per New York date and the cooldown is elapsed time)."""
+        self.features.start_day(day, warmup)
+        self.bars.reset()
+        self.frame = None
+        self._rows = {}
+
+    def watch(self, symbols: Iterable[str] | None) -> None:
+        """Score only ``symbols`` at each step (None: every symbol the builder knows)."""
+        if symbols is None:
+            self.watchlist = None
+            return
+        self.watchlist = set(symbols)
+        self.features.add_symbols(sorted(self.watchlist))
+
+    # --- call point 1: ticks --------------------------------------------------------------------
+
+    def on_tick(self, tick: Any) -> int:
+        """Ingest one tick: a raw Massive frame (``str``/``bytes``), one decoded message (``dict``) or a
+        list of them, a :class:`TradeEvent`/:class:`AggEvent`, or a :class:`TradeBatch`/:class:`AggBatch`.
+
+        Returns the events that entered the feature windows. Never raises: what cannot be read is
+        counted in ``features.dropped`` by reason.
+        """
+        try:
+            if isinstance(tick, TradeEvent):
+                return int(self.features.on_trade(tick))
+            if isinstance(tick, AggEvent):
+                self.bars.add_event(tick)
+                return int(self.features.on_agg(tick))
+            if isinstance(tick, TradeBatch):
+                return self.features.on_trades(tick)
+            if isinstance(tick, AggBatch):
+                self.bars.add_batch(tick)
+                return self.features.on_aggs(tick)
+            if isinstance(tick, (dict, list)):
+                tick = json.dumps(tick, allow_nan=True)
+            if isinstance(tick, (str, bytes, bytearray)):
+                return self.on_frame(tick)
+            self.features.dropped["unknown_tick"] += 1
+            return 0
+        except Exception:  # the live loop must survive any tick; a bug shows in the log and the count
+            log.exception("strategy %s: tick could not be ingested", self.name)
+            self.features.dropped["dispatch_error"] += 1
+            return 0
+
+    def on_frame(self, frame: str | bytes | bytearray) -> int:
+        """Ingest one raw Massive WebSocket frame (never raises)."""
+        from sigma9_runtime.feeds.massive_ws import parse_frame_columnar
+
+        return self.on_parsed(parse_frame_columnar(frame))
+
+    def on_parsed(self, parsed: ColumnarFrame) -> int:
+        """Ingest a frame parsed by :func:`~sigma9_runtime.feeds.massive_ws.parse_frame_columnar`
+        (its drops are counted in ``features.dropped``)."""
+        self.features.dropped.update(parsed.dropped)
+        self.bars.add_batch(parsed.seconds)
+        return (
+            self.features.on_trades(parsed.trades)
+            + self.features.on_aggs(parsed.seconds)
+            + self.features.on_aggs(parsed.minutes)
+        )
+
+    # --- steps ----------------------------------------------------------------------------------
+
+    def advance(self, ts_ns: int) -> FeatureFrame:
+        """The safe point and the feature step at ``ts_ns`` (a step of the day's grid).
+
+        Hot reload happens here, before the step's rows are computed, never inside a step.
+        """
+        if self.reloader is not None:
+            replacement = self.reloader.poll(ts_ns)
+            if replacement is not None:
+                self.on_artifact(replacement)
+        frame = self.features.step(ts_ns)
+        self.frame = frame
+        self._rows = {symbol: i for i, symbol in enumerate(frame.symbols)}
+        return frame
+
+    def score_step(self, ts_ns: int, symbols: Iterable[str] | None = None) -> list[ScoredCandidate]:
+        """Advance to ``ts_ns`` and score and gate every watched symbol, in the gate's order.
+
+        Parameters
+        ----------
+        ts_ns
+            A step of the day's grid (the scanner's 1-second tick of event time).
+        symbols
+            Symbols to score (default: the watch list, else every symbol with a row).
+        """
+        frame = self.advance(ts_ns)
+        wanted = symbols if symbols is not None else self.watchlist
+        if wanted is None:
+            index = np.arange(len(frame.symbols))
+        else:
+            index = np.array(sorted(self._rows[s] for s in set(wanted) if s in self._rows), dtype=np.int64)
+        chosen = [frame.symbols[i] for i in index.tolist()]
+        values = frame.values[index] if index.size else np.empty((0, len(self.names)))
+        if self.feature_log is not None:
+            self.feature_log.record(ts_ns, chosen, values)
+        if not chosen:
+            return []
+        scores = self.score_rows(values)
+        # The lab's processing order: higher score first (NaN last), then symbol.
+        score = scores.score
+        key = np.where(np.isnan(score), np.inf, -score)
+        order = sorted(range(len(chosen)), key=lambda i: (key[i], chosen[i]))
+        return [self._candidate(chosen[i], ts_ns, scores, i, values[i], gate=True) for i in order]
+
+    def _candidate(
+        self, symbol: str, ts_ns: int, scores: RowScores, i: int, row: np.ndarray, *, gate: bool, explain: bool = False
+    ) -> ScoredCandidate:
+        score = float(scores.score[i])
+        threshold = float(scores.threshold[i])
+        reached = score >= threshold
+        inputs = self.bars.inputs(symbol, ts_ns) if reached else NAN_INPUTS
+        decision = self.gate.decide(symbol, ts_ns, score, threshold, inputs) if gate else None
+        explanation = scores.explain(i) if (reached or explain) else ()
+        return ScoredCandidate(
+            symbol=symbol,
+            ts_ns=int(ts_ns),
+            score=score,
+            base_score=float(scores.base_score[i]),
+            ml_score=float(scores.ml_score[i]),
+            cluster_id=scores.cluster_ids[i],
+            threshold=threshold,
+            explanation=tuple(explanation),
+            decision=decision,
+            tradeability=inputs,
+            strategy=self.name,
+            artifact_id=scores.artifact_id,
+        )
+
+    # --- call point 2: the scanner --------------------------------------------------------------
+
+    def calculate_watchlist_score_detailed(
+        self, symbol: str, ts_ns: int | None = None, *, gate: bool = True
+    ) -> ScoredCandidate:
+        """The detailed score of ``symbol`` (score, base and ML scores, cluster, explanation, gate verdict).
+
+        ``ts_ns`` advances the features to that step first (when it is not the last one); without it
+        the last step's row is scored. A symbol without a row scores NaN (suppressed as
+        ``below_threshold``). With ``gate=False`` nothing is recorded against budget or cooldown.
+        """
+        if ts_ns is not None and (self.frame is None or self.frame.ts_ns != ts_ns):
+            self.advance(ts_ns)
+        if self.frame is None:
+            raise RuntimeError("no step yet: call score_step()/advance() or pass ts_ns")
+        at = self.frame.ts_ns
+        i = self._rows.get(symbol)
+        row = self.frame.values[i] if i is not None else np.full(len(self.names), np.nan)
+        scores = self.score_rows(row.reshape(1, -1))
+        return self._candidate(symbol, at, scores, 0, row, gate=gate, explain=True)
+
+    # --- call point 3: the ignition monitor -----------------------------------------------------
+
+    def calculate_ignition_score(self, symbol: str, snapshot: Mapping[str, Any] | None = None) -> float:
+        """The ungated score of ``symbol`` at the last step, in [0, 1] (NaN when it has no row).
+
+        ``snapshot`` is the monitor's view of the symbol (price, change, ...); a ``ts_ns`` in it that
+        is a later grid step advances the features first. Nothing is recorded against the gate.
+        """
+        ts_ns = None if snapshot is None else snapshot.get("ts_ns")
+        if ts_ns is not None and (self.frame is None or int(ts_ns) > self.frame.ts_ns):
+            self.advance(int(ts_ns))
+        if self.frame is None or symbol not in self._rows:
+            return math.nan
+        row = self.frame.values[self._rows[symbol]]
+        return float(self.score_rows(row.reshape(1, -1)).score[0])
