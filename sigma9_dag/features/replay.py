@@ -12,17 +12,14 @@ batch for the same day.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-import pyarrow as pa
 
 from sigma9_dag.features.offline import symbol_day_features
 from sigma9_dag.features.stats import ensure_stats
 from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
-from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.grid import day_grid
 from sigma9_runtime.features.online import OnlineFeatureBuilder
@@ -30,93 +27,7 @@ from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.warmup import load_warmup
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
 from sigma9_runtime.lake.layout import LakeLayout
-from sigma9_runtime.lake.tables import read_bars, read_trades
-
-
-@dataclass
-class DayFeed:
-    """A lake day as Massive WebSocket messages (``T``, ``A``, ``AM``) in delivery order."""
-
-    time: np.ndarray  # delivery time of each message, ns (trades: ts; bars: end of interval)
-    messages: list[dict[str, object]]
-
-    def __len__(self) -> int:
-        return len(self.messages)
-
-
-def trade_messages(table: pa.Table) -> tuple[np.ndarray, list[dict[str, object]]]:
-    """``T`` messages of the trades that a live feed delivers (corrections are not sent as trades)."""
-    keep = table.column("correction").to_numpy(zero_copy_only=False) == 0
-    part = table.filter(pa.array(keep)).to_pydict()
-    messages = [
-        {"ev": "T", "sym": s, "x": x, "p": p, "s": z, "c": c, "t": t // 1_000_000, "q": q}
-        for s, x, p, z, c, t, q in zip(
-            part["ticker"],
-            part["exchange"],
-            part["price"],
-            part["size"],
-            part["conditions"],
-            part["ts"],
-            part["sequence"],
-        )
-    ]
-    return np.asarray(part["ts"], dtype=np.int64), messages
-
-
-def _agg_messages(table: pa.Table, ev: str, length_ns: int) -> tuple[np.ndarray, list[dict[str, object]]]:
-    """``A``/``AM`` messages of lake bars, delivered at the end of their interval."""
-    part = table.to_pydict()
-    messages = []
-    for i, symbol in enumerate(part["ticker"]):
-        volume, count = part["volume"][i], part["transactions"][i]
-        messages.append(
-            {
-                "ev": ev,
-                "sym": symbol,
-                "v": volume,
-                "vw": part["vwap"][i],
-                "o": part["open"][i],
-                "c": part["close"][i],
-                "h": part["high"][i],
-                "l": part["low"][i],
-                "a": part["vwap"][i],
-                "z": volume / count if count else 0,
-                "s": part["ts"][i] // 1_000_000,
-                "e": (part["ts"][i] + length_ns) // 1_000_000,
-            }
-        )
-    return np.asarray(part["ts"], dtype=np.int64) + length_ns, messages
-
-
-def lake_day_feed(layout: LakeLayout, day: dt.date, tickers: list[str]) -> DayFeed:
-    """Every T / A / AM message of ``day`` for ``tickers``, merged by delivery time (ties: T, A, AM)."""
-    bounds = session_bounds(day)
-    times: list[np.ndarray] = []
-    kinds: list[np.ndarray] = []
-    messages: list[dict[str, object]] = []
-    for ticker in tickers:
-        parts = [trade_messages(read_trades(layout, ticker, day))]
-        for bar_kind, ev, length in (("1s", "A", SECOND_NS), ("1m", "AM", MINUTE_NS)):
-            if layout.bars(bar_kind, ticker).exists():  # type: ignore[arg-type]
-                bars = read_bars(layout, bar_kind, ticker, bounds.start, bounds.end)  # type: ignore[arg-type]
-                parts.append(_agg_messages(bars, ev, length))
-        for kind, (time, part) in enumerate(parts):
-            times.append(time)
-            kinds.append(np.full(time.size, kind, dtype=np.int8))
-            messages.extend(part)
-    time = np.concatenate(times) if times else np.zeros(0, dtype=np.int64)
-    kind = np.concatenate(kinds) if kinds else np.zeros(0, dtype=np.int8)
-    order = np.lexsort((kind, time))
-    return DayFeed(time[order], [messages[i] for i in order.tolist()])
-
-
-def feed_frames(feed: DayFeed, steps_ns: np.ndarray) -> Iterator[tuple[int, str]]:
-    """(step, raw JSON frame of every message delivered after the previous step and by this one)."""
-    cuts = np.searchsorted(feed.time, steps_ns, side="right")
-    start = 0
-    for step, stop in zip(steps_ns.tolist(), cuts.tolist(), strict=True):
-        yield step, json.dumps(feed.messages[start:stop])
-        start = stop
+from sigma9_runtime.replay.sources import DayFeed, feed_frames, lake_day_feed, trade_messages
 
 
 @dataclass

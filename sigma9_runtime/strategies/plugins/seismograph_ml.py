@@ -70,9 +70,17 @@ class SeismographMLStrategy(SeismographStrategy):
         thresholds = np.array([inference.threshold_for(c) for c in clusters], dtype=np.float64)
         k = params.explain_top_k
 
+        cache: dict[int, tuple[tuple[str, float], ...]] = {}
+
         def explain(i: int) -> tuple[tuple[str, float], ...]:
-            top = inference.score_one(values[i]).top[:k]
-            return tuple((c.feature, c.contribution) for c in top)
+            if i not in cache:
+                # one batch for every row that reached its threshold (the rows the gate explains)
+                with np.errstate(invalid="ignore"):
+                    wanted = sorted({i, *np.flatnonzero(score >= thresholds).tolist()} - cache.keys())
+                batch = inference.score(values[wanted], explain=True)
+                for j, top in zip(wanted, batch.explanations, strict=True):
+                    cache[j] = tuple((c.feature, c.contribution) for c in top[:k])
+            return cache[i]
 
         return RowScores(
             score=score,
