@@ -1,4 +1,5 @@
-"""``sigma9 features``: feature names, stats for normalization, and the online/offline parity proof."""
+"""``sigma9 features``: feature names, stats for normalization, the online/offline parity proof and the
+consistency check of a runtime's feature log."""
 
 from __future__ import annotations
 
@@ -54,6 +55,21 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parity.add_argument("--no-progress", action="store_true", help="no progress bar")
     parity.set_defaults(handler=_parity)
 
+    consistency = actions.add_parser(
+        "consistency",
+        help="compare a runtime's feature log with the offline features of the same day",
+        description="Read a consistency log (written by `sigma9 replay --log-features` or a runtime with "
+        "feature_log set), recompute the same symbols' rows offline over the logged span of steps, and report "
+        "mismatch, missing and extra ratios. Exit code 1 when not consistent.",
+    )
+    _common(consistency)
+    consistency.add_argument("--log", type=Path, required=True, metavar="FILE", help="the feature log (parquet)")
+    consistency.add_argument(
+        "--tolerance", type=float, default=0.0, metavar="X", help="absolute difference allowed (default 0: exact)"
+    )
+    consistency.add_argument("--workers", type=int, default=2, metavar="W", help="worker processes (default 2)")
+    consistency.set_defaults(handler=_consistency)
+
 
 def _load(path: Path):  # type: ignore[no-untyped-def]
     from sigma9_runtime.contracts.io import load_feature_spec
@@ -106,6 +122,16 @@ def _parity(args: argparse.Namespace) -> int:
     )
     print(report.render())
     return 0 if report.equal else EXIT_MISMATCH
+
+
+def _consistency(args: argparse.Namespace) -> int:
+    from sigma9_dag.features.consistency import feature_consistency
+
+    layout = LakeLayout(resolve_data_root(args.root))
+    _require_lake(layout)
+    report = feature_consistency(layout, _load(args.spec), args.log, tolerance=args.tolerance, workers=args.workers)
+    print(report.render())
+    return 0 if report.consistent else EXIT_MISMATCH
 
 
 def _require_lake(layout: LakeLayout) -> None:

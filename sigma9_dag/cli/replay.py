@@ -1,0 +1,149 @@
+"""``sigma9 replay``: play a day (from the lake or a Massive WebSocket capture) through the runtime as live."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from sigma9_dag.cli.lake import add_root_argument
+from sigma9_runtime.lake.layout import LakeLayout, resolve_data_root
+
+DEFAULT_SPEC_GLOB = "feature_specs/FS_*.yaml"
+
+
+def _clock(text: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time of day (HH:MM or HH:MM:SS)") from e
+
+
+def _param(text: str) -> tuple[str, str | int | float | bool]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    lowered = raw.lower()
+    if lowered in ("true", "false"):
+        return key, lowered == "true"
+    for kind in (int, float):
+        try:
+            return key, kind(raw)
+        except ValueError:
+            pass
+    return key, raw
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "replay",
+        help="play a day through the runtime exactly as live and write its alerts",
+        description="Replay DATE from the lake (every T/A/AM message as raw Massive frames, in delivery order) "
+        "or from a Massive WebSocket capture, through the runtime container's strategy: the TickDispatcher runs "
+        "the 1 s scanner and ignition-monitor loops by event time. Prints the alerts; --out writes them with "
+        "their explanations (.parquet, else JSON lines).",
+    )
+    add_root_argument(parser)
+    parser.add_argument("--date", type=dt.date.fromisoformat, required=True, metavar="DATE", help="trading day")
+    parser.add_argument("--spec", type=Path, metavar="FILE", help=f"FeatureSpec (default: newest {DEFAULT_SPEC_GLOB})")
+    parser.add_argument("--artifacts", type=Path, metavar="DIR", help="artifact store (needed by seismograph_ml)")
+    parser.add_argument(
+        "--strategy",
+        metavar="PLUGIN",
+        help="seismograph | seismograph_ml | package.module:Class (default: seismograph_ml with --artifacts, "
+        "else seismograph)",
+    )
+    parser.add_argument(
+        "--param", type=_param, action="append", default=[], metavar="KEY=VALUE", help="a strategy param (repeat)"
+    )
+    parser.add_argument("--capture", type=Path, metavar="FILE", help="replay this WebSocket capture, not the lake")
+    parser.add_argument("--tickers", nargs="+", metavar="TICKER", help="only these symbols (default: all)")
+    parser.add_argument("--from", dest="start", type=_clock, metavar="HH:MM", help="first step, New York time")
+    parser.add_argument("--to", dest="end", type=_clock, metavar="HH:MM", help="steps before this, New York time")
+    parser.add_argument("--max-alerts-per-day", type=int, metavar="N", help="override the spec's alert budget")
+    parser.add_argument("--cooldown", type=int, metavar="SEC", help="override the spec's symbol cooldown")
+    parser.add_argument("--out", type=Path, metavar="FILE", help="write the alerts (.parquet or .jsonl)")
+    parser.add_argument("--log-features", type=Path, metavar="FILE", help="write the consistency log (parquet)")
+    parser.add_argument("--limit", type=int, default=20, metavar="N", help="alerts shown in the table (default 20)")
+    parser.add_argument("--workers", type=int, default=2, metavar="W", help="worker processes for stats (default 2)")
+    parser.set_defaults(handler=_replay)
+
+
+def default_spec() -> Path:
+    """The newest shipped FeatureSpec under the working directory."""
+    from sigma9_runtime.errors import SpecError
+
+    found = sorted(Path().glob(DEFAULT_SPEC_GLOB))
+    if not found:
+        raise SpecError(f"no {DEFAULT_SPEC_GLOB} here; pass --spec", file=Path("feature_specs"))
+    return found[-1]
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from sigma9_runtime.calendar import local_to_ns
+    from sigma9_runtime.container import RuntimeConfig, RuntimeContainer
+    from sigma9_runtime.errors import LakeError
+    from sigma9_runtime.features.plan import FeaturePlan
+    from sigma9_runtime.features.warmup import load_warmup
+    from sigma9_runtime.replay import capture_frames, lake_day_feed, lake_frames, replay_frames, write_alerts
+
+    layout = LakeLayout(resolve_data_root(args.root))
+    has_lake = layout.root.exists() and bool(layout.trade_dates())
+    if args.capture is None and (not has_lake or args.date not in layout.trade_dates()):
+        raise LakeError(f"{layout.root}: no trades on {args.date} (build a lake with `sigma9 lake synth`)")
+    strategy_name = args.strategy or ("seismograph_ml" if args.artifacts else "seismograph")
+    config = RuntimeConfig(
+        feature_spec=args.spec or default_spec(),
+        artifacts=args.artifacts,
+        strategy=strategy_name,
+        params=dict(args.param),
+        hot_reload=False,  # a replay scores the whole day with one artifact: reproducible
+        max_alerts_per_day=args.max_alerts_per_day,
+        symbol_cooldown_sec=args.cooldown,
+        feature_log=args.log_features,
+    )
+    container = RuntimeContainer(config)
+    strategy = container.strategy
+    spec = container.spec
+
+    symbols = args.tickers or (layout.trade_tickers() if has_lake else [])
+    warmup = None
+    if has_lake and symbols:
+        from sigma9_dag.features.stats import ensure_stats
+
+        lookback = spec.normalization.lookback.days if spec.normalization.lookback is not None else 10_000
+        earlier = [d for d in layout.trade_dates() if d < args.date][-lookback:]
+        if earlier:
+            ensure_stats(layout, spec, symbols, earlier, workers=args.workers)
+        warmup = load_warmup(layout, FeaturePlan.from_spec(spec), args.date, symbols)
+    strategy.features.add_symbols(symbols)
+    if args.tickers:
+        strategy.watch(args.tickers)
+
+    from sigma9_runtime.features.grid import day_grid
+
+    grid = day_grid(spec, args.date).steps_ns
+    steps, cuts = grid, grid
+    if args.start is not None:
+        steps = steps[steps >= local_to_ns(args.date, args.start)]
+    if args.end is not None:
+        steps = steps[steps < local_to_ns(args.date, args.end)]
+        cuts = grid[grid <= (steps[-1] if steps.size else grid[0])]
+    steps = np.ascontiguousarray(steps)
+    if args.capture is not None:
+        frames = capture_frames(args.capture)
+    else:
+        feed = lake_day_feed(layout, args.date, symbols)
+        frames = lake_frames(feed, cuts, tail=args.end is None)
+    result = replay_frames(strategy, args.date, frames, warmup=warmup, steps_ns=steps)
+    container.close()
+    if args.out is not None:
+        write_alerts(args.out, result.alerts)
+    print(result.render(limit=args.limit))
+    if args.out is not None:
+        print(f"alerts written to {args.out}")
+    if args.log_features is not None:
+        print(f"feature log written to {args.log_features}")
+    return 0
