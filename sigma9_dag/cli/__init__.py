@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from sigma9_dag.cli import features, lab, lake, replay, schema, spec
+from sigma9_dag.cli import backtest, features, lab, lake, replay, schema, spec
 from sigma9_runtime import __version__
 from sigma9_runtime.errors import Sigma9Error
 
@@ -19,7 +19,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
-COMMAND_GROUPS = (spec, schema, lake, features, lab, replay)
+COMMAND_GROUPS = (spec, schema, lake, features, lab, backtest, replay)
 
 
 def build_parser() -> argparse.ArgumentParser:

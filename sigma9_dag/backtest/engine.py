@@ -1,0 +1,160 @@
+"""The backtest itself: a NautilusTrader ``BacktestEngine`` over the lake, one day per streaming chunk.
+
+:func:`build_engine` sets up the venue (``XNAS``, hedging, a USD cash account), the execution models of
+:mod:`sigma9_dag.backtest.execution` and one equity per ticker. :func:`run_engine` feeds each scored day
+(:func:`sigma9_dag.backtest.data.load_day`) through the engine in streaming mode after starting the day in
+the strategy (fresh windows, the day's warm-up, the step timer), so memory holds one day of data at a time.
+
+The day's data spans from ``intraday_warmup_min`` before scoring starts to the end of the last scored
+session plus the horizon (exits need prices), capped at the day's end (20:00 New York). Scoring starts at
+the first session of ``session_filter`` but never before ``intraday_warmup_min`` minutes of data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
+from nautilus_trader.config import LoggingConfig
+from nautilus_trader.model.currencies import USD
+from nautilus_trader.model.enums import AccountType, OmsType
+from nautilus_trader.model.identifiers import TraderId
+from nautilus_trader.model.objects import Money
+from nautilus_trader.trading.strategy import Strategy
+
+from sigma9_dag.backtest.config import PreparedRun
+from sigma9_dag.backtest.data import VENUE, clock_instrument, equity, load_day
+from sigma9_dag.backtest.execution import ExecutionSettings, IBLikeFeeModel, LakeFillModel, latency_model
+from sigma9_dag.evaluation.prices import LakePrices
+from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
+from sigma9_runtime.calendar import SESSIONS, session_bounds
+from sigma9_runtime.features.grid import day_grid
+from sigma9_runtime.features.plan import FeaturePlan
+from sigma9_runtime.features.warmup import load_warmup
+
+TRADER_ID = "SIGMA9-001"
+
+
+@dataclass(frozen=True)
+class DayWindow:
+    """What is loaded and scored on one day (ns UTC)."""
+
+    data_start: int
+    data_end: int
+    steps: np.ndarray
+
+
+def day_window(prepared: PreparedRun, day: dt.date, horizon_ns: int) -> DayWindow:
+    """Data span and scored steps of ``day`` (see the module docstring)."""
+    run, spec = prepared.run, prepared.spec
+    bounds = session_bounds(day)
+    sessions = [s for s in SESSIONS if s in run.time.session_filter]
+    first = bounds.get(sessions[0])[0]
+    last = bounds.get(sessions[-1])[1]
+    warm_ns = run.time.warmup.intraday_warmup_min * MINUTE_NS
+    data_start = max(bounds.start, first - warm_ns)
+    score_start = max(first, data_start + warm_ns)
+    grid = day_grid(spec, day)
+    steps = grid.steps_ns
+    inside = np.zeros(steps.size, bool)
+    for name in sessions:
+        start, end = bounds.get(name)
+        inside |= (steps > start) & (steps <= end)
+    steps = steps[inside & (steps > score_start)]
+    data_end = min(bounds.end, last + horizon_ns + MINUTE_NS)
+    return DayWindow(data_start, data_end, steps)
+
+
+def build_engine(
+    prepared: PreparedRun, execution: ExecutionSettings, prices: LakePrices, *, starting_cash: float
+) -> BacktestEngine:
+    """An engine with the venue, execution models and instruments of the run (no strategy yet)."""
+    engine = BacktestEngine(
+        BacktestEngineConfig(trader_id=TraderId(TRADER_ID), logging=LoggingConfig(bypass_logging=True))
+    )
+    engine.add_venue(
+        VENUE,
+        OmsType.HEDGING,
+        AccountType.CASH,
+        [Money(Decimal(str(round(starting_cash, 2))), USD)],
+        base_currency=USD,
+        fill_model=LakeFillModel(execution, prices, seed=prepared.run.seed),
+        fee_model=IBLikeFeeModel(execution.commission_per_share, execution.commission_min),
+        latency_model=latency_model(execution),
+        bar_execution=False,
+        trade_execution=True,
+        use_random_ids=False,
+    )
+    for ticker in prepared.tickers:
+        engine.add_instrument(equity(ticker))
+    engine.add_instrument(clock_instrument())
+    return engine
+
+
+@dataclass
+class EngineStats:
+    """What the engine processed."""
+
+    days: int = 0
+    trades: int = 0
+    bars: int = 0
+    seconds: float = 0.0
+
+    @property
+    def events(self) -> int:
+        """Ticks and bars."""
+        return self.trades + self.bars
+
+
+def data_needs(spec: object) -> tuple[bool, bool]:
+    """Whether the spec's features read 1-second bars and 1-minute bars (trade ticks are always loaded)."""
+    plan = FeaturePlan.from_spec(spec)  # type: ignore[arg-type]
+    return bool(plan.series["s"] - {"t.count", "t.volume", "t.signed_volume"}), bool(plan.series["m"])
+
+
+def run_engine(
+    engine: BacktestEngine,
+    prepared: PreparedRun,
+    strategy: Strategy,
+    execution: ExecutionSettings,
+    horizon_ns: int,
+    *,
+    scoring: bool = True,
+) -> EngineStats:
+    """Stream every scored day through ``engine`` with ``strategy`` (a ScoringHost when ``scoring``)."""
+    spec, layout = prepared.spec, prepared.layout
+    plan = FeaturePlan.from_spec(spec)
+    bars_1s, bars_1m = data_needs(spec)
+    stats = EngineStats()
+    engine.add_strategy(strategy)
+    for day in prepared.days:
+        window = day_window(prepared, day, horizon_ns)
+        data = load_day(
+            layout,
+            prepared.tickers,
+            day,
+            start_ns=window.data_start,
+            end_ns=window.data_end,
+            feed_ns=execution.feed_latency_ns,
+            bars_1s=bars_1s,
+            bars_1m=bars_1m,
+            bar_1s_from_lake=prepared.run.data.intraday.bar_1s is not None,
+        )
+        if scoring and window.steps.size:
+            warmup = load_warmup(layout, plan, day, prepared.tickers)
+            flatten = data.end_ns - execution.order_latency_ns - SECOND_NS
+            strategy.begin_day(day, warmup, int(window.steps[0]), int(window.steps[-1]), flatten)  # type: ignore[attr-defined]
+        engine.add_data(data.data, sort=False)
+        started = time.perf_counter()
+        engine.run(streaming=True)
+        stats.seconds += time.perf_counter() - started
+        engine.clear_data()
+        stats.days += 1
+        stats.trades += data.trades
+        stats.bars += data.bars_1s + data.bars_1m
+    engine.end()
+    return stats

@@ -1,0 +1,396 @@
+"""The Nautilus strategy that hosts a scoring plugin the way the live runtime does.
+
+Trade ticks and bars arrive from the engine (delivered ``feed_ms`` after their event time); the strategy
+buffers them and, once per second of event time (a Nautilus timer firing at ``t + feed_ms`` for every
+scored step ``t``), hands the buffer to the runtime's
+:class:`~sigma9_runtime.features.online.OnlineFeatureBuilder`, steps it at ``t``, scores the rows with the
+plugin and runs the candidates through the runtime's :class:`~sigma9_runtime.gates.MLGate` in the
+evaluation's processing order (score descending, then symbol). Nothing is computed a second way: features,
+scores, tradeability and the gate are the runtime's.
+
+Each alert buys ``notional_usd`` worth of whole shares at market (sized at the last trade price) and sells
+them at market ``horizon`` after the alert time (the evaluation's trade), or at the day's end when that
+comes first. The venue is a hedging one, so every alert is its own position.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from nautilus_trader.model.enums import OrderSide, TimeInForce
+from nautilus_trader.model.identifiers import InstrumentId
+from nautilus_trader.model.objects import Quantity
+from nautilus_trader.trading.strategy import Strategy
+
+from sigma9_dag.backtest.data import BAR_SPECS, bar_type, instrument_id
+from sigma9_dag.evaluation.prices import LakePrices
+from sigma9_runtime.bars import SECOND_NS
+from sigma9_runtime.features.warmup import Warmup
+from sigma9_runtime.feeds.events import AggBatch, TradeBatch
+from sigma9_runtime.strategies.base import ScoredCandidate, ScoringStrategy
+
+ACTIVE_NS = 60 * SECOND_NS
+"""A symbol is active at a step when it traded in the last minute; an inactive one has no dollar volume
+in that minute, so the gate refuses it and it is no baseline candidate. A step without an active symbol
+is not scored."""
+
+
+@dataclass
+class TradeRecord:
+    """One alert's round trip."""
+
+    alert: int
+    symbol: str
+    alert_ts_ns: int
+    exit_due_ns: int
+    entry_order_ts_ns: int
+    entry_client_id: str = ""
+    exit_client_id: str = ""
+    position_id: object = None
+    shares: float = 0.0
+    entry_ts_ns: int = -1
+    entry_price: float = math.nan
+    entry_commission: float = 0.0
+    exit_order_ts_ns: int = -1
+    exit_ts_ns: int = -1
+    exit_price: float = math.nan
+    exit_commission: float = 0.0
+
+
+@dataclass
+class HostState:
+    """Everything the strategy records, read by the driver after the run."""
+
+    alerts: list[dict[str, object]] = field(default_factory=list)
+    trades: list[TradeRecord] = field(default_factory=list)
+    candidates: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+    steps: int = 0
+    idle_steps: int = 0
+    rows: int = 0
+    events: int = 0
+
+
+class ScoringHost(Strategy):
+    """Hosts one runtime :class:`~sigma9_runtime.strategies.base.ScoringStrategy` over the run's symbols.
+
+    Parameters
+    ----------
+    plugin
+        The runtime strategy under test (its builder, gate and plugin scores), from the runtime's factory.
+    prices
+        The lake's 1-second bars: the VWAP of each 1-second bar (Nautilus bars carry none), restored
+        before the bar reaches the plugin (the gate's dollar volume reads it).
+    symbols
+        Symbols traded.
+    bars_1s, bars_1m
+        Subscribe to 1-second / 1-minute bars.
+    notional_usd, horizon_ns, feed_latency_ns
+        Trade size, holding time and data delay.
+    candidate_every_s
+        Record baseline candidates at every n-th scored step.
+    """
+
+    def __init__(
+        self,
+        *,
+        plugin: ScoringStrategy,
+        prices: LakePrices,
+        symbols: list[str],
+        bars_1s: bool,
+        bars_1m: bool,
+        notional_usd: float,
+        horizon_ns: int,
+        feed_latency_ns: int,
+        candidate_every_s: int = 1,
+    ) -> None:
+        super().__init__()
+        self.plugin = plugin
+        self.gate = plugin.gate
+        self.prices = prices
+        self.symbols = list(symbols)
+        self._index = {s: i for i, s in enumerate(self.symbols)}
+        self.instruments = {s: instrument_id(s) for s in self.symbols}
+        self._bars_1s = bars_1s
+        self._bars_1m = bars_1m
+        self.notional_usd = notional_usd
+        self.horizon_ns = horizon_ns
+        self.feed_ns = feed_latency_ns
+        self.candidate_every_s = candidate_every_s
+        self.record = HostState()
+        self._last_trade_ns = np.full(len(self.symbols), -(1 << 62), np.int64)
+        self._last_price = np.full(len(self.symbols), np.nan)
+        self._reset_buffers()
+        self._day: dt.date | None = None
+        self._flatten_ns = 0
+        self._by_client_id: dict[str, TradeRecord] = {}
+
+    # --- set-up ----------------------------------------------------------------------------------
+
+    def _reset_buffers(self) -> None:
+        self._t_sym: list[str] = []
+        self._t_ts: list[int] = []
+        self._t_px: list[float] = []
+        self._t_sz: list[float] = []
+        self._bars: dict[str, list[tuple]] = {"A": [], "AM": []}
+
+    def on_start(self) -> None:
+        for symbol in self.symbols:
+            iid = self.instruments[symbol]
+            self.subscribe_trade_ticks(iid)
+            if self._bars_1s:
+                self.subscribe_bars(bar_type(symbol, "1s"))
+            if self._bars_1m:
+                self.subscribe_bars(bar_type(symbol, "1m"))
+
+    def begin_day(self, day: dt.date, warmup: Warmup, first_step_ns: int, last_step_ns: int, flatten_ns: int) -> None:
+        """Start ``day``: fresh windows and warm-up, and a step timer over ``[first_step, last_step]``."""
+        self._day = day
+        self._reset_buffers()
+        self.plugin.start_day(day, warmup)
+        self._flatten_ns = flatten_ns
+        if last_step_ns >= first_step_ns:
+            self.clock.set_timer_ns(
+                f"step-{day.isoformat()}",
+                SECOND_NS,
+                first_step_ns + self.feed_ns - SECOND_NS,
+                last_step_ns + self.feed_ns,
+                self._on_step,
+            )
+
+    # --- data ------------------------------------------------------------------------------------
+
+    def on_trade_tick(self, tick) -> None:  # type: ignore[no-untyped-def]
+        self._t_sym.append(tick.instrument_id.symbol.value)
+        self._t_ts.append(tick.ts_event)
+        self._t_px.append(tick.price.as_double())
+        self._t_sz.append(tick.size.as_double())
+
+    def on_bar(self, bar) -> None:  # type: ignore[no-untyped-def]
+        kind = "A" if bar.bar_type.spec.step == 1 and bar.bar_type.spec.timedelta.value == SECOND_NS else "AM"
+        length = SECOND_NS if kind == "A" else BAR_SPECS["1m"][1]
+        self._bars[kind].append(
+            (
+                bar.bar_type.instrument_id.symbol.value,
+                bar.ts_event - length,
+                bar.ts_event,
+                bar.open.as_double(),
+                bar.high.as_double(),
+                bar.low.as_double(),
+                bar.close.as_double(),
+                bar.volume.as_double(),
+            )
+        )
+
+    def _flush(self) -> None:
+        """Hand the buffered events to the builder (trades first, then 1 s and 1 m bars)."""
+        n = len(self._t_ts)
+        if n:
+            symbols = np.array(self._t_sym, dtype=object)
+            ts = np.array(self._t_ts, dtype=np.int64)
+            price = np.array(self._t_px)
+            self.plugin.on_tick(
+                TradeBatch(
+                    symbols=symbols,
+                    ts_ns=ts,
+                    price=price,
+                    size=np.array(self._t_sz),
+                    sequence=np.full(n, -1, np.int64),
+                    exchange=np.zeros(n, np.int32),
+                    conditions=((),) * n,
+                    eligible=np.ones(n, bool),
+                )
+            )
+            index = np.array([self._index[s] for s in self._t_sym], dtype=np.int64)
+            self._last_trade_ns[index] = ts  # ticks arrive in time order: the last write wins
+            self._last_price[index] = price
+            self.record.events += n
+        for kind, rows in self._bars.items():
+            if not rows:
+                continue
+            columns = list(zip(*rows))
+            start = np.array(columns[1], np.int64)
+            close = np.array(columns[6])
+            self.plugin.on_tick(
+                AggBatch(
+                    kind=kind,  # type: ignore[arg-type]
+                    symbols=np.array(columns[0], dtype=object),
+                    start_ns=start,
+                    end_ns=np.array(columns[2], np.int64),
+                    open=np.array(columns[3]),
+                    high=np.array(columns[4]),
+                    low=np.array(columns[5]),
+                    close=close,
+                    volume=np.array(columns[7]),
+                    vwap=self._vwap(kind, columns[0], start, close),
+                    transactions=np.zeros(len(rows), np.int64),
+                )
+            )
+            self.record.events += len(rows)
+        self._reset_buffers()
+
+    # --- the step --------------------------------------------------------------------------------
+
+    def _vwap(self, kind: str, symbols: tuple, start: np.ndarray, close: np.ndarray) -> np.ndarray:
+        """VWAP of each 1-second bar from the lake bar with the same stamp (close where there is none)."""
+        if kind != "A" or self._day is None:
+            return close
+        out = close.copy()
+        for symbol in set(symbols):
+            rows = np.flatnonzero(np.array(symbols, dtype=object) == symbol)
+            bars = self.prices.day_bars(symbol, self._day)
+            at = np.searchsorted(bars.ts, start[rows])
+            found = (at < bars.ts.size) & (bars.ts[np.minimum(at, max(bars.ts.size - 1, 0))] == start[rows])
+            out[rows[found]] = bars.vwap[at[found]]
+        return out
+
+    def _on_step(self, event) -> None:  # type: ignore[no-untyped-def]
+        t = int(event.ts_event) - self.feed_ns
+        self._flush()
+        if not (self._last_trade_ns >= t - ACTIVE_NS).any():
+            # Nothing traded in the last minute: every row would fail the gate's dollar volume, so the
+            # step cannot raise an alert nor hold a baseline candidate (windows are read, not advanced).
+            self.record.idle_steps += 1
+            return
+        candidates = self.plugin.score_step(t)
+        record_ = self.record
+        record_.steps += 1
+        record_.rows += len(candidates)
+        if self.candidate_every_s and (t // SECOND_NS) % self.candidate_every_s == 0:
+            self._record_candidates(t, candidates)
+        for candidate in candidates:
+            if candidate.alert:
+                self._alert(candidate)
+
+    def _record_candidates(self, t: int, candidates: list[ScoredCandidate]) -> None:
+        """Rows of symbols that traded in the last minute (the others cannot pass the gate)."""
+        if not candidates:
+            return
+        index = np.array([self._index[c.symbol] for c in candidates], dtype=np.int64)
+        active = self._last_trade_ns[index] >= t - ACTIVE_NS
+        if not active.any():
+            return
+        chosen = [c for c, a in zip(candidates, active.tolist()) if a]
+        self.record.candidates.append(
+            (
+                index[active].astype(np.int32),
+                np.full(len(chosen), t, np.int64),
+                np.array([c.score for c in chosen]),
+                np.array([c.base_score for c in chosen]),
+                np.array([c.cluster_id for c in chosen], dtype=object),
+            )
+        )
+
+    # --- orders ----------------------------------------------------------------------------------
+
+    def _alert(self, candidate: ScoredCandidate) -> None:
+        record_ = self.record
+        symbol, t = candidate.symbol, candidate.ts_ns
+        number = len(record_.alerts)
+        record_.alerts.append(
+            {
+                "symbol": symbol,
+                "ts_ns": t,
+                "score": candidate.score,
+                "threshold": candidate.threshold,
+                "cluster_id": candidate.cluster_id,
+                "dollar_volume_1m": candidate.tradeability.dollar_volume_1m,
+                "spread_pct": candidate.tradeability.spread_pct,
+            }
+        )
+        price = self._last_price[self._index[symbol]]
+        shares = math.floor(self.notional_usd / price) if price > 0 else 0
+        now = self.clock.timestamp_ns()
+        record = TradeRecord(number, symbol, t, min(t + self.horizon_ns, self._flatten_ns), now, shares=float(shares))
+        record_.trades.append(record)
+        if shares < 1:
+            return
+        order = self.order_factory.market(
+            self.instruments[symbol], OrderSide.BUY, Quantity(shares, 0), time_in_force=TimeInForce.GTC
+        )
+        record.entry_client_id = order.client_order_id.value
+        self._by_client_id[record.entry_client_id] = record
+        self.submit_order(order)
+        self.clock.set_time_alert_ns(f"exit-{number}", max(record.exit_due_ns, now), self._on_exit)
+
+    def _on_exit(self, event) -> None:  # type: ignore[no-untyped-def]
+        record = self.record.trades[int(event.name.split("-", 1)[1])]
+        if record.entry_ts_ns < 0:  # not filled yet: exit as soon as it is
+            record.exit_due_ns = -1
+            return
+        self._send_exit(record)
+
+    def _send_exit(self, record: TradeRecord) -> None:
+        record.exit_order_ts_ns = self.clock.timestamp_ns()
+        iid: InstrumentId = self.instruments[record.symbol]
+        order = self.order_factory.market(
+            iid, OrderSide.SELL, Quantity(record.shares, 0), time_in_force=TimeInForce.GTC
+        )
+        record.exit_client_id = order.client_order_id.value
+        self._by_client_id[record.exit_client_id] = record
+        self.submit_order(order, position_id=record.position_id)
+
+    def on_order_filled(self, event) -> None:  # type: ignore[no-untyped-def]
+        record = self._by_client_id.get(event.client_order_id.value)
+        if record is None:
+            return
+        if event.client_order_id.value == record.entry_client_id:
+            record.position_id = event.position_id
+            record.entry_ts_ns = int(event.ts_event)
+            record.entry_price = event.last_px.as_double()
+            record.entry_commission = event.commission.as_double()
+            if record.exit_due_ns == -1:
+                self._send_exit(record)
+        else:
+            record.exit_ts_ns = int(event.ts_event)
+            record.exit_price = event.last_px.as_double()
+            record.exit_commission = event.commission.as_double()
+
+    # --- end -------------------------------------------------------------------------------------
+
+    def candidate_arrays(self) -> dict[str, np.ndarray]:
+        """The recorded baseline candidates as columns (symbol, ts_ns, score, seismograph_score, cluster_id)."""
+        parts = self.record.candidates
+        if not parts:
+            empty = np.zeros(0)
+            return {
+                "symbol": np.zeros(0, dtype=object),
+                "ts_ns": np.zeros(0, np.int64),
+                "score": empty,
+                "seismograph_score": empty,
+                "cluster_id": np.zeros(0, dtype=object),
+            }
+        index, ts, score, seis, cluster = (np.concatenate(c) for c in zip(*parts))
+        return {
+            "symbol": np.array(self.symbols, dtype=object)[index],
+            "ts_ns": ts,
+            "score": score.astype(np.float64),
+            "seismograph_score": seis,
+            "cluster_id": cluster,
+        }
+
+
+class NoOpStrategy(Strategy):
+    """Subscribes to the same data as :class:`ScoringHost` and does nothing (the benchmark's reference)."""
+
+    def __init__(self, symbols: list[str], *, bars_1s: bool, bars_1m: bool) -> None:
+        super().__init__()
+        self.symbols = list(symbols)
+        self._bars_1s = bars_1s
+        self._bars_1m = bars_1m
+
+    def on_start(self) -> None:
+        for symbol in self.symbols:
+            self.subscribe_trade_ticks(instrument_id(symbol))
+            if self._bars_1s:
+                self.subscribe_bars(bar_type(symbol, "1s"))
+            if self._bars_1m:
+                self.subscribe_bars(bar_type(symbol, "1m"))
+
+    def on_trade_tick(self, tick) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def on_bar(self, bar) -> None:  # type: ignore[no-untyped-def]
+        pass
