@@ -12,7 +12,8 @@ import dagster as dg
 
 from sigma9_dag.resources import SpecCatalogResource
 
-feature_spec_partitions = dg.DynamicPartitionsDefinition(name="feature_spec")
+SPEC_PARTITIONS_NAME = "feature_spec"
+feature_spec_partitions = dg.DynamicPartitionsDefinition(name=SPEC_PARTITIONS_NAME)
 
 
 def missing_spec_partitions(instance: dg.DagsterInstance, catalog: SpecCatalogResource) -> list[str]:

@@ -50,7 +50,7 @@ def discovery(
     }
     store.write_json(STAGE, "summary", summary)
     png = scatter_png(found.members)
-    store.path(STAGE, "scatter.png").write_bytes(png)
+    store.write_bytes(STAGE, "scatter.png", png)
     table = "| cluster | size | what sets it apart |\n|---|---|---|\n" + "\n".join(
         f"| {p['cluster']} | {p['size']} | {'; '.join(p['distinctive'])} |"
         for p in found.profiles  # type: ignore[arg-type]

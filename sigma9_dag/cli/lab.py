@@ -6,6 +6,9 @@ import argparse
 import os
 import sys
 
+from sigma9_runtime.contracts.io import load_artifact_manifest
+from sigma9_runtime.errors import SpecError
+
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = commands.add_parser(
@@ -13,7 +16,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="the lab's Dagster assets: register spec partitions, materialize a partition",
         description=(
             "Runs use the Dagster instance at $DAGSTER_HOME (make sets it to .dagster_home), so they show in "
-            "the web UI (make ui). Resources come from $SIGMA9_DATA_ROOT, $SIGMA9_SPECS_DIR, $SIGMA9_ARTIFACTS_ROOT."
+            "the web UI (make ui). Resources come from $SIGMA9_DATA_ROOT, $SIGMA9_SPECS_DIR, $SIGMA9_RUNS_DIR and "
+            "$SIGMA9_ARTIFACTS_ROOT."
         ),
     )
     actions = parser.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
@@ -22,7 +26,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     run = actions.add_parser("run", help="materialize the lab's assets for one FeatureSpec partition, in process")
     run.add_argument("--spec-id", required=True, metavar="FS_ID", help="FeatureSpec id (the partition key)")
     run.add_argument(
-        "--select", default="*", metavar="SELECTION", help="Dagster asset selection (default '*': the whole chain)"
+        "--select",
+        default="*",
+        metavar="SELECTION",
+        help="Dagster asset selection, e.g. 'validation*' (default '*': the whole chain and its checks)",
     )
     run.set_defaults(handler=_run)
 
@@ -49,20 +56,23 @@ def _sync(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from sigma9_dag.definitions import defs, resources
+    from sigma9_dag.definitions import ASSETS, CHECKS, resources
     from sigma9_dag.partitions import sync_spec_partitions
 
     specs = resources()["specs"]
     specs.path(args.spec_id)  # type: ignore[attr-defined]  # a clear error for an unknown id
+    try:
+        selection = dg.AssetSelection.from_string(args.select)
+    except dg.DagsterError as e:
+        raise SpecError(f"--select {args.select!r} is not a Dagster asset selection ({e})") from e
     with _instance() as instance:
         sync_spec_partitions(instance, specs)  # type: ignore[arg-type]
-        assets = list(defs.assets or [])
         result = dg.materialize(
-            assets,  # type: ignore[arg-type]
+            [*ASSETS, *CHECKS],
             instance=instance,
             resources=resources(),
             partition_key=args.spec_id,
-            selection=args.select,
+            selection=selection,
             raise_on_error=False,
         )
         for event in result.get_asset_materialization_events():
@@ -71,7 +81,33 @@ def _run(args: argparse.Namespace) -> int:
             for key, value in materialization.metadata.items():
                 if not isinstance(value, dg.MarkdownMetadataValue):
                     print(f"  {key}: {value.value}")
+        for check in result.get_asset_check_evaluations():
+            print(f"check {check.check_name}: {'passed' if check.passed else 'FAILED'} ({check.description})")
     if not result.success:
         print(f"sigma9 lab: the run for {args.spec_id} failed (see the log above)", file=sys.stderr)
         return 1
+    _print_headline(args.spec_id)
     return 0
+
+
+def _print_headline(spec_id: str) -> None:
+    """The published manifest and its out-of-sample figures next to the baselines (when export ran)."""
+    from sigma9_dag.definitions import resources
+    from sigma9_dag.lab.summary import performance_text
+
+    store = resources()["lake"].lab(spec_id)  # type: ignore[attr-defined]
+    published = store.path("export", "published.json")
+    if not published.exists():
+        return
+    manifest_path = store.read_json("export", "published")["manifest"]
+    manifest = load_artifact_manifest(manifest_path)
+    oos = manifest.performance_oos
+    performance = {
+        "metrics": oos.metrics.model_dump(),
+        "baselines": {name: metrics.model_dump() for name, metrics in oos.baselines.items()},
+    }
+    print()
+    print(f"artifact {manifest.id}: {manifest_path}")
+    print(f"out of sample, test days {oos.split.test_start} .. {oos.split.test_end}")
+    print(f"thresholds: {manifest.model.thresholds.model_dump()}")
+    print(performance_text(performance))

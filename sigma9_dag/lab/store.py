@@ -1,6 +1,7 @@
 """Stage outputs of the lab for one FeatureSpec: parquet tables and JSON documents, written atomically.
 
-Layout: ``<lake root>/experiments/lab/<FeatureSpec id>/<stage>/<name>.parquet|json``. A file is
+Layout: ``<lake root>/experiments/lab/<FeatureSpec id>/<stage>/<name>.parquet|json`` (and plain files:
+plots, the lab's fitted models). A file is
 written to a temporary name and renamed, so a reader sees a whole file or none.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from sigma9_runtime.atomic import atomic_path, atomic_write_text
+from sigma9_runtime.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 from sigma9_runtime.errors import DataError
 
 
@@ -58,3 +59,39 @@ class LabStore:
             return json.loads(path.read_text())
         except json.JSONDecodeError as e:
             raise DataError(f"{path}: line {e.lineno}: not valid JSON ({e.msg})") from e
+
+    def write_bytes(self, stage: str, name: str, data: bytes) -> Path:
+        """Write the file ``<stage>/<name>`` (a plot, a fitted model kept inside the lab)."""
+        target = self.path(stage, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, data)
+        return target
+
+    def read_bytes(self, stage: str, name: str) -> bytes:
+        """Read the file ``<stage>/<name>``."""
+        path = self.path(stage, name)
+        if not path.exists():
+            raise DataError(f"{path}: not found — materialize the {stage} stage first")
+        return path.read_bytes()
+
+    def write_model(self, stage: str, name: str, model: Any) -> Path:
+        """Keep a fitted lab model as ``<stage>/<name>.joblib``.
+
+        A joblib pickle, read back only by later lab stages of this store; what leaves the lab for the
+        runtime is ONNX + JSON (:mod:`sigma9_dag.export`).
+        """
+        import io
+
+        import joblib
+
+        buffer = io.BytesIO()
+        joblib.dump(model, buffer)
+        return self.write_bytes(stage, f"{name}.joblib", buffer.getvalue())
+
+    def read_model(self, stage: str, name: str) -> Any:
+        """A model kept by :meth:`write_model`."""
+        import io
+
+        import joblib
+
+        return joblib.load(io.BytesIO(self.read_bytes(stage, f"{name}.joblib")))

@@ -1,0 +1,179 @@
+"""Distill stage: cluster classifier, per-cluster thresholds, rule summary, and the candidate artifact."""
+
+import shutil
+
+import dagster as dg
+import numpy as np
+
+from sigma9_dag.assets.dataset import STAGE as DATASET
+from sigma9_dag.assets.discovery import STAGE as DISCOVERY
+from sigma9_dag.assets.validation import STAGE as VALIDATION
+from sigma9_dag.assets.validation import validation
+from sigma9_dag.evaluation import EvaluationSettings, LakePrices
+from sigma9_dag.export import build_payload, publish_artifact
+from sigma9_dag.lab.distill import (
+    DistillSettings,
+    assign_clusters,
+    cluster_ids,
+    fit_cluster_classifier,
+    passes_threshold,
+    rule_summary,
+    tune_cluster_thresholds,
+)
+from sigma9_dag.lab.manifest import manifest_body
+from sigma9_dag.lab.summary import performance_table, precision_ratios
+from sigma9_dag.lab.validation import before_cross, evaluate_test
+from sigma9_dag.partitions import feature_spec_partitions
+from sigma9_dag.resources import LakeResource, SpecCatalogResource
+from sigma9_runtime.features.names import feature_names
+from sigma9_runtime.gates import MLGate
+
+STAGE = "distill"
+CANDIDATE_STORE = "candidate_store"
+"""Artifact store (under the stage's directory) holding the one candidate the backtest and export read."""
+PARITY_ROWS = 5_000
+
+
+def candidate_id(spec_id: str) -> str:
+    """Id of the staged candidate artifact of ``spec_id`` (the export stage publishes it under a new id)."""
+    return f"ART_candidate_{spec_id}"
+
+
+class DistillConfig(dg.Config):
+    """Cluster tree, per-cluster tuning and rule knobs (see sigma9_dag/lab/distill.py)."""
+
+    cluster_depth: int = 5
+    min_alerts_per_day: float = 5.0
+    rule_depth: int = 3
+    seed: int = 7
+
+
+@dg.asset(partitions_def=feature_spec_partitions, group_name="lab", deps=[validation], kinds={"sklearn", "onnx"})
+def distill(
+    context: dg.AssetExecutionContext, config: DistillConfig, lake: LakeResource, specs: SpecCatalogResource
+) -> dg.MaterializeResult:
+    """Cluster classifier distilled from HDBSCAN, thresholds tuned on validation days, rules, candidate artifact."""
+    spec_id = context.partition_key
+    spec, run = specs.spec(spec_id), specs.run_config(spec_id)
+    settings = DistillSettings(**config.model_dump())
+    names = feature_names(spec)
+    store = lake.lab(spec_id)
+    samples = store.read_table(DATASET, "samples")
+    members = store.read_table(DISCOVERY, "members")
+    candidates = store.read_table(VALIDATION, "candidates")
+    summary = store.read_json(VALIDATION, "summary")
+    scorer = store.read_model(VALIDATION, "scorer")
+
+    # 1. cluster membership -> a small exportable classifier
+    positives = members.merge(samples, on=["ticker", "date", "ts_ns"], how="left", validate="one_to_one")
+    cluster_model, agreement = fit_cluster_classifier(
+        positives[names].to_numpy(np.float64), positives["cluster"].to_numpy(), settings
+    )
+    scan = before_cross(store.read_table(DATASET, "scan"), store.read_table(DATASET, "events"))
+    if len(scan) != len(candidates) or not np.array_equal(scan["ts_ns"].to_numpy(), candidates["ts_ns"].to_numpy()):
+        raise RuntimeError(
+            f"{store.root}: validation candidates do not match the dataset's scan; rematerialize validation"
+        )
+    scan_rows = scan[names].to_numpy(np.float64)
+    del scan
+    candidates["cluster_id"] = assign_clusters(cluster_model, scan_rows)
+
+    # 2. thresholds on validation days only, then the test days once
+    prices = LakePrices(lake.layout())
+    gate = MLGate.from_feature_spec(spec, run)
+    evaluation = EvaluationSettings.from_run_config(run)
+    is_val = (candidates["part"] == "validation").to_numpy()
+    val, test = candidates[is_val], candidates[~is_val]
+    thresholds, trials = tune_cluster_thresholds(
+        val, summary["threshold"], gate=gate, prices=prices, evaluation=evaluation, settings=settings
+    )
+    result = evaluate_test(
+        test, thresholds, gate=gate, prices=prices, settings=evaluation, baselines=run.evaluation.baselines
+    )
+    performance = result.performance()
+
+    # 3. a person's reading of what alerts
+    rules, fidelity = rule_summary(
+        scan_rows[is_val],
+        passes_threshold(val, thresholds),
+        names,
+        scan_rows[~is_val],
+        passes_threshold(test, thresholds),
+        settings,
+    )
+    profiles = store.read_json(DISCOVERY, "summary")["profiles"]
+    rules_md = _rules_markdown(rules, fidelity, thresholds.model_dump(), profiles)
+
+    # 4. the candidate artifact (ONNX checked against the native models), staged for backtest and export
+    train = samples[samples["part"] == "train"][names].to_numpy(np.float64)
+    rng = np.random.default_rng(settings.seed)
+    parity = scan_rows[is_val][rng.choice(int(is_val.sum()), size=min(PARITY_ROWS, int(is_val.sum())), replace=False)]
+    payload = build_payload(
+        scorer,
+        names,
+        train,
+        cluster_model=cluster_model,
+        cluster_ids=cluster_ids(cluster_model.classes_),
+        parity_rows=parity,
+    )
+    split = store.read_json(DATASET, "split")
+    body = manifest_body(
+        artifact_id=candidate_id(spec_id),
+        spec=spec,
+        run=run,
+        split=split,
+        universe=f"lake {lake.root}: {lake.layout().trade_tickers().__len__()} tickers",
+        thresholds=thresholds,
+        performance=performance,
+    )
+    staging = store.path(STAGE, CANDIDATE_STORE)
+    shutil.rmtree(staging, ignore_errors=True)
+    manifest = publish_artifact(staging, body, payload.files, specs.path(spec_id))
+
+    store.write_model(STAGE, "cluster_model", cluster_model)
+    store.write_table(STAGE, "candidates", candidates[["symbol", "ts_ns", "part", "cluster_id"]])
+    store.write_json(
+        STAGE,
+        "summary",
+        {
+            "cluster_agreement": agreement,
+            "thresholds": thresholds.model_dump(),
+            "trials": trials,
+            "performance": performance,
+            "rule_fidelity": fidelity,
+            "parity": payload.descriptor.parity.model_dump(),
+            "candidate": manifest.id,
+        },
+    )
+    store.write_bytes(STAGE, "rules.md", rules_md.encode())
+    ratios = precision_ratios(performance)
+    parity_record = payload.descriptor.parity
+    return dg.MaterializeResult(
+        metadata={
+            "cluster_agreement": dg.MetadataValue.float(agreement) if agreement is not None else "undefined",
+            "global_threshold": thresholds.global_score_min,
+            "per_cluster_thresholds": dg.MetadataValue.json(thresholds.per_cluster_min),
+            "test_events_hit": f"{result.model.events_hit} of {result.events_in_scope}",
+            "precision_vs_seismograph": _ratio(ratios.get("seismograph_only")),
+            "precision_vs_random": _ratio(ratios.get("random_budget_matched")),
+            "onnx_scorer_max_abs_diff": parity_record.scorer_max_abs_diff,
+            "onnx_cluster_max_abs_diff": parity_record.cluster_max_abs_diff or 0.0,
+            "performance_test": dg.MetadataValue.md(performance_table(performance)),
+            "rules": dg.MetadataValue.md(rules_md),
+            "candidate": dg.MetadataValue.path(str(staging)),
+        }
+    )
+
+
+def _ratio(value: float | None) -> dg.MetadataValue:
+    return dg.MetadataValue.text("undefined") if value is None else dg.MetadataValue.float(value)
+
+
+def _rules_markdown(rules: str, fidelity: float | None, thresholds: dict, profiles: list[dict]) -> str:
+    lines = ["# What the model alerts on", "", f"Thresholds: `{thresholds}`", ""]
+    lines += ["## Clusters (discovery profiles)", ""]
+    lines += [f"- **{p['cluster']}** ({p['size']} rows): {'; '.join(p['distinctive'])}" for p in profiles]
+    fid = "undefined" if fidelity is None else f"{fidelity:.1%}"
+    lines += ["", f"## Rules (a depth-limited tree mimicking the gate's threshold; test fidelity {fid})", ""]
+    lines += ["```", rules.rstrip(), "```", ""]
+    return "\n".join(lines)

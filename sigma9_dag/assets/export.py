@@ -1,0 +1,73 @@
+"""Export stage: the backtested candidate published to the artifact store the runtime reads."""
+
+import datetime as dt
+import json
+
+import dagster as dg
+
+from sigma9_dag.assets.backtest import STAGE as BACKTEST
+from sigma9_dag.assets.backtest import backtest
+from sigma9_dag.assets.distill import CANDIDATE_STORE, candidate_id
+from sigma9_dag.assets.distill import STAGE as DISTILL
+from sigma9_dag.export import publish_artifact
+from sigma9_dag.lab.summary import performance_table, precision_ratios
+from sigma9_dag.partitions import feature_spec_partitions
+from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
+from sigma9_runtime.registry.layout import ArtifactStoreLayout
+
+STAGE = "export"
+
+
+def next_artifact_id(store: ArtifactStoreLayout, day: dt.date) -> str:
+    """``ART_<day>_<NNN>``: the first sequence number of ``day`` with no manifest and no payload directory."""
+    n = 1
+    while True:
+        artifact_id = f"ART_{day.isoformat()}_{n:03d}"
+        taken = store.manifest(artifact_id).exists() or (store.root / store.payload_base_path(artifact_id)).exists()
+        if not taken:
+            return artifact_id
+        n += 1
+
+
+@dg.asset(partitions_def=feature_spec_partitions, group_name="lab", deps=[backtest], kinds={"onnx", "json"})
+def export(
+    context: dg.AssetExecutionContext, lake: LakeResource, specs: SpecCatalogResource, artifacts: ArtifactStoreResource
+) -> dg.MaterializeResult:
+    """The candidate artifact (ONNX payloads + manifest) published atomically to the artifact store, manifest last."""
+    spec_id = context.partition_key
+    store = lake.lab(spec_id)
+    staging = ArtifactStoreLayout(store.path(DISTILL, CANDIDATE_STORE))
+    staged = json.loads(staging.manifest(candidate_id(spec_id)).read_text(encoding="utf-8"))["artifact_manifest"]
+    payload_dir = staging.root / staged["payload"]["base_path"]
+    files = {f["name"]: (payload_dir / f["name"]).read_bytes() for f in staged["payload"]["files"]}
+    target = ArtifactStoreLayout(artifacts.path())
+    artifact_id = next_artifact_id(target, dt.datetime.now(dt.UTC).date())
+    body = {k: v for k, v in staged.items() if k not in ("payload", "feature_spec_ref")}
+    body["id"] = artifact_id
+    body["created_at"] = dt.datetime.now(dt.UTC).isoformat()
+    manifest = publish_artifact(target.root, body, files, specs.path(spec_id))
+    path = target.manifest(manifest.id)
+    performance = {
+        "metrics": manifest.performance_oos.metrics.model_dump(),
+        "baselines": {k: v.model_dump() for k, v in manifest.performance_oos.baselines.items()},
+    }
+    backtested = store.read_json(BACKTEST, "summary")
+    store.write_json(STAGE, "published", {"artifact_id": manifest.id, "manifest": str(path)})
+    ratios = precision_ratios(performance)
+    context.log.info(f"published {manifest.id}: {path}")
+    return dg.MaterializeResult(
+        metadata={
+            "artifact_id": manifest.id,
+            "manifest": dg.MetadataValue.path(str(path)),
+            "schema_hash": manifest.feature_spec_ref.schema_hash,
+            "thresholds": dg.MetadataValue.json(manifest.model.thresholds.model_dump()),
+            "precision_at_budget": performance["metrics"]["precision_at_budget"] or 0.0,
+            "precision_vs_seismograph": ratios.get("seismograph_only") or 0.0,
+            "precision_vs_random": ratios.get("random_budget_matched") or 0.0,
+            "performance_oos": dg.MetadataValue.md(performance_table(performance)),
+            "backtest": dg.MetadataValue.md(
+                f"Nautilus backtest, {', '.join(backtested['days'])}:\n\n"
+                + performance_table(backtested["performance"])
+            ),
+        }
+    )

@@ -1,0 +1,128 @@
+"""Validation stage: the LightGBM scorer, trained on train dates and judged out of sample as an alerter."""
+
+import base64
+
+import dagster as dg
+import numpy as np
+
+from sigma9_dag.assets.dataset import STAGE as DATASET
+from sigma9_dag.assets.discovery import discovery
+from sigma9_dag.evaluation import EvaluationSettings, LakePrices
+from sigma9_dag.lab.summary import performance_table, precision_ratios
+from sigma9_dag.lab.validation import (
+    ValidationSettings,
+    evaluate_test,
+    lead_times,
+    ml_weight_of,
+    pick_threshold,
+    plots_png,
+    quantile_thresholds,
+    sample_auc,
+    score_candidates,
+    sweep,
+    train_scorer,
+)
+from sigma9_dag.partitions import feature_spec_partitions
+from sigma9_dag.resources import LakeResource, SpecCatalogResource
+from sigma9_runtime.features.names import feature_names
+from sigma9_runtime.gates import MLGate
+
+STAGE = "validation"
+
+
+class ValidationConfig(dg.Config):
+    """LightGBM and threshold-tuning knobs (see sigma9_dag/lab/validation.py)."""
+
+    n_estimators: int = 300
+    learning_rate: float = 0.05
+    num_leaves: int = 31
+    min_child_samples: int = 40
+    min_alerts_per_day: float = 5.0
+    seed: int = 7
+
+
+@dg.asset(partitions_def=feature_spec_partitions, group_name="lab", deps=[discovery], kinds={"lightgbm"})
+def validation(
+    context: dg.AssetExecutionContext, config: ValidationConfig, lake: LakeResource, specs: SpecCatalogResource
+) -> dg.MaterializeResult:
+    """LightGBM scorer, its threshold tuned on validation days and its alerts on test days against the baselines."""
+    spec_id = context.partition_key
+    spec, run = specs.spec(spec_id), specs.run_config(spec_id)
+    settings = ValidationSettings(**config.model_dump())
+    names = feature_names(spec)
+    store = lake.lab(spec_id)
+    samples = store.read_table(DATASET, "samples")
+    scan = store.read_table(DATASET, "scan")
+    events = store.read_table(DATASET, "events")
+
+    model = train_scorer(samples, names, settings)
+    auc = sample_auc(model, samples, names)
+    prices = LakePrices(lake.layout())
+    weight = ml_weight_of(run)
+    candidates = score_candidates(scan, events, model, names, weight, prices)
+    del scan
+    gate = MLGate.from_feature_spec(spec, run)
+    evaluation = EvaluationSettings.from_run_config(run)
+    val, test = candidates[candidates["part"] == "validation"], candidates[candidates["part"] == "test"]
+
+    grid = quantile_thresholds(val["score"].to_numpy(), settings.threshold_quantiles)
+    val_curve = sweep(val, grid, gate=gate, prices=prices, settings=evaluation)
+    chosen = pick_threshold(val_curve, settings.min_alerts_per_day)
+    context.log.info(f"threshold {chosen.threshold:.4f} tuned on validation: {chosen.as_dict()}")
+    result = evaluate_test(
+        test, chosen.threshold, gate=gate, prices=prices, settings=evaluation, baselines=run.evaluation.baselines
+    )
+    performance = result.performance()
+    test_curve = sweep(test, grid, gate=gate, prices=prices, settings=evaluation)
+    seis_grid = quantile_thresholds(test["seismograph_score"].to_numpy(), settings.threshold_quantiles)
+    seis_curve = sweep(test, seis_grid, gate=gate, prices=prices, settings=evaluation, score_column="seismograph_score")
+    random = result.baselines.get("random_budget_matched")
+    leads = lead_times(result.model)
+    target = (float(run.evaluation.lead_time.target_min), float(run.evaluation.lead_time.target_max))
+    png = plots_png(
+        {"model (validation)": val_curve, "model (test)": test_curve, "seismograph_only (test)": seis_curve},
+        random.metrics.precision_at_budget if random else None,
+        leads,
+        target,
+    )
+
+    store.write_model(STAGE, "scorer", model)
+    store.write_table(STAGE, "candidates", candidates)
+    summary = {
+        "auc": auc,
+        "ml_weight": weight,
+        "threshold": chosen.threshold,
+        "validation_sweep": [p.as_dict() for p in val_curve],
+        "test_sweep": [p.as_dict() for p in test_curve],
+        "seismograph_test_sweep": [p.as_dict() for p in seis_curve],
+        "performance": performance,
+        "events_in_scope": result.events_in_scope,
+        "events_hit": result.model.events_hit,
+        "test_days": int(test["date"].nunique()),
+        "suppressed": {str(k): v for k, v in result.model.suppressed.items()},
+        "feature_importance": dict(zip(names, model.booster_.feature_importance("gain").round(3).tolist())),
+    }
+    store.write_json(STAGE, "summary", summary)
+    store.write_bytes(STAGE, "plots.png", png)
+    ratios = precision_ratios(performance)
+    return dg.MaterializeResult(
+        metadata={
+            "auc_validation": _float(auc["validation"]),
+            "auc_test": _float(auc["test"]),
+            "ml_weight": weight,
+            "threshold": chosen.threshold,
+            "test_alerts": len(result.model.alerts),
+            "test_events_hit": f"{result.model.events_hit} of {result.events_in_scope}",
+            "median_lead_time_min": _float(performance["metrics"]["median_lead_time_min"]),
+            "precision_vs_seismograph": _float(ratios.get("seismograph_only")),
+            "precision_vs_random": _float(ratios.get("random_budget_matched")),
+            "performance_test": dg.MetadataValue.md(performance_table(performance)),
+            "plots": dg.MetadataValue.md(f"![plots](data:image/png;base64,{base64.b64encode(png).decode()})"),
+        }
+    )
+
+
+def _float(value: float | None) -> dg.MetadataValue:
+    if value is None or not np.isfinite(value):
+        return dg.MetadataValue.text("undefined")
+    return dg.MetadataValue.float(value)

@@ -1,0 +1,276 @@
+"""Validation: the LightGBM scorer, trained on train dates and judged out of sample as an alerter.
+
+The scorer is a binary LightGBM classifier on the dataset's training samples (label 1 = a row in an
+event's pre-window). It is judged twice:
+
+- as a **classifier**, ROC AUC on the validation and test samples;
+- as an **alerter**, the way the runtime uses it: every scan candidate (each symbol every
+  ``scan_every_s`` of the validation and test days) is scored by the runtime strategy's formula,
+  ``ml_weight * model + (1 - ml_weight) * seismograph`` (``ml_weight`` from the run config's
+  ``strategy.params``; 1.0 without an overlay blend), and run in time order through the runtime's
+  gate (threshold, tradeability, cooldown, daily budget; :mod:`sigma9_dag.evaluation`).
+
+**Candidates end at the cross.** A symbol that has already crossed the anchor today (its T0 is at
+or before t) is not a pre-surge candidate any more; its rows are dropped. T0 is known at its time
+(the first trade at or above previous close x 1.10), so this looks at nothing in the future.
+
+The global threshold is tuned on **validation days only**: the sweep runs the alerter at the
+score quantiles ``threshold_quantiles`` of the validation candidates and keeps the threshold with
+the best precision_at_budget among those raising at least ``min_alerts_per_day`` (ties: the lower
+threshold, which alerts more). The test days are then evaluated once at that threshold, against the
+run's baselines (``seismograph_only`` at a matched alert count, ``random_budget_matched``).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from sigma9_dag.evaluation import EvaluationSettings, LakePrices, attach_tradeability, run_evaluation
+from sigma9_dag.evaluation.evaluate import AlertRun, OOSEvaluation
+from sigma9_runtime.contracts.artifact_manifest import Thresholds
+from sigma9_runtime.gates import MLGate
+from sigma9_runtime.strategies.seismograph import score as seismograph_score
+
+SCORED_COLUMNS = ["symbol", "date", "ts_ns", "part", "ml_score", "seismograph_score", "score"]
+
+
+class ValidationSettings(BaseModel):
+    """LightGBM and threshold-tuning knobs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n_estimators: Annotated[int, Field(ge=1)] = 300
+    learning_rate: Annotated[float, Field(gt=0)] = 0.05
+    num_leaves: Annotated[int, Field(ge=2)] = 31
+    min_child_samples: Annotated[int, Field(ge=1)] = 40
+    subsample: Annotated[float, Field(gt=0, le=1)] = 0.8
+    colsample_bytree: Annotated[float, Field(gt=0, le=1)] = 0.8
+    threshold_quantiles: tuple[float, ...] = (0.9995, 0.999, 0.998, 0.996, 0.993, 0.99)
+    min_alerts_per_day: Annotated[float, Field(ge=0)] = 5.0
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One threshold of a sweep: how many alerts a day and how precise."""
+
+    threshold: float
+    alerts: int
+    alerts_per_day: float
+    precision: float | None
+    median_lead_time_min: float | None
+    events_hit: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values (for JSON)."""
+        return dict(self.__dict__)
+
+
+def train_scorer(samples: pd.DataFrame, names: Sequence[str], settings: ValidationSettings) -> Any:
+    """A fitted binary ``lightgbm.LGBMClassifier`` on the training samples (columns ``names``, NaN kept)."""
+    import lightgbm
+
+    train = samples[samples["part"] == "train"]
+    if train["label"].nunique() < 2:
+        raise ValueError(f"training samples need both labels, got {sorted(train['label'].unique())}")
+    model = lightgbm.LGBMClassifier(
+        n_estimators=settings.n_estimators,
+        learning_rate=settings.learning_rate,
+        num_leaves=settings.num_leaves,
+        min_child_samples=settings.min_child_samples,
+        subsample=settings.subsample,
+        subsample_freq=1,
+        colsample_bytree=settings.colsample_bytree,
+        random_state=settings.seed,
+        n_jobs=1,
+        verbose=-1,
+    )
+    # LightGBM refuses ':' in feature names (the missing flags); the order is the spec's, names are not needed.
+    model.fit(train[list(names)].to_numpy(dtype=np.float64), train["label"].to_numpy())
+    return model
+
+
+def ml_scores(model: Any, rows: np.ndarray) -> np.ndarray:
+    """P(label 1) of each row."""
+    return model.predict_proba(rows)[:, 1] if len(rows) else np.zeros(0)
+
+
+def sample_auc(model: Any, samples: pd.DataFrame, names: Sequence[str]) -> dict[str, float | None]:
+    """ROC AUC of the scorer on the validation and test samples (None where one label is absent)."""
+    from sklearn.metrics import roc_auc_score
+
+    out: dict[str, float | None] = {}
+    for part in ("validation", "test"):
+        rows = samples[samples["part"] == part]
+        if rows["label"].nunique() < 2:
+            out[part] = None
+            continue
+        out[part] = float(roc_auc_score(rows["label"], ml_scores(model, rows[list(names)].to_numpy(np.float64))))
+    return out
+
+
+def before_cross(scan: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Scan rows of symbols that have not crossed the anchor yet at their time (see the module docstring)."""
+    t0 = events[["ticker", "date", "t0_ns"]].drop_duplicates(["ticker", "date"])
+    merged = scan.merge(t0, on=["ticker", "date"], how="left")
+    keep = ~(merged["ts_ns"].to_numpy() >= merged["t0_ns"].to_numpy())
+    return scan.loc[keep]
+
+
+def score_candidates(
+    scan: pd.DataFrame, events: pd.DataFrame, model: Any, names: Sequence[str], ml_weight: float, prices: LakePrices
+) -> pd.DataFrame:
+    """The scan's candidates before the cross, scored (:data:`SCORED_COLUMNS`) with their tradeability inputs.
+
+    ``score`` is the gated score of the runtime's ``seismograph_ml`` strategy: ``ml_weight`` x model +
+    (1 - ``ml_weight``) x seismograph.
+    """
+    rows = before_cross(scan, events)
+    values = rows[list(names)].to_numpy(dtype=np.float64)
+    ml = ml_scores(model, values)
+    base = seismograph_score(values, list(names))
+    frame = pd.DataFrame(
+        {
+            "symbol": rows["ticker"].to_numpy(),
+            "date": rows["date"].to_numpy(),
+            "ts_ns": rows["ts_ns"].to_numpy(np.int64),
+            "part": rows["part"].to_numpy(),
+            "ml_score": ml,
+            "seismograph_score": base,
+            "score": ml if ml_weight == 1.0 else ml_weight * ml + (1.0 - ml_weight) * base,
+        }
+    )
+    return attach_tradeability(frame, prices)
+
+
+def _days(frame: pd.DataFrame) -> int:
+    return max(1, int(frame["date"].nunique()))
+
+
+def sweep(
+    candidates: pd.DataFrame,
+    thresholds: Sequence[float],
+    *,
+    gate: MLGate,
+    prices: LakePrices,
+    settings: EvaluationSettings,
+    score_column: str = "score",
+) -> list[SweepPoint]:
+    """The alerter at each threshold (no baselines): alerts a day, precision, lead time, events hit."""
+    days = _days(candidates)
+    frame = candidates
+    if score_column != "score":
+        frame = candidates.drop(columns="score").rename(columns={score_column: "score"})
+    points = []
+    for threshold in thresholds:
+        above = frame[frame["score"] >= threshold]  # rows below it only ever meet `below_threshold`
+        run = run_evaluation(above, thresholds=threshold, gate=gate, prices=prices, settings=settings, baselines=())
+        m = run.model.metrics
+        points.append(
+            SweepPoint(
+                threshold=float(threshold),
+                alerts=len(run.model.alerts),
+                alerts_per_day=len(run.model.alerts) / days,
+                precision=m.precision_at_budget,
+                median_lead_time_min=m.median_lead_time_min,
+                events_hit=run.model.events_hit,
+            )
+        )
+    return points
+
+
+def quantile_thresholds(scores: np.ndarray, quantiles: Sequence[float]) -> list[float]:
+    """Distinct thresholds at the score quantiles, highest first."""
+    finite = scores[np.isfinite(scores)]
+    if not finite.size:
+        return [1.0]
+    return sorted({float(np.quantile(finite, q)) for q in quantiles}, reverse=True)
+
+
+def pick_threshold(points: Sequence[SweepPoint], min_alerts_per_day: float) -> SweepPoint:
+    """The sweep point with the best precision among those alerting often enough (ties: the lower threshold).
+
+    When none alerts ``min_alerts_per_day``, the one alerting most.
+    """
+    enough = [p for p in points if p.alerts_per_day >= min_alerts_per_day and p.precision is not None]
+    if not enough:
+        return max(points, key=lambda p: (p.alerts, -p.threshold))
+    return max(enough, key=lambda p: (p.precision, -p.threshold))
+
+
+def evaluate_test(
+    candidates: pd.DataFrame,
+    thresholds: Thresholds | float,
+    *,
+    gate: MLGate,
+    prices: LakePrices,
+    settings: EvaluationSettings,
+    baselines: Sequence[Any],
+) -> OOSEvaluation:
+    """The test days at ``thresholds``, with the baselines on the same candidates."""
+    return run_evaluation(
+        candidates, thresholds=thresholds, gate=gate, prices=prices, settings=settings, baselines=baselines
+    )
+
+
+def lead_times(run: AlertRun) -> np.ndarray:
+    """Lead time (minutes) of each event hit: T0 minus its first hit alert."""
+    hits = run.alerts[run.alerts["hit"]]
+    if not len(hits):
+        return np.zeros(0)
+    first = hits.groupby(["symbol", "t0_ns"])["ts_ns"].min().reset_index()
+    return (first["t0_ns"].to_numpy(np.int64) - first["ts_ns"].to_numpy(np.int64)) / 60e9
+
+
+def plots_png(
+    curves: dict[str, Sequence[SweepPoint]],
+    random_precision: float | None,
+    leads: np.ndarray,
+    lead_target: tuple[float, float],
+) -> bytes:
+    """Precision against alerts a day (one line per curve, the random baseline dashed) beside the
+    histogram of the model's lead times on the test days (the target window shaded)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for label, points in curves.items():
+        xs = [p.alerts_per_day for p in points if p.precision is not None]
+        ys = [p.precision for p in points if p.precision is not None]
+        left.plot(xs, ys, marker="o", label=label)
+    if random_precision is not None:
+        left.axhline(random_precision, linestyle="--", color="grey", label="random_budget_matched (test)")
+    left.set_xlabel("alerts per day")
+    left.set_ylabel("precision_at_budget")
+    left.set_title("precision against alert budget")
+    left.legend(fontsize=7)
+    right.axvspan(*lead_target, color="tab:green", alpha=0.12, label="target")
+    if leads.size:
+        right.hist(leads, bins=np.arange(0, 16, 1.0), color="tab:blue", alpha=0.8, label="events hit")
+    right.set_xlabel("lead time (min before T0)")
+    right.set_ylabel("events")
+    right.set_title("lead time of the first hit alert (test)")
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def ml_weight_of(run_config: Any) -> float:
+    """Weight of the model in the gated score, as the run's strategy computes it (1.0: the model's score)."""
+    strategy = run_config.strategy
+    params = strategy.params
+    if strategy.plugin != "seismograph_ml" or not params.get("use_ml_overlay", True):
+        return 1.0
+    return float(params.get("ml_weight", 1.0))

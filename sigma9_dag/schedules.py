@@ -1,0 +1,19 @@
+"""The lab's job and its nightly retrain schedule over every FeatureSpec partition."""
+
+import dagster as dg
+
+from sigma9_dag.partitions import SPEC_PARTITIONS_NAME
+
+lab_chain = dg.define_asset_job(
+    "lab_chain",
+    selection=dg.AssetSelection.groups("lab"),
+    description="dataset -> discovery -> validation -> distill -> backtest -> export for one FeatureSpec.",
+)
+
+
+@dg.schedule(job=lab_chain, cron_schedule="0 2 * * *", execution_timezone="America/New_York")
+def nightly_retrain(context: dg.ScheduleEvaluationContext):  # type: ignore[no-untyped-def]
+    """Every night at 02:00 New York time: one run of the whole chain per FeatureSpec partition."""
+    night = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    for spec_id in sorted(context.instance.get_dynamic_partitions(SPEC_PARTITIONS_NAME)):
+        yield dg.RunRequest(run_key=f"{spec_id}@{night}", partition_key=spec_id)

@@ -1,0 +1,182 @@
+"""The whole lab chain in process on a small synthetic lake, its blocking checks, and the nightly schedule."""
+
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pytest
+import yaml
+
+from sigma9_dag.assets.distill import CANDIDATE_STORE, candidate_id
+from sigma9_dag.definitions import ASSETS, CHECKS
+from sigma9_dag.lab.checks import artifact_problems, leakage_problems, parity_problems
+from sigma9_dag.partitions import sync_spec_partitions
+from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
+from sigma9_dag.schedules import nightly_retrain
+from sigma9_runtime.contracts.io import load_artifact_manifest
+from sigma9_runtime.features.names import feature_names
+from sigma9_runtime.registry import FilesystemArtifactRegistry
+
+PROJECT = Path(__file__).parents[3]
+SPEC_ID = "FS_2026-01-16_002"
+SMALL_LAKE_CONFIG = {
+    "dataset": {"config": {"warmup_days": 8, "scan_every_s": 300}},
+    "discovery": {"config": {"n_neighbors": 10}},
+    "validation": {"config": {"n_estimators": 60, "min_alerts_per_day": 1.0}},
+    "distill": {"config": {"min_alerts_per_day": 1.0}},
+}
+
+
+@pytest.fixture(scope="module")
+def chain(synthetic_lake, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The whole chain materialized once for SPEC_ID: (result, lake, specs, artifacts)."""
+    root = tmp_path_factory.mktemp("chain")
+    lake_root = root / "lake"
+    shutil.copytree(synthetic_lake.root, lake_root, ignore=shutil.ignore_patterns("experiments"))
+    resources = {
+        "lake": LakeResource(root=str(lake_root)),
+        "specs": SpecCatalogResource(
+            directory=str(PROJECT / "feature_specs"), runs_directory=str(PROJECT / "run_configs")
+        ),
+        "artifacts": ArtifactStoreResource(root=str(root / "artifacts")),
+    }
+    with dg.instance_for_test() as instance:
+        sync_spec_partitions(instance, resources["specs"])
+        result = dg.materialize(
+            [*ASSETS, *CHECKS],
+            instance=instance,
+            resources=resources,
+            partition_key=SPEC_ID,
+            run_config={"ops": SMALL_LAKE_CONFIG},
+            raise_on_error=False,
+        )
+        yield result, resources["lake"], resources["specs"], resources["artifacts"], instance
+
+
+@pytest.mark.slow
+def test_the_whole_chain_publishes_an_artifact_the_runtime_loads(chain) -> None:  # type: ignore[no-untyped-def]
+    result, lake, specs, artifacts, _ = chain
+    assert result.success
+    done = {e.materialization.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert done == {"dataset", "discovery", "validation", "distill", "backtest", "export"}
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks == {
+        "dataset_has_no_leakage": True,
+        "candidate_artifact_verifies": True,
+        "candidate_onnx_parity": True,
+        "exported_artifact_verifies": True,
+    }
+    published = lake.lab(SPEC_ID).read_json("export", "published")
+    manifest = load_artifact_manifest(published["manifest"])
+    assert manifest.feature_spec_ref.id == SPEC_ID
+    assert set(manifest.performance_oos.baselines) == {"seismograph_only", "random_budget_matched"}
+    assert manifest.performance_oos.split.train_end < manifest.performance_oos.split.test_start
+    registry = FilesystemArtifactRegistry(artifacts.path())
+    loaded = registry.load_latest(specs.spec(SPEC_ID), subscribed_streams=["T.*", "A.*", "AM.*"])
+    assert loaded.manifest.id == manifest.id
+    assert (lake.lab(SPEC_ID).path("backtest", "backtest_report.json")).exists()
+
+
+@pytest.mark.slow
+def test_the_leakage_check_fails_on_a_planted_leak(chain) -> None:  # type: ignore[no-untyped-def]
+    _, lake, _, _, _ = chain
+    store = lake.lab(SPEC_ID)
+    samples, events, split = (
+        store.read_table("dataset", "samples"),
+        store.read_table("dataset", "events"),
+        store.read_json("dataset", "split"),
+    )
+    assert leakage_problems(samples, events, split) == []
+    leaked = samples.copy()
+    test_row = leaked.index[leaked["part"] == "test"][0]
+    leaked.loc[test_row, "part"] = "train"
+    assert any("training sample" in p for p in leakage_problems(leaked, events, split))
+    peeked = samples.copy()
+    peeked.loc[peeked.index[0], "step_ns"] = peeked.loc[peeked.index[0], "ts_ns"] + 1_000_000_000
+    assert any("after their sample time" in p for p in leakage_problems(peeked, events, split))
+
+
+@pytest.mark.slow
+def test_the_artifact_check_fails_on_a_tampered_snapshot(chain, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, lake, specs, artifacts, _ = chain
+    spec = specs.spec(SPEC_ID)
+    artifact_id = lake.lab(SPEC_ID).read_json("export", "published")["artifact_id"]
+    store = tmp_path / "artifacts"
+    shutil.copytree(artifacts.path(), store)
+    assert artifact_problems(store, artifact_id, spec) == []
+    (snapshot,) = (store / "feature_specs_snapshot").glob("*.yaml")
+    document = yaml.safe_load(snapshot.read_text())
+    window = next(w for w in document["feature_spec"]["windows"] if w["name"] == "w15m")
+    window["length"] = "16m"  # a different definition under the same id
+    snapshot.write_text(yaml.safe_dump(document, sort_keys=False))
+    (problem,) = artifact_problems(store, artifact_id, spec)
+    assert "schema hash" in problem
+
+
+@pytest.mark.slow
+def test_the_parity_check_compares_onnx_with_the_native_models(chain, trained_models) -> None:  # type: ignore[no-untyped-def]
+    _, lake, specs, _, _ = chain
+    spec = specs.spec(SPEC_ID)
+    store = lake.lab(SPEC_ID)
+    staging = store.path("distill", CANDIDATE_STORE)
+    samples = store.read_table("dataset", "samples")
+    rows = samples[samples["part"] != "train"][feature_names(spec)].to_numpy(np.float64)[:500]
+    scorer, cluster_model = store.read_model("validation", "scorer"), store.read_model("distill", "cluster_model")
+    problems, figures = parity_problems(staging, candidate_id(SPEC_ID), spec, scorer, cluster_model, rows)
+    assert problems == [] and figures["scorer_max_abs_diff"] <= figures["tolerance"]
+    other = scorer.__class__(**{**scorer.get_params(), "n_estimators": 5}).fit(rows, np.arange(len(rows)) % 2)
+    problems, _ = parity_problems(staging, candidate_id(SPEC_ID), spec, other, cluster_model, rows)
+    assert problems and "differ from LightGBM" in problems[0]
+
+
+def test_the_nightly_schedule_requests_one_run_per_spec_partition() -> None:
+    specs = SpecCatalogResource(directory=str(PROJECT / "feature_specs"))
+    with dg.instance_for_test() as instance:
+        added = sync_spec_partitions(instance, specs)
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=_night())
+        requests = list(nightly_retrain(context))
+    assert sorted(r.partition_key for r in requests) == sorted(added) == sorted(specs.paths())
+    assert len({r.run_key for r in requests}) == len(requests)
+
+
+def _night():  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    return dt.datetime(2026, 1, 17, 2, 0, tzinfo=dt.UTC)
+
+
+def test_the_manifest_body_follows_the_contract_without_a_payload() -> None:
+    from sigma9_dag.lab.manifest import manifest_body, min_bar_history, required_streams
+    from sigma9_runtime.contracts import load_backtest_run_config, load_feature_spec
+    from sigma9_runtime.contracts.artifact_manifest import Thresholds
+
+    spec = load_feature_spec(PROJECT / "feature_specs" / f"{SPEC_ID}.yaml")
+    run = load_backtest_run_config(PROJECT / "run_configs" / "RUN_2026-01-16_002.yaml")
+    split = {
+        "parts": {
+            "train": ["2025-01-02", "2025-02-01"],
+            "validation": ["2025-02-03", "2025-02-20"],
+            "test": ["2025-02-24", "2025-03-20"],
+        },
+        "settings": {"anchor": 0.1, "pre_window_min": [-30, -5], "negatives": ["hard_negative"], "negative_ratio": 5},
+    }
+    metrics = {"precision_at_budget": 0.2, "median_lead_time_min": 8.0, "tail_loss_p95": -0.05, "utility_score": 0.1}
+    body = manifest_body(
+        artifact_id="ART_x",
+        spec=spec,
+        run=run,
+        split=split,
+        universe="lake",
+        thresholds=Thresholds(global_score_min=0.5),
+        performance={"metrics": metrics, "baselines": {"random_budget_matched": metrics}},
+    )
+    assert body["performance_oos"]["split"] == {
+        "train_end": "2025-02-20",
+        "test_start": "2025-02-24",
+        "test_end": "2025-03-20",
+    }
+    assert required_streams(spec) == ["T.*", "A.*", "AM.*"]
+    assert min_bar_history(spec) == {"bar_1s": "300s", "bar_1m": "30m", "daily": "60d"}
+    json.dumps(body)

@@ -1,0 +1,73 @@
+"""Validation and distill helpers: threshold choice, candidates ending at the cross, blend weight, summaries."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sigma9_dag.lab.distill import cluster_ids, passes_threshold
+from sigma9_dag.lab.summary import performance_table, performance_text, precision_ratios
+from sigma9_dag.lab.validation import SweepPoint, before_cross, ml_weight_of, pick_threshold, quantile_thresholds
+from sigma9_runtime.contracts import load_backtest_run_config
+from sigma9_runtime.contracts.artifact_manifest import Thresholds
+from tests.stubs import SHIPPED_RUN_CONFIG
+
+DAY = dt.date(2025, 3, 3)
+
+
+def _point(threshold: float, per_day: float, precision: float | None) -> SweepPoint:
+    return SweepPoint(threshold, int(per_day * 10), per_day, precision, None, 0)
+
+
+def test_the_threshold_is_the_most_precise_one_that_alerts_often_enough() -> None:
+    points = [_point(0.9, 2.0, 0.9), _point(0.8, 6.0, 0.4), _point(0.7, 9.0, 0.4), _point(0.6, 20.0, 0.2)]
+    assert pick_threshold(points, 5.0).threshold == 0.7  # 0.9 alerts too rarely; a tie goes to the lower one
+    assert pick_threshold(points, 50.0).threshold == 0.6  # none alerts enough: the one alerting most
+
+
+def test_quantile_thresholds_are_distinct_and_highest_first() -> None:
+    scores = np.r_[np.zeros(90), np.linspace(0.5, 1.0, 10), np.nan]
+    grid = quantile_thresholds(scores, (0.99, 0.95, 0.5, 0.4))
+    assert grid == sorted(set(grid), reverse=True) and len(grid) == 3
+    assert quantile_thresholds(np.array([np.nan]), (0.5,)) == [1.0]
+
+
+def test_candidates_end_at_the_symbols_cross() -> None:
+    scan = pd.DataFrame({"ticker": ["A", "A", "A", "B"], "date": [DAY] * 4, "ts_ns": [10, 20, 30, 30]})
+    events = pd.DataFrame({"ticker": ["A"], "date": [DAY], "t0_ns": [20]})
+    kept = before_cross(scan, events)
+    assert kept[["ticker", "ts_ns"]].values.tolist() == [["A", 10], ["B", 30]]
+
+
+def test_the_blend_weight_is_the_run_strategys() -> None:
+    run = load_backtest_run_config(SHIPPED_RUN_CONFIG)
+    assert ml_weight_of(run) == 1.0  # seismograph_ml without ml_weight: the model's score
+    blended = run.model_copy(
+        update={"strategy": run.strategy.model_copy(update={"params": {"use_ml_overlay": True, "ml_weight": 0.5}})}
+    )
+    assert ml_weight_of(blended) == 0.5
+    off = run.model_copy(update={"strategy": run.strategy.model_copy(update={"params": {"use_ml_overlay": False}})})
+    assert ml_weight_of(off) == 1.0
+
+
+def test_a_candidate_meets_its_clusters_threshold() -> None:
+    frame = pd.DataFrame({"score": [0.55, 0.55, 0.55], "cluster_id": ["C01", "C02", None]})
+    thresholds = Thresholds(global_score_min=0.6, per_cluster_min={"C01": 0.5})
+    assert passes_threshold(frame, thresholds).tolist() == [True, False, False]
+    assert cluster_ids([-1, 0, 1]) == {-1: None, 0: "C01", 1: "C02"}
+
+
+def test_the_summary_shows_the_model_beside_its_baselines() -> None:
+    metrics = {"precision_at_budget": 0.3, "median_lead_time_min": 8.0, "tail_loss_p95": -0.05, "utility_score": 0.2}
+    performance = {
+        "metrics": metrics,
+        "baselines": {
+            "seismograph_only": {**metrics, "precision_at_budget": 0.2},
+            "random_budget_matched": {**metrics, "precision_at_budget": 0.0},
+        },
+    }
+    ratios = precision_ratios(performance)
+    assert ratios["seismograph_only"] == pytest.approx(1.5) and ratios["random_budget_matched"] is None
+    assert "| precision_at_budget | 0.300 | 0.200 | 0.000 |" in performance_table(performance)
+    assert "1.500x" in performance_text(performance)
