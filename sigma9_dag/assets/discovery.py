@@ -1,17 +1,17 @@
 """Discovery stage: UMAP embedding and HDBSCAN clusters of the training pre-surge windows."""
 
-import base64
-
 import dagster as dg
 
 from sigma9_dag.assets.dataset import STAGE as DATASET
 from sigma9_dag.assets.dataset import dataset
+from sigma9_dag.assets.metadata import image, number
 from sigma9_dag.lab.discovery import DiscoverySettings, discover, scatter_png
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import LakeResource, SpecCatalogResource
 from sigma9_runtime.features.names import value_names
 
 STAGE = "discovery"
+NO_LABELS = "undefined (no planted labels)"
 
 
 class DiscoveryConfig(dg.Config):
@@ -21,12 +21,6 @@ class DiscoveryConfig(dg.Config):
     min_cluster_fraction: float = 0.04
     min_samples: int = 10
     seed: int = 7
-
-
-def _number(value: float | None) -> dg.MetadataValue:
-    if value is None:
-        return dg.MetadataValue.text("undefined (no planted labels)")
-    return dg.MetadataValue.float(value)
 
 
 @dg.asset(partitions_def=feature_spec_partitions, group_name="lab", deps=[dataset], kinds={"umap", "hdbscan"})
@@ -60,9 +54,9 @@ def discovery(
             "positives": len(positives),
             "clusters": len(found.profiles),
             "noise_fraction": round(found.noise_fraction, 4),
-            "ari_vs_planted_archetypes": _number(found.ari),
-            "ari_with_noise": _number(found.ari_with_noise),
+            "ari_vs_planted_archetypes": number(found.ari, undefined=NO_LABELS),
+            "ari_with_noise": number(found.ari_with_noise, undefined=NO_LABELS),
             "profiles": dg.MetadataValue.md(table),
-            "scatter": dg.MetadataValue.md(f"![scatter](data:image/png;base64,{base64.b64encode(png).decode()})"),
+            "scatter": image(png, "scatter"),
         }
     )

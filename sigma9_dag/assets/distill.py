@@ -7,6 +7,7 @@ import numpy as np
 
 from sigma9_dag.assets.dataset import STAGE as DATASET
 from sigma9_dag.assets.discovery import STAGE as DISCOVERY
+from sigma9_dag.assets.metadata import number
 from sigma9_dag.assets.validation import STAGE as VALIDATION
 from sigma9_dag.assets.validation import validation
 from sigma9_dag.evaluation import EvaluationSettings, LakePrices
@@ -150,12 +151,12 @@ def distill(
     parity_record = payload.descriptor.parity
     return dg.MaterializeResult(
         metadata={
-            "cluster_agreement": dg.MetadataValue.float(agreement) if agreement is not None else "undefined",
+            "cluster_agreement": number(agreement),
             "global_threshold": thresholds.global_score_min,
             "per_cluster_thresholds": dg.MetadataValue.json(thresholds.per_cluster_min),
             "test_events_hit": f"{result.model.events_hit} of {result.events_in_scope}",
-            "precision_vs_seismograph": _ratio(ratios.get("seismograph_only")),
-            "precision_vs_random": _ratio(ratios.get("random_budget_matched")),
+            "precision_vs_seismograph": number(ratios.get("seismograph_only")),
+            "precision_vs_random": number(ratios.get("random_budget_matched")),
             "onnx_scorer_max_abs_diff": parity_record.scorer_max_abs_diff,
             "onnx_cluster_max_abs_diff": parity_record.cluster_max_abs_diff or 0.0,
             "performance_test": dg.MetadataValue.md(performance_table(performance)),
@@ -163,10 +164,6 @@ def distill(
             "candidate": dg.MetadataValue.path(str(staging)),
         }
     )
-
-
-def _ratio(value: float | None) -> dg.MetadataValue:
-    return dg.MetadataValue.text("undefined") if value is None else dg.MetadataValue.float(value)
 
 
 def _rules_markdown(rules: str, fidelity: float | None, thresholds: dict, profiles: list[dict]) -> str:

@@ -9,6 +9,7 @@ from sigma9_dag.assets.backtest import STAGE as BACKTEST
 from sigma9_dag.assets.backtest import backtest
 from sigma9_dag.assets.distill import CANDIDATE_STORE, candidate_id
 from sigma9_dag.assets.distill import STAGE as DISTILL
+from sigma9_dag.assets.metadata import number
 from sigma9_dag.export import publish_artifact
 from sigma9_dag.lab.summary import performance_table, precision_ratios
 from sigma9_dag.partitions import feature_spec_partitions
@@ -61,9 +62,9 @@ def export(
             "manifest": dg.MetadataValue.path(str(path)),
             "schema_hash": manifest.feature_spec_ref.schema_hash,
             "thresholds": dg.MetadataValue.json(manifest.model.thresholds.model_dump()),
-            "precision_at_budget": performance["metrics"]["precision_at_budget"] or 0.0,
-            "precision_vs_seismograph": ratios.get("seismograph_only") or 0.0,
-            "precision_vs_random": ratios.get("random_budget_matched") or 0.0,
+            "precision_at_budget": number(performance["metrics"]["precision_at_budget"]),
+            "precision_vs_seismograph": number(ratios.get("seismograph_only")),
+            "precision_vs_random": number(ratios.get("random_budget_matched")),
             "performance_oos": dg.MetadataValue.md(performance_table(performance)),
             "backtest": dg.MetadataValue.md(
                 f"Nautilus backtest, {', '.join(backtested['days'])}:\n\n"

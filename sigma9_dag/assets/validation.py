@@ -1,12 +1,10 @@
 """Validation stage: the LightGBM scorer, trained on train dates and judged out of sample as an alerter."""
 
-import base64
-
 import dagster as dg
-import numpy as np
 
 from sigma9_dag.assets.dataset import STAGE as DATASET
 from sigma9_dag.assets.discovery import discovery
+from sigma9_dag.assets.metadata import image, number
 from sigma9_dag.evaluation import EvaluationSettings, LakePrices
 from sigma9_dag.lab.summary import performance_table, precision_ratios
 from sigma9_dag.lab.validation import (
@@ -107,22 +105,16 @@ def validation(
     ratios = precision_ratios(performance)
     return dg.MaterializeResult(
         metadata={
-            "auc_validation": _float(auc["validation"]),
-            "auc_test": _float(auc["test"]),
+            "auc_validation": number(auc["validation"]),
+            "auc_test": number(auc["test"]),
             "ml_weight": weight,
             "threshold": chosen.threshold,
             "test_alerts": len(result.model.alerts),
             "test_events_hit": f"{result.model.events_hit} of {result.events_in_scope}",
-            "median_lead_time_min": _float(performance["metrics"]["median_lead_time_min"]),
-            "precision_vs_seismograph": _float(ratios.get("seismograph_only")),
-            "precision_vs_random": _float(ratios.get("random_budget_matched")),
+            "median_lead_time_min": number(performance["metrics"]["median_lead_time_min"]),
+            "precision_vs_seismograph": number(ratios.get("seismograph_only")),
+            "precision_vs_random": number(ratios.get("random_budget_matched")),
             "performance_test": dg.MetadataValue.md(performance_table(performance)),
-            "plots": dg.MetadataValue.md(f"![plots](data:image/png;base64,{base64.b64encode(png).decode()})"),
+            "plots": image(png, "plots"),
         }
     )
-
-
-def _float(value: float | None) -> dg.MetadataValue:
-    if value is None or not np.isfinite(value):
-        return dg.MetadataValue.text("undefined")
-    return dg.MetadataValue.float(value)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 METRICS = ("precision_at_budget", "median_lead_time_min", "tail_loss_p95", "utility_score")
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
-    if a is None or b is None or b <= 0:
+    """a / b; infinite when only the baseline's is zero, None when either is undefined or both are zero."""
+    if a is None or b is None or (a == 0 and b == 0):
         return None
-    return a / b
+    return math.inf if b == 0 else a / b
 
 
 def precision_ratios(performance: dict[str, Any]) -> dict[str, float | None]:
-    """The model's precision_at_budget over each baseline's (None where undefined or zero)."""
+    """The model's precision_at_budget over each baseline's (inf when only the baseline's is 0; None when undefined)."""
     model = performance["metrics"].get("precision_at_budget")
     return {
         name: _ratio(model, metrics.get("precision_at_budget"))
@@ -23,7 +25,9 @@ def precision_ratios(performance: dict[str, Any]) -> dict[str, float | None]:
 
 
 def _cell(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
+    if value is None:
+        return "—"
+    return "inf" if math.isinf(value) else f"{value:.3f}"
 
 
 def performance_table(performance: dict[str, Any]) -> str:

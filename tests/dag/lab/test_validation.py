@@ -68,6 +68,8 @@ def test_the_summary_shows_the_model_beside_its_baselines() -> None:
         },
     }
     ratios = precision_ratios(performance)
-    assert ratios["seismograph_only"] == pytest.approx(1.5) and ratios["random_budget_matched"] is None
+    assert ratios["seismograph_only"] == pytest.approx(1.5) and ratios["random_budget_matched"] == float("inf")
+    nothing = {"metrics": {**metrics, "precision_at_budget": 0.0}, "baselines": performance["baselines"]}
+    assert precision_ratios(nothing)["random_budget_matched"] is None
     assert "| precision_at_budget | 0.300 | 0.200 | 0.000 |" in performance_table(performance)
     assert "1.500x" in performance_text(performance)
