@@ -5,9 +5,11 @@
 (:func:`sigma9_dag.backtest.data.load_day`) through the engine in streaming mode after starting the day in
 the strategy (fresh windows, the day's warm-up, the step timer), so memory holds one day of data at a time.
 
-The day's data spans from ``intraday_warmup_min`` before scoring starts to the end of the last scored
-session plus the horizon (exits need prices), capped at the day's end (20:00 New York). Scoring starts at
-the first session of ``session_filter`` but never before ``intraday_warmup_min`` minutes of data.
+The day's data spans from the day's start (04:00 New York, as a live runtime and ``sigma9 replay`` see
+it) to the end of the last scored session plus the horizon (exits need prices), capped at the day's end
+(20:00 New York). Scoring starts at the first session of ``session_filter`` but never before
+``intraday_warmup_min`` minutes of data, and covers exactly the grid steps of the ``session_filter``
+sessions (the steps a replay of the same day runs with ``steps_ns``).
 """
 
 from __future__ import annotations
@@ -56,7 +58,9 @@ def day_window(prepared: PreparedRun, day: dt.date, horizon_ns: int) -> DayWindo
     first = bounds.get(sessions[0])[0]
     last = bounds.get(sessions[-1])[1]
     warm_ns = run.time.warmup.intraday_warmup_min * MINUTE_NS
-    data_start = max(bounds.start, first - warm_ns)
+    # The whole day up to the last scored step, as the live runtime and the replay see it: the tick
+    # rule's signs and the windows at the first steps depend on earlier prints.
+    data_start = bounds.start
     score_start = max(first, data_start + warm_ns)
     grid = day_grid(spec, day)
     steps = grid.steps_ns
@@ -111,9 +115,13 @@ class EngineStats:
 
 
 def data_needs(spec: object) -> tuple[bool, bool]:
-    """Whether the spec's features read 1-second bars and 1-minute bars (trade ticks are always loaded)."""
+    """Whether 1-second bars and 1-minute bars are loaded (trade ticks always are).
+
+    1-second bars always: the gate's tradeability reads them whatever the features read (a live runtime
+    subscribes to ``A.*`` for it). 1-minute bars when the spec's features read them.
+    """
     plan = FeaturePlan.from_spec(spec)  # type: ignore[arg-type]
-    return bool(plan.series["s"] - {"t.count", "t.volume", "t.signed_volume"}), bool(plan.series["m"])
+    return True, bool(plan.series["m"])
 
 
 def run_engine(
@@ -147,7 +155,7 @@ def run_engine(
         if scoring and window.steps.size:
             warmup = load_warmup(layout, plan, day, prepared.tickers)
             flatten = data.end_ns - execution.order_latency_ns - SECOND_NS
-            strategy.begin_day(day, warmup, int(window.steps[0]), int(window.steps[-1]), flatten)  # type: ignore[attr-defined]
+            strategy.begin_day(day, warmup, window.steps, flatten)  # type: ignore[attr-defined]
         engine.add_data(data.data, sort=False)
         started = time.perf_counter()
         engine.run(streaming=True)

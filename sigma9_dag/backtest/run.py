@@ -214,11 +214,14 @@ def execute(
 
 
 def _ensure_feature_stats(prepared: PreparedRun) -> None:
-    from sigma9_dag.features.stats import ensure_stats
+    """Statistics of every day a scored day's normalization reads (as ``sigma9 replay`` fills them)."""
+    from sigma9_dag.features.stats import ensure_stats, normalization_days
 
-    days = sorted(set(prepared.warmup_days) | set(prepared.days[:-1]))
-    if days:
-        ensure_stats(prepared.layout, prepared.spec, prepared.tickers, days, workers=1)
+    wanted = set(prepared.warmup_days) | set(prepared.days[:-1])
+    for day in prepared.days:
+        wanted.update(normalization_days(prepared.layout, prepared.spec, day))
+    if wanted:
+        ensure_stats(prepared.layout, prepared.spec, prepared.tickers, sorted(wanted), workers=1)
 
 
 def _metrics(stream: StreamResult) -> dict[str, Any]:

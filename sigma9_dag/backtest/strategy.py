@@ -1,12 +1,13 @@
 """The Nautilus strategy that hosts a scoring plugin the way the live runtime does.
 
 Trade ticks and bars arrive from the engine (delivered ``feed_ms`` after their event time); the strategy
-buffers them and, once per second of event time (a Nautilus timer firing at ``t + feed_ms`` for every
-scored step ``t``), hands the buffer to the runtime's
-:class:`~sigma9_runtime.features.online.OnlineFeatureBuilder`, steps it at ``t``, scores the rows with the
+buffers them and hands them to the runtime's :class:`~sigma9_runtime.features.online.OnlineFeatureBuilder`
+one batch per second of the day's grid (what a replay's frame of that second holds). At every scored step
+``t`` (a Nautilus timer firing at ``t + feed_ms``) it steps the builder at ``t``, scores the rows with the
 plugin and runs the candidates through the runtime's :class:`~sigma9_runtime.gates.MLGate` in the
 evaluation's processing order (score descending, then symbol). Nothing is computed a second way: features,
-scores, tradeability and the gate are the runtime's.
+scores, tradeability and the gate are the runtime's, fed the same batches at the same steps as
+``sigma9 replay``, so both raise the same alerts (``tests/dag/backtest/test_replay_equals_backtest.py``).
 
 Each alert buys ``notional_usd`` worth of whole shares at market (sized at the last trade price) and sells
 them at market ``horizon`` after the alert time (the evaluation's trade), or at the day's end when that
@@ -33,9 +34,30 @@ from sigma9_runtime.feeds.events import AggBatch, TradeBatch
 from sigma9_runtime.strategies.base import ScoredCandidate, ScoringStrategy
 
 ACTIVE_NS = 60 * SECOND_NS
-"""A symbol is active at a step when it traded in the last minute; an inactive one has no dollar volume
-in that minute, so the gate refuses it and it is no baseline candidate. A step without an active symbol
-is not scored."""
+"""A symbol is active at a step when it traded in the last minute; an inactive one is no baseline
+candidate."""
+
+DOLLAR_VOLUME_NS = 60 * SECOND_NS
+"""The gate's dollar volume sums the 1-second bars stamped in the last minute (``gates.tradeability``)."""
+
+
+def idle_steps_skippable(plugin: ScoringStrategy) -> bool:
+    """Whether skipping a step with no 1-second bar of any symbol in the last minute leaves every alert
+    as it is (:meth:`ScoringHost._on_step`).
+
+    At such a step every row has no dollar volume, so a gate that asks for some refuses all of them; the
+    step changes nothing later only when the builder keeps no value across steps: every feature is
+    evaluated at every emission step (a slower one holds its last value) and neither missing values nor
+    halts are forward-filled. Otherwise every step is scored, as a replay does.
+    """
+    features = plugin.features
+    plan, spec = features.plan, features.spec
+    return (
+        plugin.gate.config.min_dollar_volume_1m > 0
+        and all(f.step_seconds == plan.emission_step for f in plan.features)
+        and spec.normalization.missing.policy != "forward_fill"
+        and spec.calendar.treat_halts_as != "forward_fill"
+    )
 
 
 @dataclass
@@ -120,7 +142,13 @@ class ScoringHost(Strategy):
         self.feed_ns = feed_latency_ns
         self.candidate_every_s = candidate_every_s
         self.record = HostState()
+        self.skip_idle = idle_steps_skippable(plugin)
         self._last_trade_ns = np.full(len(self.symbols), -(1 << 62), np.int64)
+        self._last_bar_ns = -(1 << 62)  # start of the latest 1-second bar of any symbol
+        self._steps = np.zeros(0, np.int64)
+        self._next_step = 0
+        self._cuts = np.zeros(0, np.int64)
+        self._cut = (0, -1)  # (lowest, highest) delivery time of the buffer's batch
         self._last_price = np.full(len(self.symbols), np.nan)
         self._reset_buffers()
         self._day: dt.date | None = None
@@ -145,24 +173,51 @@ class ScoringHost(Strategy):
             if self._bars_1m:
                 self.subscribe_bars(bar_type(symbol, "1m"))
 
-    def begin_day(self, day: dt.date, warmup: Warmup, first_step_ns: int, last_step_ns: int, flatten_ns: int) -> None:
-        """Start ``day``: fresh windows and warm-up, and a step timer over ``[first_step, last_step]``."""
+    def begin_day(self, day: dt.date, warmup: Warmup, steps_ns: np.ndarray, flatten_ns: int) -> None:
+        """Start ``day``: fresh windows and warm-up, and a step timer that scores exactly ``steps_ns``
+        (whole seconds of the day's grid, ascending), each ``feed_ms`` after its time."""
         self._day = day
         self._reset_buffers()
         self.plugin.start_day(day, warmup)
         self._flatten_ns = flatten_ns
-        if last_step_ns >= first_step_ns:
+        self._steps = np.asarray(steps_ns, dtype=np.int64)
+        self._next_step = 0
+        self._cuts = self.plugin.features.steps()
+        self._cut = (0, -1)
+        self._last_bar_ns = -(1 << 62)
+        if self._steps.size:
+            # Every second from the first step to the last; seconds that are no step (another session,
+            # a coarser emission step) are passed over in _on_step.
             self.clock.set_timer_ns(
                 f"step-{day.isoformat()}",
                 SECOND_NS,
-                first_step_ns + self.feed_ns - SECOND_NS,
-                last_step_ns + self.feed_ns,
+                int(self._steps[0]) + self.feed_ns - SECOND_NS,
+                int(self._steps[-1]) + self.feed_ns,
                 self._on_step,
             )
 
     # --- data ------------------------------------------------------------------------------------
 
+    def _batch(self, delivered_ns: int) -> None:
+        """Hand the buffer to the plugin when an event belongs to a later second of the day's grid.
+
+        The plugin gets the day in one batch per grid second (what was delivered after the previous
+        second and by this one), scored or not, exactly as a replay's frames (``lake_frames``): a batch
+        holds trades before bars, so one spanning more than the builder's windows would turn bars late.
+        """
+        low, high = self._cut
+        if low < delivered_ns <= high:
+            return
+        self._flush()
+        cuts = self._cuts
+        i = int(np.searchsorted(cuts, delivered_ns, side="left"))
+        self._cut = (
+            int(cuts[i - 1]) if i > 0 else -(1 << 62),
+            int(cuts[i]) if i < cuts.size else 1 << 62,
+        )
+
     def on_trade_tick(self, tick) -> None:  # type: ignore[no-untyped-def]
+        self._batch(tick.ts_event)
         self._t_sym.append(tick.instrument_id.symbol.value)
         self._t_ts.append(tick.ts_event)
         self._t_px.append(tick.price.as_double())
@@ -171,6 +226,7 @@ class ScoringHost(Strategy):
     def on_bar(self, bar) -> None:  # type: ignore[no-untyped-def]
         kind = "A" if bar.bar_type.spec.step == 1 and bar.bar_type.spec.timedelta.value == SECOND_NS else "AM"
         length = SECOND_NS if kind == "A" else BAR_SPECS["1m"][1]
+        self._batch(bar.ts_event)  # a bar is delivered at its close
         self._bars[kind].append(
             (
                 bar.bar_type.instrument_id.symbol.value,
@@ -213,6 +269,8 @@ class ScoringHost(Strategy):
             columns = list(zip(*rows))
             start = np.array(columns[1], np.int64)
             close = np.array(columns[6])
+            if kind == "A":
+                self._last_bar_ns = max(self._last_bar_ns, int(start.max()))
             self.plugin.on_tick(
                 AggBatch(
                     kind=kind,  # type: ignore[arg-type]
@@ -248,10 +306,15 @@ class ScoringHost(Strategy):
 
     def _on_step(self, event) -> None:  # type: ignore[no-untyped-def]
         t = int(event.ts_event) - self.feed_ns
+        steps = self._steps
+        if self._next_step >= steps.size or steps[self._next_step] != t:
+            return  # not a scored step
+        self._next_step += 1
         self._flush()
-        if not (self._last_trade_ns >= t - ACTIVE_NS).any():
-            # Nothing traded in the last minute: every row would fail the gate's dollar volume, so the
-            # step cannot raise an alert nor hold a baseline candidate (windows are read, not advanced).
+        if self.skip_idle and self._last_bar_ns < t - DOLLAR_VOLUME_NS:
+            # No 1-second bar in the last minute: every row fails the gate's dollar volume and the
+            # builder keeps nothing from this step (idle_steps_skippable), so no alert, now or later,
+            # depends on it.
             self.record.idle_steps += 1
             return
         candidates = self.plugin.score_step(t)

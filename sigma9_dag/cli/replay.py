@@ -111,10 +111,9 @@ def _replay(args: argparse.Namespace) -> int:
     symbols = args.tickers or (layout.trade_tickers() if has_lake else [])
     warmup = None
     if has_lake and symbols:
-        from sigma9_dag.features.stats import ensure_stats
+        from sigma9_dag.features.stats import ensure_stats, normalization_days
 
-        lookback = spec.normalization.lookback.days if spec.normalization.lookback is not None else 10_000
-        earlier = [d for d in layout.trade_dates() if d < args.date][-lookback:]
+        earlier = normalization_days(layout, spec, args.date)
         if earlier:
             ensure_stats(layout, spec, symbols, earlier, workers=args.workers)
         warmup = load_warmup(layout, FeaturePlan.from_spec(spec), args.date, symbols)

@@ -41,6 +41,19 @@ def _ticker_stats(task: _Task) -> tuple[str, dict[dt.date, DailyStats]]:
     return task.ticker, out
 
 
+def normalization_days(layout: LakeLayout, spec: FeatureSpec, day: dt.date) -> list[dt.date]:
+    """The lake days before ``day`` whose statistics normalize ``day``: the spec's
+    ``normalization.lookback`` last ones (every earlier day without a lookback).
+
+    :meth:`FeatureStatsStore.params_for` reads the last ``lookback`` days *held in the store*, so
+    whoever scores ``day`` (a replay, a backtest) fills these days first, and the store's earlier
+    contents cannot change a score.
+    """
+    earlier = [d for d in layout.trade_dates() if d < day]
+    lookback = spec.normalization.lookback
+    return earlier if lookback is None else earlier[-lookback.days :]
+
+
 def ensure_stats(
     layout: LakeLayout,
     spec: FeatureSpec,
