@@ -84,19 +84,10 @@ class BacktestResult:
 
 def evaluation_settings(run: BacktestRunConfig, horizon_min: float, notional_usd: float) -> EvaluationSettings:
     """The evaluation's settings for the baselines' trades (``mid`` needs quotes there: ``next_bar_open``)."""
-    execution = run.execution
-    return EvaluationSettings(
-        horizon_min=horizon_min,
-        notional_usd=notional_usd,
-        fill_model="conservative" if execution.fill_model == "conservative" else "next_bar_open",
-        spread_mult=execution.slippage.params.spread_mult,
-        fixed_bps=execution.slippage.params.fixed_bps,
-        commission_per_share=execution.commission.params.per_share,
-        commission_min=execution.commission.params.min,
-        feed_latency_ms=execution.latency.feed_ms,
-        order_latency_ms=execution.latency.order_ms,
-        seed=run.seed,
-    )
+    if run.execution.fill_model == "mid":
+        execution = run.execution.model_copy(update={"fill_model": "next_bar_open"})
+        run = run.model_copy(update={"execution": execution})
+    return EvaluationSettings.from_run_config(run, horizon_min=horizon_min, notional_usd=notional_usd)
 
 
 def run_backtest(
