@@ -13,16 +13,64 @@ skipped and counted in :attr:`RecentBars.skipped`.
 from __future__ import annotations
 
 import math
-from collections import Counter, deque
+from collections import Counter
 
 import numpy as np
 
 from sigma9_runtime.feeds.events import AggBatch, AggEvent
-from sigma9_runtime.gates.tradeability import BAR_NS, SPREAD_WINDOW_NS, TradeabilityInputs, tradeability_inputs
+from sigma9_runtime.gates.tradeability import (
+    BAR_NS,
+    SPREAD_WINDOW_NS,
+    TradeabilityInputs,
+    tradeability_inputs,
+    tradeability_many,
+)
 
 _KEEP_NS = SPREAD_WINDOW_NS + 2 * BAR_NS
+_KEEP_BARS = _KEEP_NS // BAR_NS + 1
 NAN_INPUTS = TradeabilityInputs(math.nan, math.nan)
 """Tradeability of a symbol with no bars."""
+
+
+class _SymbolBars:
+    """One symbol's kept bars: columns ``[start, end)`` of four arrays, compacted when the end is reached."""
+
+    __slots__ = ("close", "end", "last_ns", "start", "ts", "volume", "vwap")
+
+    def __init__(self) -> None:
+        capacity = 2 * _KEEP_BARS
+        self.ts = np.zeros(capacity, dtype=np.int64)
+        self.close = np.zeros(capacity)
+        self.vwap = np.zeros(capacity)
+        self.volume = np.zeros(capacity)
+        self.start = 0
+        self.end = 0
+        self.last_ns = 0
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def append(self, start_ns: int, close: float, vwap: float, volume: float) -> None:
+        if self.end == self.ts.size:
+            kept = self.end - self.start
+            for column in (self.ts, self.close, self.vwap, self.volume):
+                column[:kept] = column[self.start : self.end]
+            self.start, self.end = 0, kept
+        end = self.end
+        self.ts[end] = start_ns
+        self.close[end] = close
+        self.vwap[end] = vwap
+        self.volume[end] = volume
+        self.end = end + 1
+        self.last_ns = start_ns
+        cutoff = start_ns - _KEEP_NS
+        while self.ts[self.start] < cutoff:
+            self.start += 1
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(ts, close, vwap, volume)`` of the kept bars (views, oldest first)."""
+        window = slice(self.start, self.end)
+        return self.ts[window], self.close[window], self.vwap[window], self.volume[window]
 
 
 class RecentBars:
@@ -40,7 +88,7 @@ class RecentBars:
     __slots__ = ("_bars", "skipped")
 
     def __init__(self) -> None:
-        self._bars: dict[str, deque[tuple[int, float, float, float]]] = {}
+        self._bars: dict[str, _SymbolBars] = {}
         self.skipped: Counter[str] = Counter()
 
     def add(self, symbol: str, start_ns: int, close: float, vwap: float, volume: float) -> bool:
@@ -53,13 +101,11 @@ class RecentBars:
             return False
         bars = self._bars.get(symbol)
         if bars is None:
-            bars = self._bars[symbol] = deque()
-        elif start_ns <= bars[-1][0]:
+            bars = self._bars[symbol] = _SymbolBars()
+        elif start_ns <= bars.last_ns:
             self.skipped["out_of_order"] += 1
             return False
-        bars.append((int(start_ns), float(close), float(vwap), float(volume)))
-        while bars and bars[0][0] < start_ns - _KEEP_NS:
-            bars.popleft()
+        bars.append(int(start_ns), float(close), float(vwap), float(volume))
         return True
 
     def add_event(self, event: AggEvent) -> bool:
@@ -84,12 +130,22 @@ class RecentBars:
         return kept
 
     def inputs(self, symbol: str, at_ns: int) -> TradeabilityInputs:
-        """Dollar volume of the last minute and the spread estimate of ``symbol`` at ``at_ns``."""
+        """Dollar volume of the last minute and the spread estimate of ``symbol`` at ``at_ns`` (the reference)."""
         bars = self._bars.get(symbol)
         if not bars:
             return NAN_INPUTS
-        ts, close, vwap, volume = (np.asarray(column) for column in zip(*bars))
-        return tradeability_inputs(ts, close, vwap, volume, at_ns)
+        return tradeability_inputs(*bars.columns(), at_ns)
+
+    def inputs_many(self, symbols: list[str], at_ns: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`inputs` of many symbols at once: ``(dollar_volume_1m, spread_pct)`` arrays, bit for bit equal
+        (:func:`~sigma9_runtime.gates.tradeability.tradeability_many`); NaN for a symbol without bars."""
+        dollar = np.full(len(symbols), np.nan)
+        spread = np.full(len(symbols), np.nan)
+        known = [(k, bars) for k, bars in enumerate(map(self._bars.get, symbols)) if bars]
+        if known:
+            rows = np.fromiter((k for k, _ in known), dtype=np.int64, count=len(known))
+            dollar[rows], spread[rows] = tradeability_many([bars.columns() for _, bars in known], at_ns)
+        return dollar, spread
 
     def reset(self) -> None:
         """Forget every bar (a new day)."""

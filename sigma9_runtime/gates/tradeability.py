@@ -19,13 +19,16 @@ so a value at ``at`` never looks ahead.
   go below what the tick grid allows. On the synthetic market it reads about 1.1x the traded (effective)
   spread, about 0.9x the quoted one.
 
-:func:`tradeability_inputs` is the reference (one time, direct sums); :func:`tradeability_batch` computes
-many times at once with prefix sums and equals it to rounding (a test checks 1e-9 relative).
+:func:`tradeability_inputs` is the reference (one symbol, one time, direct sums); :func:`tradeability_batch`
+computes many times of one symbol at once with prefix sums and equals it to rounding (a test checks 1e-9
+relative); :func:`tradeability_many` computes many symbols at one time (a runtime step's candidates) and equals
+it bit for bit (same terms, same reductions, a test checks).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -184,4 +187,50 @@ def tradeability_batch(
     with np.errstate(invalid="ignore", divide="ignore"):
         spread = 200.0 * (cum_moves[end] - cum_moves[start]) / pairs
     spread = np.where(pairs >= MIN_SPREAD_PAIRS, spread, np.nan)
+    return dollar, spread
+
+
+def tradeability_many(
+    bars: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    at_ns: int,
+    *,
+    bar_ns: int = BAR_NS,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """:func:`tradeability_inputs` of many symbols at one time ``at_ns``: ``(dollar, spread)`` per symbol.
+
+    ``bars[k]`` is symbol ``k``'s ``(bar_ts, close, vwap, volume)`` (int64 / float64 arrays, ``bar_ts``
+    strictly increasing). Bit-identical to calling :func:`tradeability_inputs` per symbol: windows of the
+    same length are stacked into one matrix and reduced along its rows, which numpy sums exactly as it
+    sums one row alone (same pairwise blocking; a test checks).
+    """
+    n = len(bars)
+    dollar = np.full(n, np.nan)
+    spread = np.full(n, np.nan)
+    if n == 0:
+        return dollar, spread
+    at = int(at_ns)
+    completed, dollar_from, spread_from = at - bar_ns, at - DOLLAR_VOLUME_WINDOW_NS, at - SPREAD_WINDOW_NS
+    dollar_groups: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+    spread_groups: dict[int, list[tuple[int, np.ndarray]]] = {}
+    for k, (ts, close, vwap, volume) in enumerate(bars):
+        hi = int(ts.searchsorted(completed, side="right"))
+        lo = int(ts.searchsorted(dollar_from, side="left"))
+        hi_d = max(hi, lo)
+        dollar_groups.setdefault(hi_d - lo, []).append((k, vwap[lo:hi_d], volume[lo:hi_d]))
+        lo = int(ts.searchsorted(spread_from, side="left"))
+        hi_s = max(hi, lo)
+        if hi_s - lo - 1 >= MIN_SPREAD_PAIRS:
+            spread_groups.setdefault(hi_s - lo, []).append((k, close[lo:hi_s]))
+    for length, members in dollar_groups.items():
+        rows = np.fromiter((m[0] for m in members), dtype=np.int64, count=len(members))
+        if length == 0:
+            dollar[rows] = 0.0
+            continue
+        vwap_ = np.stack([m[1] for m in members])
+        volume_ = np.stack([m[2] for m in members])
+        dollar[rows] = np.sum(vwap_ * volume_, axis=1)
+    for members_ in spread_groups.values():
+        rows = np.fromiter((m[0] for m in members_), dtype=np.int64, count=len(members_))
+        moves = np.abs(np.diff(np.log(np.stack([m[1] for m in members_])), axis=1))
+        spread[rows] = 200.0 * np.mean(moves, axis=1)
     return dollar, spread

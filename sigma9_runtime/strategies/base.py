@@ -217,6 +217,7 @@ class ScoringStrategy(ABC):
         self.watchlist: set[str] | None = None
         self.frame: FeatureFrame | None = None
         self._rows: dict[str, int] = {}
+        self._rank: dict[str, int] = {}
         self.check()
 
     # --- construction ---------------------------------------------------------------------------
@@ -363,12 +364,71 @@ class ScoringStrategy(ABC):
             self.feature_log.record(ts_ns, chosen, values)
         if not chosen:
             return []
-        scores = self.score_rows(values)
-        # The lab's processing order: higher score first (NaN last), then symbol.
+        return self._gate_rows(ts_ns, chosen, self.score_rows(values))
+
+    def _gate_rows(self, ts_ns: int, chosen: list[str], scores: RowScores) -> list[ScoredCandidate]:
+        """Candidates of one step in the lab's order (higher score first, NaN last, then symbol), gated.
+
+        Equal to calling :meth:`_candidate` for each row in that order (a test proves it): rows below
+        their threshold are suppressed without touching gate state (only counted), the tradeability
+        inputs of the others are computed in one call, and only those go through the gate one by one.
+        """
         score = scores.score
+        threshold = scores.threshold
+        n = len(chosen)
         key = np.where(np.isnan(score), np.inf, -score)
-        order = sorted(range(len(chosen)), key=lambda i: (key[i], chosen[i]))
-        return [self._candidate(chosen[i], ts_ns, scores, i, values[i], gate=True) for i in order]
+        rank = self._symbol_rank()
+        order = np.lexsort((np.fromiter(map(rank.__getitem__, chosen), dtype=np.int64, count=n), key)).tolist()
+        with np.errstate(invalid="ignore"):
+            reached = score >= threshold
+        reached_rows = np.flatnonzero(reached).tolist()
+        inputs: dict[int, TradeabilityInputs] = {}
+        if reached_rows:
+            dollar, spread = self.bars.inputs_many([chosen[i] for i in reached_rows], ts_ns)
+            inputs = {i: TradeabilityInputs(d, s) for i, d, s in zip(reached_rows, dollar.tolist(), spread.tolist())}
+        self.gate.count_screened("below_threshold", n - len(reached_rows))
+        ts = int(ts_ns)
+        score_, base_, ml_, threshold_ = (
+            score.tolist(),
+            scores.base_score.tolist(),
+            scores.ml_score.tolist(),
+            threshold.tolist(),
+        )
+        clusters, name, artifact_id = scores.cluster_ids, self.name, scores.artifact_id
+        out = []
+        for i in order:
+            symbol, s, t = chosen[i], score_[i], threshold_[i]
+            tradeability = inputs.get(i)
+            if tradeability is None:
+                decision = GateDecision(symbol, ts, s, t, False, "below_threshold")
+                tradeability, explanation = NAN_INPUTS, ()
+            else:
+                decision = self.gate.decide(symbol, ts, s, t, tradeability)
+                explanation = tuple(scores.explain(i))
+            out.append(
+                ScoredCandidate(
+                    symbol,
+                    ts,
+                    s,
+                    base_[i],
+                    ml_[i],
+                    clusters[i],
+                    t,
+                    explanation,
+                    decision,
+                    tradeability,
+                    name,
+                    artifact_id,
+                )
+            )
+        return out
+
+    def _symbol_rank(self) -> dict[str, int]:
+        """Each known symbol's position in name order (recomputed when symbols were added)."""
+        symbols = self.features.symbols
+        if len(self._rank) != len(symbols):
+            self._rank = {symbol: r for r, symbol in enumerate(sorted(symbols))}
+        return self._rank
 
     def _candidate(
         self, symbol: str, ts_ns: int, scores: RowScores, i: int, row: np.ndarray, *, gate: bool, explain: bool = False

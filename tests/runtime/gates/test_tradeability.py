@@ -97,3 +97,19 @@ def test_gate_checks_dollar_volume_then_spread_and_fails_unknown_values(
     low, wide = gate.screen(np.array([inputs.dollar_volume_1m]), np.array([inputs.spread_pct]))
     vector = "not_tradeable_dollar_volume" if low[0] else "not_tradeable_spread" if wide[0] else None
     assert vector == expected
+
+
+def test_tradeability_of_many_symbols_equals_the_reference_of_each_bit_for_bit() -> None:
+    from sigma9_runtime.gates.tradeability import tradeability_many
+
+    rng = np.random.default_rng(5)
+    second = 1_000_000_000
+    at = 1_000 * second
+    bars = []
+    for count in [0, 1, 2, 6, 7, 8, 9, 17, 60, 61, 128, 129, 300, 400, *rng.integers(0, 400, size=40).tolist()]:
+        ts = np.sort(rng.choice(np.arange(500, 1_100), size=count, replace=False)).astype(np.int64) * second
+        close = rng.lognormal(size=count) * 10
+        bars.append((ts, close, close * (1 + 0.001 * rng.random(count)), rng.integers(0, 10_000, count).astype(float)))
+    dollar, spread = tradeability_many(bars, at)
+    for k, columns in enumerate(bars):
+        assert repr((dollar[k].item(), spread[k].item())) == repr(tuple(tradeability_inputs(*columns, at)))

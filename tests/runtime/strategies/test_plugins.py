@@ -151,3 +151,63 @@ def test_scoring_is_deterministic() -> None:
         results.append([(c.symbol, c.score, c.reason) for c in strategy.score_step(t)])
     assert results[0] == results[1]
     assert [r[2] for r in results[0]] == [None, "budget_exhausted", "budget_exhausted"]
+
+
+def _candidate_key(candidate: ScoredCandidate) -> str:
+    return repr(  # repr: NaN equals NaN, and -0.0 differs from 0.0
+        (
+            candidate.symbol,
+            candidate.ts_ns,
+            candidate.score,
+            candidate.base_score,
+            candidate.ml_score,
+            candidate.cluster_id,
+            candidate.threshold,
+            candidate.explanation,
+            candidate.decision,
+            tuple(candidate.tradeability),
+            candidate.strategy,
+            candidate.artifact_id,
+        )
+    )
+
+
+def test_batched_gating_of_a_step_equals_gating_each_candidate_in_the_labs_order() -> None:
+    from sigma9_runtime.strategies.base import RowScores
+
+    rng = np.random.default_rng(7)
+    fast, reference = (_seismograph(max_alerts_per_day=3, symbol_cooldown_sec=20) for _ in range(2))
+    symbols = [f"S{k:02d}" for k in rng.permutation(24)]
+    t = _started(fast)
+    _started(reference)
+    for strategy in (fast, reference):
+        strategy.features.add_symbols(symbols)
+    for symbol in symbols[:-3]:  # the last three have no bars: NaN tradeability
+        seconds = int(rng.integers(3, 400))
+        price, volume = float(rng.choice([0.2, 5.0, 40.0])), float(rng.choice([1.0, 500.0, 20_000.0]))
+        noise = float(rng.choice([0.001, 0.02]))
+        for k in range(seconds):
+            close = price * (1 + noise * rng.normal())
+            start, shares = t - (seconds - k) * 1_000_000_000, volume * rng.random() if k % 7 else 0.0
+            for strategy in (fast, reference):
+                strategy.bars.add(symbol, start, close, close, shares)
+    for step in range(40):
+        at = t + step * 1_000_000_000
+        chosen = [s for s in symbols if rng.random() < 0.8]
+        n = len(chosen)
+        score = rng.choice([0.1, 0.5, 0.7, 0.9, np.nan, -0.0, 0.0], size=n) if step % 2 else rng.random(n)
+        scores = RowScores(
+            score=score,
+            base_score=rng.random(n),
+            ml_score=np.full(n, np.nan),
+            threshold=rng.choice([0.0, 0.5, 0.8], size=n),
+            cluster_ids=[None if k % 3 else f"C{k % 2:02d}" for k in range(n)],
+            explain=lambda i: (("intensity.trade_count_z", float(i)),),
+        )
+        got = fast._gate_rows(at, chosen, scores)
+        key = np.where(np.isnan(score), np.inf, -score)
+        order = sorted(range(n), key=lambda i: (key[i], chosen[i]))
+        want = [reference._candidate(chosen[i], at, scores, i, np.zeros(0), gate=True) for i in order]
+        assert [_candidate_key(c) for c in got] == [_candidate_key(c) for c in want]
+    assert fast.gate.suppressed == reference.gate.suppressed and fast.gate.alerts == reference.gate.alerts
+    assert fast.gate.alerts > 0 and all(count > 0 for count in fast.gate.suppressed.values())
