@@ -201,7 +201,7 @@ def webserver(tmp_path: Path, synthetic_lake) -> Iterator[Webserver]:  # type: i
         "PYTHONPATH": os.pathsep.join([str(PROJECT), *filter(None, [os.environ.get("PYTHONPATH")])]),
     }
     port = _free_port()
-    command = [str(Path(sys.executable).with_name("dagster-webserver")), "-m", LOCATION]
+    command = [sys.executable, "-m", "dagster_webserver", "-m", LOCATION]  # the dagster-webserver command
     log = tmp_path / "webserver.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
