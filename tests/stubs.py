@@ -315,3 +315,14 @@ def liquid_ticks(
         ticks.append(TradeEvent(symbol, start + 1_000_000, close, volume, (), 4, k + 1))
         ticks.append(AggEvent("A", symbol, start, start + 1_000_000_000, close, close, close, close, volume, close, 1))
     return ticks
+
+
+# --- the lab chain on the session's small synthetic lake ------------------------------------------
+
+SMALL_LAKE_CONFIG: dict[str, dict[str, Any]] = {
+    "dataset": {"warmup_days": 8, "scan_every_s": 300},
+    "discovery": {"n_neighbors": 10},
+    "validation": {"n_estimators": 60, "min_alerts_per_day": 1.0},
+    "distill": {"min_alerts_per_day": 1.0},
+}
+"""Smaller knobs per lab asset for the 10 ticker x 24 day ``synthetic_lake`` (asset name -> config)."""

@@ -25,19 +25,12 @@ import requests
 
 from sigma9_dag.partitions import sync_spec_partitions
 from sigma9_dag.resources import SpecCatalogResource
+from tests.stubs import SMALL_LAKE_CONFIG
 
 PROJECT = Path(__file__).resolve().parents[2]
 SPEC_ID = "FS_2026-01-16_001"
 LOCATION = "sigma9_dag.definitions"
 ASSET_JOB = "__ASSET_JOB"  # the implicit job of all assets that the UI's "Materialize" launches
-SMALL_LAKE_CONFIG = {
-    "dataset": {"warmup_days": 8, "scan_every_s": 300},
-    "discovery": {"n_neighbors": 10},
-    "validation": {"n_estimators": 60, "min_alerts_per_day": 1.0},
-    "distill": {"min_alerts_per_day": 1.0},
-}
-"""Smaller knobs for a 10 ticker x 24 day lake, per asset; only the assets the server has get theirs."""
-
 INSTANCE_YAML = """\
 telemetry:
   enabled: false

@@ -18,15 +18,10 @@ from sigma9_dag.schedules import nightly_retrain
 from sigma9_runtime.contracts.io import load_artifact_manifest
 from sigma9_runtime.features.names import feature_names
 from sigma9_runtime.registry import FilesystemArtifactRegistry
+from tests.stubs import SMALL_LAKE_CONFIG
 
 PROJECT = Path(__file__).parents[3]
 SPEC_ID = "FS_2026-01-16_002"
-SMALL_LAKE_CONFIG = {
-    "dataset": {"config": {"warmup_days": 8, "scan_every_s": 300}},
-    "discovery": {"config": {"n_neighbors": 10}},
-    "validation": {"config": {"n_estimators": 60, "min_alerts_per_day": 1.0}},
-    "distill": {"config": {"min_alerts_per_day": 1.0}},
-}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +44,7 @@ def chain(synthetic_lake, tmp_path_factory):  # type: ignore[no-untyped-def]
             instance=instance,
             resources=resources,
             partition_key=SPEC_ID,
-            run_config={"ops": SMALL_LAKE_CONFIG},
+            run_config={"ops": {name: {"config": knobs} for name, knobs in SMALL_LAKE_CONFIG.items()}},
             raise_on_error=False,
         )
         yield result, resources["lake"], resources["specs"], resources["artifacts"], instance
