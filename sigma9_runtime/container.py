@@ -81,7 +81,7 @@ class RuntimeConfig(ContractModel):
     feature_spec: Path
     artifacts: Path | None = None
     strategy: PluginRef = "seismograph_ml"
-    params: dict[str, str | int | float | bool] = {}
+    params: dict[str, str | int | float | bool | None] = {}
     artifact_id: str | None = None
     subscribed_streams: list[StreamChannel] = Field(default_factory=lambda: list(ALL_STREAMS))
     intra_op_threads: PositiveInt = 1

@@ -3,7 +3,8 @@
 :func:`build_engine` sets up the venue (``XNAS``, hedging, a USD cash account), the execution models of
 :mod:`sigma9_dag.backtest.execution` and one equity per ticker. :func:`run_engine` feeds each scored day
 (:func:`sigma9_dag.backtest.data.load_day`) through the engine in streaming mode after starting the day in
-the strategy (fresh windows, the day's warm-up, the step timer), so memory holds one day of data at a time.
+the strategy (fresh windows, the day's warm-up, the previous closes of the cross rule, the step timer), so
+memory holds one day of data at a time.
 
 The day's data spans from the day's start (04:00 New York, as a live runtime and ``sigma9 replay`` see
 it) to the end of the last scored session plus the horizon (exits need prices), capped at the day's end
@@ -37,6 +38,7 @@ from sigma9_runtime.calendar import SESSIONS, session_bounds
 from sigma9_runtime.features.grid import day_grid
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.warmup import load_warmup
+from sigma9_runtime.lake.closes import previous_closes
 
 TRADER_ID = "SIGMA9-001"
 
@@ -155,7 +157,8 @@ def run_engine(
         if scoring and window.steps.size:
             warmup = load_warmup(layout, plan, day, prepared.tickers)
             flatten = data.end_ns - execution.order_latency_ns - SECOND_NS
-            strategy.begin_day(day, warmup, window.steps, flatten)  # type: ignore[attr-defined]
+            closes = previous_closes(layout, day, prepared.tickers)  # the cross rule's, as sigma9 replay's
+            strategy.begin_day(day, warmup, window.steps, flatten, closes)  # type: ignore[attr-defined]
         engine.add_data(data.data, sort=False)
         started = time.perf_counter()
         engine.run(streaming=True)

@@ -348,6 +348,7 @@ def backtest_report(
             "commissions": float((filled["entry_commission"] + filled["exit_commission"]).sum()),
             "final_equity": cash + float(filled["pnl"].sum()),
             "suppressed": dict(host.gate.suppressed),
+            "after_cross": host.plugin.crossed_skipped,
             "baseline_thresholds": {n: b.threshold for n, b in baselines.items()},
         },
         "engine_stats": {

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,12 +174,20 @@ class ScoringHost(Strategy):
             if self._bars_1m:
                 self.subscribe_bars(bar_type(symbol, "1m"))
 
-    def begin_day(self, day: dt.date, warmup: Warmup, steps_ns: np.ndarray, flatten_ns: int) -> None:
-        """Start ``day``: fresh windows and warm-up, and a step timer that scores exactly ``steps_ns``
+    def begin_day(
+        self,
+        day: dt.date,
+        warmup: Warmup,
+        steps_ns: np.ndarray,
+        flatten_ns: int,
+        previous_close: Mapping[str, float] | None = None,
+    ) -> None:
+        """Start ``day``: fresh windows and warm-up, the plugin's cross rule armed with ``previous_close``
+        (symbols that crossed it are no candidates), and a step timer that scores exactly ``steps_ns``
         (whole seconds of the day's grid, ascending), each ``feed_ms`` after its time."""
         self._day = day
         self._reset_buffers()
-        self.plugin.start_day(day, warmup)
+        self.plugin.start_day(day, warmup, previous_close)
         self._flatten_ns = flatten_ns
         self._steps = np.asarray(steps_ns, dtype=np.int64)
         self._next_step = 0

@@ -19,13 +19,15 @@ def _clock(text: str) -> dt.time:
         raise argparse.ArgumentTypeError(f"{text!r} is not a time of day (HH:MM or HH:MM:SS)") from e
 
 
-def _param(text: str) -> tuple[str, str | int | float | bool]:
+def _param(text: str) -> tuple[str, str | int | float | bool | None]:
     key, sep, raw = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
     lowered = raw.lower()
     if lowered in ("true", "false"):
         return key, lowered == "true"
+    if lowered in ("null", "none"):
+        return key, None  # e.g. anchor=null: the cross rule off
     for kind in (int, float):
         try:
             return key, kind(raw)
@@ -110,6 +112,11 @@ def _replay(args: argparse.Namespace) -> int:
 
     symbols = args.tickers or (layout.trade_tickers() if has_lake else [])
     warmup = None
+    previous_close = None  # a capture without --root's lake: the cross rule has no previous closes (off)
+    if has_lake and symbols:
+        from sigma9_runtime.lake.closes import previous_closes
+
+        previous_close = previous_closes(layout, args.date, symbols)
     if has_lake and symbols:
         from sigma9_dag.features.stats import ensure_stats, normalization_days
 
@@ -136,7 +143,7 @@ def _replay(args: argparse.Namespace) -> int:
     else:
         feed = lake_day_feed(layout, args.date, symbols)
         frames = lake_frames(feed, cuts, tail=args.end is None)
-    result = replay_frames(strategy, args.date, frames, warmup=warmup, steps_ns=steps)
+    result = replay_frames(strategy, args.date, frames, warmup=warmup, steps_ns=steps, previous_close=previous_close)
     container.close()
     if args.out is not None:
         write_alerts(args.out, result.alerts)

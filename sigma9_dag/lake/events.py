@@ -14,43 +14,21 @@ flagged, kept out of events and counted in the report.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from sigma9_runtime.lake.closes import (  # noqa: F401 (re-exported: the lab and the runtime share them)
+    SPLIT_MAX_DOLLAR_VOLUME_RATIO,
+    SPLIT_MIN_MOVE,
+    SPLIT_RATIO_TOLERANCE,
+    looks_like_split,
+)
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import eligible_trades_mask, read_daily, read_splits, read_trades
 
 DEFAULT_ANCHOR = 0.10
-SPLIT_MIN_MOVE = 1.8
-"""Overnight ratio (either way) from which a move is checked against split ratios."""
-SPLIT_RATIO_TOLERANCE = 0.06
-"""Relative distance to a split ratio (N or 1/N, N = 2..100) that makes a move split-like."""
-SPLIT_MAX_DOLLAR_VOLUME_RATIO = 4.0
-"""A split-like move must keep dollar volume within this factor of the previous day's."""
-
-
-def looks_like_split(price_ratio: float, dollar_volume_ratio: float) -> bool:
-    """Whether an overnight move looks like an unrecorded split.
-
-    ``price_ratio`` is the day's open over the previous close; ``dollar_volume_ratio`` the day's
-    dollar volume over the previous day's. Split-like: the price moved at least 1.8x either way to
-    within 6% of N or 1/N (N = 2..100), while dollar volume stayed within 4x either way (a split
-    changes the share count, not the money traded; a real surge multiplies dollar volume).
-    """
-    if not (math.isfinite(price_ratio) and price_ratio > 0):
-        return False
-    big = price_ratio if price_ratio >= 1 else 1 / price_ratio
-    if big < SPLIT_MIN_MOVE:
-        return False
-    nearest = max(2, min(100, round(big)))
-    if abs(big / nearest - 1) > SPLIT_RATIO_TOLERANCE:
-        return False
-    if not (math.isfinite(dollar_volume_ratio) and dollar_volume_ratio > 0):
-        return True
-    return 1 / SPLIT_MAX_DOLLAR_VOLUME_RATIO <= dollar_volume_ratio <= SPLIT_MAX_DOLLAR_VOLUME_RATIO
 
 
 def previous_closes(daily: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:

@@ -103,7 +103,7 @@ class StrategyConfig(ContractModel):
     """Scoring plugin under test (``seismograph_ml``)."""
     base_plugin: PluginRef = "seismograph"
     """Comparison plugin (``seismograph``)."""
-    params: dict[str, str | int | float | bool] = {}
+    params: dict[str, str | int | float | bool | None] = {}
     """Plugin parameters (``score_version``, ``use_ml_overlay``)."""
 
 

@@ -10,7 +10,7 @@
 
 from sigma9_runtime.gates.budget import DailyAlertBudget
 from sigma9_runtime.gates.cooldown import SymbolCooldown
-from sigma9_runtime.gates.decision import REASONS, GateDecision, Reason
+from sigma9_runtime.gates.decision import AFTER_CROSS, REASONS, GateDecision, Reason
 from sigma9_runtime.gates.ml_gate import PASSED, GateConfig, MLGate, cluster_key, threshold_for
 from sigma9_runtime.gates.tradeability import (
     TradeabilityGate,
@@ -20,6 +20,7 @@ from sigma9_runtime.gates.tradeability import (
 )
 
 __all__ = [
+    "AFTER_CROSS",
     "PASSED",
     "REASONS",
     "DailyAlertBudget",

@@ -11,6 +11,7 @@ Reason = Literal[
     "not_tradeable_spread",
     "cooldown",
     "budget_exhausted",
+    "after_cross",
 ]
 """Why a candidate was suppressed."""
 
@@ -21,7 +22,12 @@ REASONS: tuple[Reason, ...] = (
     "cooldown",
     "budget_exhausted",
 )
-"""Every reason, in the order :class:`~sigma9_runtime.gates.ml_gate.MLGate` checks them."""
+"""Every reason of the gate, in the order :class:`~sigma9_runtime.gates.ml_gate.MLGate` checks them."""
+
+AFTER_CROSS: Reason = "after_cross"
+"""Not a gate check: the strategy's verdict on a symbol that already crossed its previous close x
+(1 + anchor) today (no pre-surge candidate any more; :mod:`sigma9_runtime.strategies.crossing`).
+Never counted by the gate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +41,8 @@ class GateDecision:
     passed
         True when the candidate became an alert (and was counted against budget and cooldown).
     reason
-        Why it was suppressed (one of :data:`REASONS`); None when it passed.
+        Why it was suppressed (one of :data:`REASONS`, or :data:`AFTER_CROSS` from the strategy); None
+        when it passed.
     """
 
     symbol: str

@@ -24,7 +24,7 @@ import datetime as dt
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,9 +95,17 @@ class TickDispatcher:
 
     # --- days -----------------------------------------------------------------------------------
 
-    def start_day(self, day: dt.date, warmup: Warmup | None = None, *, steps_ns: np.ndarray | None = None) -> None:
-        """Begin ``day`` (the strategy's windows cleared, its baselines from ``warmup``)."""
-        self.strategy.start_day(day, warmup)
+    def start_day(
+        self,
+        day: dt.date,
+        warmup: Warmup | None = None,
+        *,
+        steps_ns: np.ndarray | None = None,
+        previous_close: Mapping[str, float] | None = None,
+    ) -> None:
+        """Begin ``day`` (the strategy's windows cleared, its baselines from ``warmup``, its cross rule armed
+        with ``previous_close``: see :meth:`ScoringStrategy.start_day`)."""
+        self.strategy.start_day(day, warmup, previous_close)
         grid_steps = self.strategy.features.steps()
         self._steps = grid_steps if steps_ns is None else np.asarray(steps_ns, dtype=np.int64)
         self._next = 0

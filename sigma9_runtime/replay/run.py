@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ class ReplayResult:
     errors: dict[str, int] = field(default_factory=dict)
     reloads: int = 0
     refused: int = 0
+    after_cross: int = 0
+    """Rows left out because their symbol had crossed previous close x (1 + anchor) (not candidates)."""
 
     def records(self) -> list[dict[str, Any]]:
         """One flat dict per alert (:meth:`ScoredCandidate.to_record`)."""
@@ -61,6 +63,8 @@ class ReplayResult:
                 lines.append(f"... {len(self.alerts) - limit} more")
         suppressed = ", ".join(f"{k} {v}" for k, v in self.suppressed.items() if v) or "none"
         lines.append(f"suppressed: {suppressed}")
+        if self.after_cross:
+            lines.append(f"after cross (not candidates): {self.after_cross:,} rows")
         dropped = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items()) if v) or "none"
         lines.append(f"dropped: {dropped}")
         if self.reloads or self.refused:
@@ -76,10 +80,17 @@ def replay_frames(
     warmup: Warmup | None = None,
     steps_ns: np.ndarray | None = None,
     dispatcher: TickDispatcher | None = None,
+    previous_close: Mapping[str, float] | None = None,
 ) -> ReplayResult:
-    """Dispatch every frame of ``day`` to ``strategy`` through a :class:`TickDispatcher`, then finish the day."""
+    """Dispatch every frame of ``day`` to ``strategy`` through a :class:`TickDispatcher`, then finish the day.
+
+    ``previous_close`` (symbol -> previous close, e.g.
+    :func:`sigma9_runtime.lake.closes.previous_closes`) arms the cross rule; without it no symbol is
+    excluded after its cross.
+    """
     dispatcher = dispatcher or TickDispatcher(strategy)
-    dispatcher.start_day(day, warmup, steps_ns=steps_ns)
+    skipped = strategy.crossed_skipped
+    dispatcher.start_day(day, warmup, steps_ns=steps_ns, previous_close=previous_close)
     count = 0
     for frame in frames:
         dispatcher.dispatch(frame)
@@ -99,6 +110,7 @@ def replay_frames(
         errors=dict(dispatcher.errors),
         reloads=0 if reloader is None else reloader.reloads,
         refused=0 if reloader is None else sum(reloader.refused.values()),
+        after_cross=strategy.crossed_skipped - skipped,
     )
 
 

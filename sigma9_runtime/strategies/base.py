@@ -19,12 +19,17 @@ alerts (threshold, tradeability from the last 1-second bars, cooldown, daily bud
 were suppressed. A plugin is a subclass named by import path and built by
 :func:`~sigma9_runtime.strategies.factory.create_strategy`.
 
+Candidates end at the cross: a symbol that crossed its previous close x (1 + anchor) today (a
+:class:`~sigma9_runtime.strategies.crossing.CrossTracker` watches the 1-second bars) is no pre-surge
+candidate any more, as in the lab's validation; the ignition monitor's call is unaffected.
+
 Determinism: nothing reads the wall clock; within a step candidates meet the gate in the lab's order
 (score descending, NaN last, then symbol), so the same ticks and steps give the same alerts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -35,14 +40,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import PositiveFloat, ValidationError
 
 from sigma9_runtime.contracts.base import ContractModel
 from sigma9_runtime.errors import PluginError
 from sigma9_runtime.features.online import FeatureFrame, OnlineFeatureBuilder
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
-from sigma9_runtime.gates import GateDecision, MLGate, TradeabilityInputs
+from sigma9_runtime.gates import AFTER_CROSS, GateDecision, MLGate, TradeabilityInputs
 from sigma9_runtime.gates.recent_bars import NAN_INPUTS, RecentBars
+from sigma9_runtime.strategies.crossing import DEFAULT_ANCHOR, CrossTracker
 
 if TYPE_CHECKING:
     from sigma9_runtime.features.warmup import Warmup
@@ -159,6 +165,9 @@ class StrategyParams(ContractModel):
 
     explain_top_k: int = 5
     """Contributions kept per explanation."""
+    anchor: PositiveFloat | None = DEFAULT_ANCHOR
+    """Candidates end when the symbol crosses previous close x (1 + anchor) (the artifact's
+    ``dataset_ref.labeling.anchor_param`` wins when the strategy scores with one); None turns the rule off."""
 
 
 class ScoringStrategy(ABC):
@@ -214,6 +223,9 @@ class ScoringStrategy(ABC):
         self.reloader = reloader
         self.feature_log = feature_log
         self.bars = RecentBars()
+        self.crossing = CrossTracker(self.anchor)
+        self.crossed_skipped = 0
+        """Rows of symbols after their cross that a step left out (or the scanner's call suppressed)."""
         self.watchlist: set[str] | None = None
         self.frame: FeatureFrame | None = None
         self._rows: dict[str, int] = {}
@@ -256,17 +268,36 @@ class ScoringStrategy(ABC):
         self.inference = inference
 
     @property
+    def anchor(self) -> float | None:
+        """The cross rule's anchor: None when the ``anchor`` param is None (rule off), else the artifact's
+        ``labeling.anchor_param`` when there is an artifact, else the param."""
+        if self.params.anchor is None:
+            return None
+        if self.inference is not None:
+            return float(self.inference.manifest.dataset_ref.labeling.anchor_param)
+        return self.params.anchor
+
+    @property
     def artifact_id(self) -> str | None:
         """Id of the artifact in use (None without one)."""
         return None if self.inference is None else self.inference.manifest.id
 
     # --- days and watch list --------------------------------------------------------------------
 
-    def start_day(self, day: dt.date, warmup: Warmup | None = None) -> None:
-        """Begin ``day``: clear the feature windows, the bars and the last frame (gate state stays:
-        the budget is per New York date and the cooldown is elapsed time)."""
+    def start_day(
+        self, day: dt.date, warmup: Warmup | None = None, previous_close: Mapping[str, float] | None = None
+    ) -> None:
+        """Begin ``day``: clear the feature windows, the bars, the crossings and the last frame (gate state
+        stays: the budget is per New York date and the cooldown is elapsed time).
+
+        ``previous_close`` (symbol -> the previous session's split-adjusted close) arms the cross rule:
+        a symbol stops being a pre-surge candidate once it crossed ``previous_close x (1 + anchor)``.
+        Symbols without one (or no mapping) are never excluded.
+        """
         self.features.start_day(day, warmup)
         self.bars.reset()
+        self.crossing = CrossTracker(self.anchor)
+        self.crossing.start_day(day, previous_close)
         self.frame = None
         self._rows = {}
 
@@ -292,11 +323,13 @@ class ScoringStrategy(ABC):
                 return int(self.features.on_trade(tick))
             if isinstance(tick, AggEvent):
                 self.bars.add_event(tick)
+                self.crossing.add_event(tick)
                 return int(self.features.on_agg(tick))
             if isinstance(tick, TradeBatch):
                 return self.features.on_trades(tick)
             if isinstance(tick, AggBatch):
                 self.bars.add_batch(tick)
+                self.crossing.add_batch(tick)
                 return self.features.on_aggs(tick)
             if isinstance(tick, (dict, list)):
                 tick = json.dumps(tick, allow_nan=True)
@@ -320,6 +353,7 @@ class ScoringStrategy(ABC):
         (its drops are counted in ``features.dropped``)."""
         self.features.dropped.update(parsed.dropped)
         self.bars.add_batch(parsed.seconds)
+        self.crossing.add_batch(parsed.seconds)
         return (
             self.features.on_trades(parsed.trades)
             + self.features.on_aggs(parsed.seconds)
@@ -337,6 +371,9 @@ class ScoringStrategy(ABC):
             replacement = self.reloader.poll(ts_ns)
             if replacement is not None:
                 self.on_artifact(replacement)
+        anchor = self.anchor
+        if anchor != self.crossing.anchor:  # a newer artifact's anchor, from this step on
+            self.crossing.set_anchor(anchor, ts_ns)
         frame = self.features.step(ts_ns)
         self.frame = frame
         self._rows = {symbol: i for i, symbol in enumerate(frame.symbols)}
@@ -362,6 +399,13 @@ class ScoringStrategy(ABC):
         values = frame.values[index] if index.size else np.empty((0, len(self.names)))
         if self.feature_log is not None:
             self.feature_log.record(ts_ns, chosen, values)
+        if chosen and self.crossing.enabled:
+            crossed = self.crossing.crossed_many(chosen, ts_ns)
+            if crossed.any():  # candidates end at the cross (the lab's before_cross)
+                self.crossed_skipped += int(crossed.sum())
+                keep = ~crossed
+                chosen = [symbol for symbol, k in zip(chosen, keep.tolist()) if k]
+                values = values[keep]
         if not chosen:
             return []
         return self._gate_rows(ts_ns, chosen, self.score_rows(values))
@@ -463,7 +507,9 @@ class ScoringStrategy(ABC):
 
         ``ts_ns`` advances the features to that step first (when it is not the last one); without it
         the last step's row is scored. A symbol without a row scores NaN (suppressed as
-        ``below_threshold``). With ``gate=False`` nothing is recorded against budget or cooldown.
+        ``below_threshold``). A symbol that crossed its anchor at or before the step is scored but not
+        gated: its decision is suppressed as ``after_cross`` (counted in ``crossed_skipped``). With
+        ``gate=False`` nothing is recorded against budget or cooldown.
         """
         if ts_ns is not None and (self.frame is None or self.frame.ts_ns != ts_ns):
             self.advance(ts_ns)
@@ -473,6 +519,11 @@ class ScoringStrategy(ABC):
         i = self._rows.get(symbol)
         row = self.frame.values[i] if i is not None else np.full(len(self.names), np.nan)
         scores = self.score_rows(row.reshape(1, -1))
+        if gate and self.crossing.crossed(symbol, at):
+            self.crossed_skipped += 1
+            candidate = self._candidate(symbol, at, scores, 0, row, gate=False, explain=True)
+            decision = GateDecision(symbol, at, candidate.score, candidate.threshold, False, AFTER_CROSS)
+            return dataclasses.replace(candidate, decision=decision)
         return self._candidate(symbol, at, scores, 0, row, gate=gate, explain=True)
 
     # --- call point 3: the ignition monitor -----------------------------------------------------

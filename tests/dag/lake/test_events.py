@@ -1,15 +1,20 @@
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from sigma9_dag.lake.events import find_events, looks_like_split, previous_closes
+from sigma9_dag.lake.events import DEFAULT_ANCHOR, find_events, looks_like_split, previous_closes
 from sigma9_dag.lake.writer import LakeTransaction
+from sigma9_runtime.bars import SECOND_NS
 from sigma9_runtime.calendar import session_bounds
+from sigma9_runtime.feeds.events import AggBatch
+from sigma9_runtime.lake.closes import previous_closes as runtime_previous_closes
 from sigma9_runtime.lake.layout import LakeLayout
-from sigma9_runtime.lake.tables import DAILY_SCHEMA, SPLITS_SCHEMA, TRADES_SCHEMA
+from sigma9_runtime.lake.tables import DAILY_SCHEMA, SPLITS_SCHEMA, TRADES_SCHEMA, read_bars, read_daily, read_splits
+from sigma9_runtime.strategies.crossing import CrossTracker
 
 D1, D2 = dt.date(2025, 1, 2), dt.date(2025, 1, 3)
 
@@ -115,3 +120,49 @@ def test_split_heuristic_needs_a_split_ratio_and_a_steady_dollar_volume(
     price_ratio: float, dollar_volume_ratio: float, expected: bool
 ) -> None:
     assert looks_like_split(price_ratio, dollar_volume_ratio) is expected
+
+
+@pytest.mark.parametrize("with_split_table", [True, False])
+def test_the_runtimes_previous_closes_adjust_splits_and_leave_out_unrecorded_ones(
+    tmp_path: Path, with_split_table: bool
+) -> None:
+    layout = _lake(tmp_path, with_split_table=with_split_table)
+    expected = {"SURG": 10.0, "REVS": 10.0} if with_split_table else {"SURG": 10.0}
+    assert runtime_previous_closes(layout, D2) == expected
+    assert runtime_previous_closes(layout, D2, ["SURG"]) == {"SURG": 10.0}
+    assert runtime_previous_closes(layout, D1) == {}  # no earlier daily bar
+    assert runtime_previous_closes(layout, D2 + dt.timedelta(days=3)) == {
+        "SURG": 11.5,
+        "REVS": 10.1,
+    }  # live: no bar yet
+
+
+def test_the_runtimes_previous_closes_are_the_labs_on_the_synthetic_lake(synthetic_lake: LakeLayout) -> None:
+    lab = previous_closes(read_daily(synthetic_lake).to_pandas(), read_splits(synthetic_lake).to_pandas())
+    lab = lab[lab["prev_close"].notna() & ~lab["split_suspect"]]
+    for day, rows in lab.groupby("date"):
+        assert runtime_previous_closes(synthetic_lake, day) == dict(zip(rows["ticker"], rows["prev_close"]))
+
+
+def test_the_runtimes_cross_is_the_end_of_the_second_holding_the_labs_t0(synthetic_lake: LakeLayout) -> None:
+    """The lab's T0 (first eligible trade at or above the threshold) and the runtime's cross (end of the first
+    1-second bar whose high reaches it) agree: cross = floor(T0, 1 s) + 1 s, for every event of the lake."""
+    events = find_events(synthetic_lake).events
+    assert len(events) >= 3
+    for day, rows in events.groupby("date"):
+        closes = runtime_previous_closes(synthetic_lake, day)
+        tracker = CrossTracker(DEFAULT_ANCHOR)
+        tracker.start_day(day, closes)
+        bounds = session_bounds(day)
+        for ticker in sorted(closes):
+            bars = read_bars(synthetic_lake, "1s", ticker, bounds.start, bounds.end).to_pydict()
+            start = np.asarray(bars["ts"], dtype=np.int64)
+            column = {
+                k: np.asarray(bars[k], dtype=np.float64) for k in ("open", "high", "low", "close", "volume", "vwap")
+            }
+            tracker.add_batch(
+                AggBatch("A", np.asarray(bars["ticker"], dtype=object), start, start + SECOND_NS, **column,
+                         transactions=np.asarray(bars["transactions"], dtype=np.int64))
+            )  # fmt: skip
+        expected = {t: (int(t0) // SECOND_NS + 1) * SECOND_NS for t, t0 in zip(rows["ticker"], rows["t0_ns"])}
+        assert tracker.crossings == expected

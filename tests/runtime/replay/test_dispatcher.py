@@ -122,3 +122,18 @@ def test_a_fuzzed_stream_of_malformed_ticks_never_raises_out_of_dispatch(ticks) 
         dispatcher.dispatch(tick)
     dispatcher.finish()
     assert not dispatcher.errors and dispatcher.ticks == len(ticks)
+
+
+def test_a_replay_with_previous_closes_stops_alerting_a_symbol_after_its_cross() -> None:
+    strategy = _strategy()
+    strategy.start_day(DAY)
+    window = strategy.features.steps()[20_000:20_100]
+    ticks = liquid_ticks("AAA", int(window[0]))  # trades at 10.00-10.01 until the first step
+    frames = [json.dumps([_message(x) for x in ticks])]
+    without = replay_frames(strategy, DAY, frames, steps_ns=window)
+    assert len(without.alerts) >= 2 and without.after_cross == 0  # alerts again after the 30 s cooldown
+
+    strategy = _strategy()
+    crossing = replay_frames(strategy, DAY, frames, steps_ns=window, previous_close={"AAA": 9.0})  # 9.9: crossed
+    assert crossing.alerts == [] and crossing.after_cross == 100
+    assert "after cross (not candidates): 100 rows" in crossing.render()
