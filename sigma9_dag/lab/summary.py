@@ -30,6 +30,13 @@ def _cell(value: float | None) -> str:
     return "inf" if math.isinf(value) else f"{value:.3f}"
 
 
+def _times(ratio: float | None) -> str:
+    """``1.234x``, ``inf`` or ``—``."""
+    if ratio is None:
+        return "—"
+    return "inf" if math.isinf(ratio) else f"{ratio:.3f}x"
+
+
 def performance_table(performance: dict[str, Any]) -> str:
     """Markdown table: one row per metric, the model and each baseline side by side, then the precision ratios."""
     names = ["model", *performance.get("baselines", {})]
@@ -54,6 +61,6 @@ def performance_text(performance: dict[str, Any]) -> str:
     out.append(
         f"{'precision, model / baseline':<34}"
         + f"{'':>{width}}"
-        + "".join(f"{(_cell(r) + 'x') if r is not None else '—':>{width}}" for r in ratios.values())
+        + "".join(f"{_times(r):>{width}}" for r in ratios.values())
     )
     return "\n".join(out)
