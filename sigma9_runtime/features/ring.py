@@ -141,24 +141,35 @@ class Ring:
 
 
 class RingView:
-    """:class:`~sigma9_runtime.features.kernels.WindowView` over a ring: all symbols, one step."""
+    """:class:`~sigma9_runtime.features.kernels.WindowView` over a ring: all symbols, one step.
+
+    Built between ingests (a step reads, never writes), so the columns of the window and which of them
+    hold another unit are found once per view; blocks and the close before the window are cached.
+    """
 
     def __init__(self, rings: dict[str, Ring], group: str, rows: int, end_unit: int, length: int) -> None:
         self.rows = rows
         self.length = length
-        self.unit_seconds = rings[group].unit_seconds
+        ring = rings[group]
+        self.unit_seconds = ring.unit_seconds
         self._rings = rings
-        self._group = group
+        self._ring = ring
         self._units = np.arange(end_unit - length, end_unit, dtype=np.int64)
+        self._cols = self._units % ring.size
+        stale = ring.unit_of_col[self._cols] != self._units
+        self._stale = stale if stale.any() else None
         self._blocks: dict[str, np.ndarray] = {}
+        self._close_before: dict[str, np.ndarray] = {}
 
     def block(self, series: str) -> np.ndarray:
-        """``rows x length`` block (cached per step)."""
+        """``rows x length`` block (cached per step); as :meth:`Ring.gather` reads it."""
         block = self._blocks.get(series)
         if block is None:
-            ring = self._rings[self._group]
-            if series in ring.data:
-                block = ring.gather(series, self.rows, self._units)
+            values = self._ring.data.get(series)
+            if values is not None:
+                block = values[: self.rows, self._cols]
+                if self._stale is not None:
+                    block[:, self._stale] = 0.0
             else:
                 block = np.zeros((self.rows, self.length))
             block = self._blocks[series] = np.ascontiguousarray(block)
@@ -172,5 +183,8 @@ class RingView:
         return block
 
     def close_before(self, group: str) -> np.ndarray:
-        """Forward-filled close just before the window."""
-        return self._rings[group].close_before(self.rows, int(self._units[0]))
+        """Forward-filled close just before the window (cached per step)."""
+        close = self._close_before.get(group)
+        if close is None:
+            close = self._close_before[group] = self._rings[group].close_before(self.rows, int(self._units[0]))
+        return close
