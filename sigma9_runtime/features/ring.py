@@ -29,7 +29,9 @@ class Ring:
         if self.has_bars:
             names |= {f"{group}.present", f"{group}.close"}
         self.series = tuple(sorted(names))
-        self.data = {name: np.zeros((0, size)) for name in self.series}
+        self.stack = np.zeros((len(self.series), 0, size))
+        """Every series in one array (``series x symbols x size``); ``data`` holds views of its layers."""
+        self.data = {name: self.stack[k] for k, name in enumerate(self.series)}
         self.carry = np.full(0, np.nan)
         self.carry_unit = np.full(0, EMPTY_UNIT, dtype=np.int64)
         self.unit_of_col = np.full(size, EMPTY_UNIT, dtype=np.int64)
@@ -39,17 +41,16 @@ class Ring:
         old = self.carry.size
         if symbols <= old:
             return
-        for name, values in self.data.items():
-            grown = np.zeros((symbols, self.size))
-            grown[:old] = values
-            self.data[name] = grown
+        grown = np.zeros((len(self.series), symbols, self.size))
+        grown[:, :old] = self.stack
+        self.stack = grown
+        self.data = {name: grown[k] for k, name in enumerate(self.series)}
         self.carry = np.r_[self.carry, np.full(symbols - old, np.nan)]
         self.carry_unit = np.r_[self.carry_unit, np.full(symbols - old, EMPTY_UNIT, dtype=np.int64)]
 
     def reset(self) -> None:
         """Start of a day: every column empty, nothing carried."""
-        for values in self.data.values():
-            values[:] = 0.0
+        self.stack[:] = 0.0
         self.carry[:] = np.nan
         self.carry_unit[:] = EMPTY_UNIT
         self.unit_of_col[:] = EMPTY_UNIT
@@ -64,8 +65,7 @@ class Ring:
             return False
         if held != EMPTY_UNIT and self.has_bars:
             self._carry_from(np.array([col]), np.array([held], dtype=np.int64))
-        for values in self.data.values():
-            values[:, col] = 0.0
+        self.stack[:, :, col] = 0.0
         self.unit_of_col[col] = unit
         return True
 
@@ -92,8 +92,7 @@ class Ring:
             evicted = old != EMPTY_UNIT
             if self.has_bars and evicted.any():
                 self._carry_from(claim_cols[evicted], old[evicted])
-            for values in self.data.values():
-                values[:, claim_cols] = 0.0
+            self.stack[:, :, claim_cols] = 0.0
             self.unit_of_col[claim_cols] = claim_units
         if late_units.size == 0:
             return np.ones(units.size, dtype=bool)
@@ -125,19 +124,18 @@ class Ring:
 
     def close_before(self, rows: int, first_unit: int) -> np.ndarray:
         """Forward-filled close at unit ``first_unit - 1``: the newest bar before it, held or evicted."""
-        carry_ok = self.carry_unit[:rows] < first_unit
+        carry_unit = self.carry_unit[:rows]
+        carry_ok = carry_unit < first_unit
         carry = np.where(carry_ok, self.carry[:rows], np.nan)
-        carry_unit = np.where(carry_ok, self.carry_unit[:rows], EMPTY_UNIT)
         held = self.unit_of_col
-        usable = (held < first_unit) & (held != EMPTY_UNIT)
-        if not usable.any():
+        usable = np.flatnonzero((held < first_unit) & (held != EMPTY_UNIT))
+        if usable.size == 0:
             return carry
-        present = self.data[f"{self.group}.present"][:rows, usable] > 0
-        units = np.where(present, held[usable][None, :], EMPTY_UNIT)
+        units = np.where(self.data[f"{self.group}.present"][:rows, usable] > 0, held[usable], EMPTY_UNIT)
         newest = np.argmax(units, axis=1)
-        newest_unit = units[np.arange(rows), newest]
-        close = self.data[f"{self.group}.close"][:rows, usable][np.arange(rows), newest]
-        return np.where(newest_unit > carry_unit, close, carry)
+        row = np.arange(rows)
+        newer = units[row, newest] > np.where(carry_ok, carry_unit, EMPTY_UNIT)
+        return np.where(newer, self.data[f"{self.group}.close"][row, usable[newest]], carry)
 
 
 class RingView:
@@ -165,14 +163,16 @@ class RingView:
         """``rows x length`` block (cached per step); as :meth:`Ring.gather` reads it."""
         block = self._blocks.get(series)
         if block is None:
-            values = self._ring.data.get(series)
-            if values is not None:
-                block = values[: self.rows, self._cols]
+            if not self._blocks:  # the first read gathers every series of the ring in one go
+                ring = self._ring
+                every = ring.stack[:, : self.rows, self._cols]
                 if self._stale is not None:
-                    block[:, self._stale] = 0.0
-            else:
-                block = np.zeros((self.rows, self.length))
-            block = self._blocks[series] = np.ascontiguousarray(block)
+                    every[:, :, self._stale] = 0.0
+                for name, values in zip(ring.series, every):
+                    self._blocks[name] = np.ascontiguousarray(values)
+            block = self._blocks.get(series)
+            if block is None:
+                block = self._blocks[series] = np.zeros((self.rows, self.length))
         return block
 
     def derived(self, name: str, fn: Callable[..., np.ndarray], *series: str) -> np.ndarray:
