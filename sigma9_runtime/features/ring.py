@@ -165,11 +165,11 @@ class RingView:
         if block is None:
             if not self._blocks:  # the first read gathers every series of the ring in one go
                 ring = self._ring
-                every = ring.stack[:, : self.rows, self._cols]
+                every = np.take(ring.stack[:, : self.rows], self._cols, axis=2)  # a C-contiguous copy
                 if self._stale is not None:
                     every[:, :, self._stale] = 0.0
                 for name, values in zip(ring.series, every):
-                    self._blocks[name] = np.ascontiguousarray(values)
+                    self._blocks[name] = values
             block = self._blocks.get(series)
             if block is None:
                 block = self._blocks[series] = np.zeros((self.rows, self.length))
