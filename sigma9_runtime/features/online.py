@@ -39,6 +39,7 @@ the tick rule and ordering checks — bounded, whatever the length of the day.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ from sigma9_runtime.calendar import NANOS_PER_SECOND, session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.baselines import MINUTES_PER_DAY, BaselineKey
 from sigma9_runtime.features.grid import DayGrid, day_grid
+from sigma9_runtime.features.kernels import BAR_FIELDS
 from sigma9_runtime.features.normalization import NormParams, normalize
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.post import NO_TRADE, HaltHold, MissingFill, is_halted, missing_flags
@@ -60,6 +62,10 @@ from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEve
 MINUTE_NS = 60 * NANOS_PER_SECOND
 DEFAULT_SLACK_SECONDS = 8
 """Seconds the event clock may run ahead of the step being computed (and events may lag)."""
+SMALL_BATCH = 16
+"""Up to this many trades :meth:`OnlineFeatureBuilder.on_trades` takes them one by one (the reference
+path; cheaper than the columnar one's fixed cost for the few trades of a thin second)."""
+_REFUSED, _CHECKED, _LATE, _ENTERED = range(4)
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,11 @@ class OnlineFeatureBuilder:
             "s": Ring("s", self.plan.series["s"], self.plan.max_length["s"] + slack_seconds + 2, 1),
             "m": Ring("m", self.plan.series["m"], self.plan.max_length["m"] + slack_seconds // 60 + 3, 60),
         }
+        # Ring series of a bar's fields, in BAR_FIELDS order (None where the spec reads no such series).
+        self._bar_series = {
+            group: tuple(f"{group}.{field}" if f"{group}.{field}" in ring.data else None for field in BAR_FIELDS)
+            for group, ring in self._rings.items()
+        }
         self.symbols: list[str] = []
         self._index: dict[str, int] = {}
         self._capacity = 0
@@ -140,6 +151,9 @@ class OnlineFeatureBuilder:
         self._regular = (0, 0)
         self.dropped: Counter[str] = Counter()
         self.ignored: Counter[str] = Counter()
+        self.small_batch = SMALL_BATCH
+        self._due_period = math.lcm(*(f.step_seconds for f in self.plan.features))
+        self._due: dict[int, list] = {}
         self.add_symbols(symbols)
 
     # --- symbols and days -----------------------------------------------------------------------
@@ -228,38 +242,46 @@ class OnlineFeatureBuilder:
 
     def on_trade(self, event: TradeEvent) -> bool:
         """Ingest one trade; True when it entered the windows."""
-        grid = self.grid
-        if grid is None:
+        if self.grid is None:
             self.dropped["no_day"] += 1
             return False
-        price, size, ts = event.price, event.size, event.ts_ns
+        stage = self._trade(event.symbol, event.ts_ns, event.price, event.size, event.sequence, event.conditions, None)
+        return stage == _ENTERED
+
+    def _trade(
+        self, symbol: str, ts: int, price: float, size: float, seq: int, conditions: object, eligible: bool | None
+    ) -> int:
+        """One trade of a started day (eligibility from ``eligible``, else from ``conditions``); returns the
+        stage it reached: refused before the order checks, refused at them or at eligibility, late, entered."""
+        grid = self.grid
+        assert grid is not None
         if not (price > 0 and price < np.inf):
             self.dropped["bad_price"] += 1
-            return False
+            return _REFUSED
         if not (size > 0 and size < np.inf):
             self.dropped["bad_size"] += 1
-            return False
+            return _REFUSED
         sec = (ts - grid.start_ns) // NANOS_PER_SECOND
         if not (0 <= sec < grid.included.size and grid.included[sec]):
             self.ignored["outside_session"] += 1
-            return False
-        i = self._symbol(event.symbol)
-        last_ts, last_seq, seq = int(self._last_ts[i]), int(self._last_seq[i]), event.sequence
+            return _REFUSED
+        i = self._symbol(symbol)
+        last_ts, last_seq = int(self._last_ts[i]), int(self._last_seq[i])
         if ts < last_ts:
             self.dropped["out_of_order"] += 1
-            return False
+            return _CHECKED
         if ts == last_ts and 0 <= seq <= last_seq:
             self.dropped["duplicate_sequence"] += 1
-            return False
+            return _CHECKED
         if ts > last_ts or seq > last_seq:
             self._last_ts[i], self._last_seq[i] = ts, seq
-        if not is_eligible(event.conditions):
+        if not (is_eligible(conditions) if eligible is None else eligible):  # type: ignore[arg-type]
             self.ignored["ineligible"] += 1
-            return False
+            return _CHECKED
         ring = self._rings["s"]
         if not ring.claim(sec):
             self.dropped["late"] += 1
-            return False
+            return _LATE
         last_price = self._last_price[i]
         sign = self._last_sign[i]
         if price > last_price:
@@ -277,7 +299,7 @@ class OnlineFeatureBuilder:
             data["t.signed_volume"][i, col] += size * sign
         if sec > self._trade_sec[i]:
             self._prev_trade_sec[i], self._trade_sec[i] = self._trade_sec[i], sec
-        return True
+        return _ENTERED
 
     def on_agg(self, event: AggEvent) -> bool:
         """Ingest one ``A`` (1-second) or ``AM`` (1-minute) bar; True when it entered the windows."""
@@ -315,18 +337,8 @@ class OnlineFeatureBuilder:
         if data[f"{group}.present"][i, col] > 0:
             self.dropped["duplicate_bar"] += 1
             return False
-        values = {
-            "present": 1.0,
-            "open": o,
-            "high": h,
-            "low": l,
-            "close": c,
-            "volume": event.volume,
-            "vwap": event.vwap,
-        }
-        for field, value in values.items():
-            name = f"{group}.{field}"
-            if name in data:
+        for name, value in zip(self._bar_series[group], (1.0, o, h, l, c, event.volume, event.vwap)):
+            if name is not None:
                 data[name][i, col] = value
         return True
 
@@ -350,6 +362,8 @@ class OnlineFeatureBuilder:
         if grid is None:
             self.dropped["no_day"] += n
             return 0
+        if n <= self.small_batch:
+            return self._trades_one_by_one(batch)
         price, size, ts, seq = batch.price, batch.size, batch.ts_ns, batch.sequence
         with np.errstate(invalid="ignore"):
             bad_price = ~((price > 0) & (price < np.inf))
@@ -394,6 +408,32 @@ class OnlineFeatureBuilder:
         if "t.signed_volume" in data:
             np.add.at(data["t.signed_volume"], (index, cols), size[keep] * signs)
         return accepted
+
+    def _trades_one_by_one(self, batch: TradeBatch) -> int:
+        """:meth:`on_trades` through the per-event path, counters keyed as the columnar path keys them."""
+        stages = [
+            self._trade(symbol, ts, price, size, seq, None, eligible)
+            for symbol, ts, price, size, seq, eligible in zip(
+                batch.symbols.tolist(),
+                batch.ts_ns.tolist(),
+                batch.price.tolist(),
+                batch.size.tolist(),
+                batch.sequence.tolist(),
+                batch.eligible.tolist(),
+            )
+        ]
+        furthest = max(stages)
+        # The columnar path adds (possibly zero) counts under these reasons as far as the batch gets.
+        for reason in ("bad_price", "bad_size"):
+            self.dropped[reason] += 0
+        self.ignored["outside_session"] += 0
+        if furthest >= _CHECKED:
+            self.dropped["out_of_order"] += 0
+            self.dropped["duplicate_sequence"] += 0
+            self.ignored["ineligible"] += 0
+        if furthest >= _LATE:
+            self.dropped["late"] += 0
+        return stages.count(_ENTERED)
 
     @staticmethod
     def _segments(index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -499,7 +539,11 @@ class OnlineFeatureBuilder:
             unit = end_sec if group == "s" else end_sec // 60
             return RingView(self._rings, group, rows, unit, length)
 
-        self.plan.raw(self.plan.due(ts_ns), views, context, self._raw[:rows])
+        second = ts_ns // NANOS_PER_SECOND
+        due = self._due.get(second % self._due_period)
+        if due is None:  # the same features are due at every step with the same remainder
+            due = self._due[second % self._due_period] = self.plan.due(ts_ns)
+        self.plan.raw(due, views, context, self._raw[:rows])
         params = NormParams(*(self._norm[k][:rows] for k in ("mean", "std", "low", "high")))
         values = normalize(self._raw[:rows], params, self.spec.normalization)
         if self.spec.normalization.missing.policy == "forward_fill":

@@ -29,7 +29,9 @@ class Ring:
         if self.has_bars:
             names |= {f"{group}.present", f"{group}.close"}
         self.series = tuple(sorted(names))
-        self.data = {name: np.zeros((0, size)) for name in self.series}
+        self.stack = np.zeros((len(self.series), 0, size))
+        """Every series in one array (``series x symbols x size``); ``data`` holds views of its layers."""
+        self.data = {name: self.stack[k] for k, name in enumerate(self.series)}
         self.carry = np.full(0, np.nan)
         self.carry_unit = np.full(0, EMPTY_UNIT, dtype=np.int64)
         self.unit_of_col = np.full(size, EMPTY_UNIT, dtype=np.int64)
@@ -39,17 +41,16 @@ class Ring:
         old = self.carry.size
         if symbols <= old:
             return
-        for name, values in self.data.items():
-            grown = np.zeros((symbols, self.size))
-            grown[:old] = values
-            self.data[name] = grown
+        grown = np.zeros((len(self.series), symbols, self.size))
+        grown[:, :old] = self.stack
+        self.stack = grown
+        self.data = {name: grown[k] for k, name in enumerate(self.series)}
         self.carry = np.r_[self.carry, np.full(symbols - old, np.nan)]
         self.carry_unit = np.r_[self.carry_unit, np.full(symbols - old, EMPTY_UNIT, dtype=np.int64)]
 
     def reset(self) -> None:
         """Start of a day: every column empty, nothing carried."""
-        for values in self.data.values():
-            values[:] = 0.0
+        self.stack[:] = 0.0
         self.carry[:] = np.nan
         self.carry_unit[:] = EMPTY_UNIT
         self.unit_of_col[:] = EMPTY_UNIT
@@ -64,8 +65,7 @@ class Ring:
             return False
         if held != EMPTY_UNIT and self.has_bars:
             self._carry_from(np.array([col]), np.array([held], dtype=np.int64))
-        for values in self.data.values():
-            values[:, col] = 0.0
+        self.stack[:, :, col] = 0.0
         self.unit_of_col[col] = unit
         return True
 
@@ -92,8 +92,7 @@ class Ring:
             evicted = old != EMPTY_UNIT
             if self.has_bars and evicted.any():
                 self._carry_from(claim_cols[evicted], old[evicted])
-            for values in self.data.values():
-                values[:, claim_cols] = 0.0
+            self.stack[:, :, claim_cols] = 0.0
             self.unit_of_col[claim_cols] = claim_units
         if late_units.size == 0:
             return np.ones(units.size, dtype=bool)
@@ -125,43 +124,55 @@ class Ring:
 
     def close_before(self, rows: int, first_unit: int) -> np.ndarray:
         """Forward-filled close at unit ``first_unit - 1``: the newest bar before it, held or evicted."""
-        carry_ok = self.carry_unit[:rows] < first_unit
+        carry_unit = self.carry_unit[:rows]
+        carry_ok = carry_unit < first_unit
         carry = np.where(carry_ok, self.carry[:rows], np.nan)
-        carry_unit = np.where(carry_ok, self.carry_unit[:rows], EMPTY_UNIT)
         held = self.unit_of_col
-        usable = (held < first_unit) & (held != EMPTY_UNIT)
-        if not usable.any():
+        usable = np.flatnonzero((held < first_unit) & (held != EMPTY_UNIT))
+        if usable.size == 0:
             return carry
-        present = self.data[f"{self.group}.present"][:rows, usable] > 0
-        units = np.where(present, held[usable][None, :], EMPTY_UNIT)
+        units = np.where(self.data[f"{self.group}.present"][:rows, usable] > 0, held[usable], EMPTY_UNIT)
         newest = np.argmax(units, axis=1)
-        newest_unit = units[np.arange(rows), newest]
-        close = self.data[f"{self.group}.close"][:rows, usable][np.arange(rows), newest]
-        return np.where(newest_unit > carry_unit, close, carry)
+        row = np.arange(rows)
+        newer = units[row, newest] > np.where(carry_ok, carry_unit, EMPTY_UNIT)
+        return np.where(newer, self.data[f"{self.group}.close"][row, usable[newest]], carry)
 
 
 class RingView:
-    """:class:`~sigma9_runtime.features.kernels.WindowView` over a ring: all symbols, one step."""
+    """:class:`~sigma9_runtime.features.kernels.WindowView` over a ring: all symbols, one step.
+
+    Built between ingests (a step reads, never writes), so the columns of the window and which of them
+    hold another unit are found once per view; blocks and the close before the window are cached.
+    """
 
     def __init__(self, rings: dict[str, Ring], group: str, rows: int, end_unit: int, length: int) -> None:
         self.rows = rows
         self.length = length
-        self.unit_seconds = rings[group].unit_seconds
+        ring = rings[group]
+        self.unit_seconds = ring.unit_seconds
         self._rings = rings
-        self._group = group
+        self._ring = ring
         self._units = np.arange(end_unit - length, end_unit, dtype=np.int64)
+        self._cols = self._units % ring.size
+        stale = ring.unit_of_col[self._cols] != self._units
+        self._stale = stale if stale.any() else None
         self._blocks: dict[str, np.ndarray] = {}
+        self._close_before: dict[str, np.ndarray] = {}
 
     def block(self, series: str) -> np.ndarray:
-        """``rows x length`` block (cached per step)."""
+        """``rows x length`` block (cached per step); as :meth:`Ring.gather` reads it."""
         block = self._blocks.get(series)
         if block is None:
-            ring = self._rings[self._group]
-            if series in ring.data:
-                block = ring.gather(series, self.rows, self._units)
-            else:
-                block = np.zeros((self.rows, self.length))
-            block = self._blocks[series] = np.ascontiguousarray(block)
+            if not self._blocks:  # the first read gathers every series of the ring in one go
+                ring = self._ring
+                every = np.take(ring.stack[:, : self.rows], self._cols, axis=2)  # a C-contiguous copy
+                if self._stale is not None:
+                    every[:, :, self._stale] = 0.0
+                for name, values in zip(ring.series, every):
+                    self._blocks[name] = values
+            block = self._blocks.get(series)
+            if block is None:
+                block = self._blocks[series] = np.zeros((self.rows, self.length))
         return block
 
     def derived(self, name: str, fn: Callable[..., np.ndarray], *series: str) -> np.ndarray:
@@ -172,5 +183,8 @@ class RingView:
         return block
 
     def close_before(self, group: str) -> np.ndarray:
-        """Forward-filled close just before the window."""
-        return self._rings[group].close_before(self.rows, int(self._units[0]))
+        """Forward-filled close just before the window (cached per step)."""
+        close = self._close_before.get(group)
+        if close is None:
+            close = self._close_before[group] = self._rings[group].close_before(self.rows, int(self._units[0]))
+        return close

@@ -85,32 +85,59 @@ def _membership(names: tuple[str, ...], families: tuple[str, ...]) -> npt.NDArra
     return matrix
 
 
-def _parts(
-    rows: npt.ArrayLike, names: Sequence[str], params: SeismographParams
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Clipped values (NaN -> 0), membership, per-row family counts and the weighted families."""
-    values = np.atleast_2d(np.asarray(rows, dtype=np.float64))
-    if values.ndim != 2 or values.shape[1] != len(names):
-        raise ValueError(f"seismograph: rows have {values.shape[-1]} columns, names list {len(names)}")
-    families = tuple(f for f, w in params.weights.items() if w > 0)
-    member = _membership(tuple(names), families)
-    finite = np.isfinite(values)
-    clipped = np.where(finite, np.clip(values, -params.clip, params.clip), 0.0)
-    counts = finite.astype(np.float64) @ member
-    return clipped, member, counts, families
+class Heuristic:
+    """The heuristic compiled for one column list: weighted families, membership and weights found once.
 
+    :func:`score` and :func:`explain` build one per call; a plugin keeps one (same operations, same bits).
+    """
 
-def _linear(
-    clipped: np.ndarray, member: np.ndarray, counts: np.ndarray, families: tuple[str, ...], params: SeismographParams
-) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(counts > 0, (clipped @ member) / counts, 0.0)
-    weights = np.array([params.weights[f] for f in families])
-    return means @ weights if families else np.zeros(clipped.shape[0])
+    __slots__ = ("families", "member", "names", "params", "weights")
 
+    def __init__(self, names: Sequence[str], params: SeismographParams = DEFAULT_PARAMS) -> None:
+        self.names = tuple(names)
+        self.params = params
+        self.families = tuple(f for f, w in params.weights.items() if w > 0)
+        self.member = _membership(self.names, self.families)
+        self.weights = np.array([params.weights[f] for f in self.families])
 
-def _logistic(linear: np.ndarray, params: SeismographParams) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-params.slope * (linear - params.center)))
+    def _parts(self, rows: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """Clipped values (NaN -> 0) and per-row family counts."""
+        values = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+        if values.ndim != 2 or values.shape[1] != len(self.names):
+            raise ValueError(f"seismograph: rows have {values.shape[-1]} columns, names list {len(self.names)}")
+        finite = np.isfinite(values)
+        clip = self.params.clip
+        clipped = np.where(finite, np.clip(values, -clip, clip), 0.0)
+        counts = finite.astype(np.float64) @ self.member
+        return clipped, counts
+
+    def _linear(self, clipped: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.where(counts > 0, (clipped @ self.member) / counts, 0.0)
+        return means @ self.weights if self.families else np.zeros(clipped.shape[0])
+
+    def _logistic(self, linear: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.params.slope * (linear - self.params.center)))
+
+    def score(self, rows: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Scores of feature rows (see :func:`score`)."""
+        clipped, counts = self._parts(rows)
+        return self._logistic(self._linear(clipped, counts))
+
+    def explain(self, row: npt.ArrayLike) -> Explanation:
+        """Contributions to one row's score (see :func:`explain`)."""
+        clipped, counts = self._parts(row)
+        if clipped.shape[0] != 1:
+            raise ValueError(f"explain takes one row, got {clipped.shape[0]}")
+        member, names = self.member, self.names
+        weights = self.weights if self.families else np.zeros(0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_family = np.where(counts[0] > 0, weights / counts[0], 0.0)
+        per_column = clipped[0] * (member @ per_family)
+        weighted = [j for j in range(len(names)) if member[j].any()]
+        contributions = sorted(((names[j], float(per_column[j])) for j in weighted), key=lambda c: (-c[1], c[0]))
+        linear = self._linear(clipped, counts)
+        return Explanation(float(self._logistic(linear)[0]), float(linear[0]), tuple(contributions))
 
 
 def score(
@@ -124,8 +151,7 @@ def score(
     >>> score([[3.0, 2.0, 0.0], [0.0, 0.0, 0.0], [np.nan, 0.0, 1.0]], names).round(3).tolist()
     [0.711, 0.047, 0.047]
     """
-    clipped, member, counts, families = _parts(rows, names, params)
-    return _logistic(_linear(clipped, member, counts, families, params), params)
+    return Heuristic(names, params).score(rows)
 
 
 @dataclass(frozen=True)
@@ -153,14 +179,4 @@ class Explanation:
 
 def explain(row: npt.ArrayLike, names: Sequence[str], params: SeismographParams = DEFAULT_PARAMS) -> Explanation:
     """Per-feature contributions to one row's score (``weight_f * clip(value) / n_f``; NaN contributes 0)."""
-    clipped, member, counts, families = _parts(row, names, params)
-    if clipped.shape[0] != 1:
-        raise ValueError(f"explain takes one row, got {clipped.shape[0]}")
-    weights = np.array([params.weights[f] for f in families]) if families else np.zeros(0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_family = np.where(counts[0] > 0, weights / counts[0], 0.0)
-    per_column = clipped[0] * (member @ per_family)
-    weighted = [j for j in range(len(names)) if member[j].any()]
-    contributions = sorted(((names[j], float(per_column[j])) for j in weighted), key=lambda c: (-c[1], c[0]))
-    linear = _linear(clipped, member, counts, families, params)
-    return Explanation(float(_logistic(linear, params)[0]), float(linear[0]), tuple(contributions))
+    return Heuristic(names, params).explain(row)

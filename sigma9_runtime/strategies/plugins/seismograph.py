@@ -34,16 +34,16 @@ class SeismographStrategy(ScoringStrategy):
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self._heuristic = self.params.heuristic()  # type: ignore[attr-defined]
+        self._heuristic = seismograph.Heuristic(self.names, self.params.heuristic())  # type: ignore[attr-defined]
 
     def base_scores(self, values: np.ndarray) -> np.ndarray:
         """The heuristic's scores of feature rows."""
-        return seismograph.score(values, self.names, self._heuristic)
+        return self._heuristic.score(values)
 
     def explain_base(self, row: np.ndarray) -> tuple[tuple[str, float], ...]:
         """The heuristic's largest contributions to one row's score."""
         k = self.params.explain_top_k
-        return tuple((n, c) for n, c in seismograph.explain(row, self.names, self._heuristic).top(k) if c != 0.0)
+        return tuple((n, c) for n, c in self._heuristic.explain(row).top(k) if c != 0.0)
 
     def score_rows(self, values: np.ndarray) -> RowScores:
         base = self.base_scores(values)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sigma9_runtime.calendar import NANOS_PER_SECOND, session_bounds
 from sigma9_runtime.features.baselines import MINUTES_PER_DAY
 from sigma9_runtime.features.normalization import NormParams
-from sigma9_runtime.features.online import OnlineFeatureBuilder
+from sigma9_runtime.features.online import SMALL_BATCH, OnlineFeatureBuilder
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
@@ -117,14 +117,28 @@ def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
     return all(np.array_equal(x, y, equal_nan=True) for x, y in zip(a, b, strict=True))
 
 
+@pytest.mark.parametrize("small_batch", [0, SMALL_BATCH], ids=["columnar", "small-batches-one-by-one"])
 @settings(max_examples=12)
 @given(st.integers(0, 10_000))
-def test_batch_path_equals_per_event_path_on_random_streams(seed: int) -> None:
+def test_batch_path_equals_per_event_path_on_random_streams(small_batch: int, seed: int) -> None:
     events, _ = _stream(seed)
     one, many = _builder(), _builder()
+    many.small_batch = small_batch
     assert _same(_run(one, events, batch=False), _run(many, events, batch=True))
     assert +one.dropped == +many.dropped
     assert +one.ignored == +many.ignored
+
+
+@settings(max_examples=12)
+@given(st.integers(0, 10_000))
+def test_small_batches_taken_one_by_one_equal_the_columnar_path_counters_included(seed: int) -> None:
+    events, _ = _stream(seed)
+    columnar, small = _builder(), _builder()
+    columnar.small_batch = 0
+    assert _same(_run(columnar, events, batch=True), _run(small, events, batch=True))
+    # the same reasons are present (some with a zero count), not only the same non-zero counts
+    assert dict(columnar.dropped) == dict(small.dropped) and dict(columnar.ignored) == dict(small.ignored)
+    assert np.array_equal(columnar._last_ts, small._last_ts) and np.array_equal(columnar._last_sign, small._last_sign)
 
 
 def test_one_batch_longer_than_the_ring_equals_event_by_event_ingest() -> None:

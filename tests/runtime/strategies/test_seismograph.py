@@ -78,3 +78,16 @@ def test_explanation_contributions_sum_to_the_linear_term_and_rank_the_cause_fir
     assert why.top(2) == (("intensity.trade_count_z", pytest.approx(0.675)), ("path.return_slope", pytest.approx(0.6)))
     assert dict(why.contributions)["impact.ret_over_signed_vol"] == 0.0
     assert not any(name.endswith(":missing") for name, _ in why.contributions)
+
+
+def test_a_compiled_heuristic_scores_and_explains_as_the_functions_do_bit_for_bit() -> None:
+    from sigma9_runtime.strategies.seismograph import Heuristic
+
+    rng = np.random.default_rng(2)
+    rows = rng.normal(scale=3.0, size=(50, len(NAMES)))
+    rows[rng.random(rows.shape) < 0.2] = np.nan
+    params = SeismographParams(clip=3.0, center=1.0)
+    heuristic = Heuristic(NAMES, params)
+    for _ in range(2):  # reused: nothing carried over between calls
+        assert heuristic.score(rows).tobytes() == score(rows, NAMES, params).tobytes()
+        assert heuristic.explain(rows[3]) == explain(rows[3], NAMES, params)
