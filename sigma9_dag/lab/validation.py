@@ -10,9 +10,11 @@ event's pre-window). It is judged twice:
   ``strategy.params``; 1.0 without an overlay blend), and run in time order through the runtime's
   gate (threshold, tradeability, cooldown, daily budget; :mod:`sigma9_dag.evaluation`).
 
-**Candidates end at the cross.** A symbol that has already crossed the anchor today (its T0 is at
-or before t) is not a pre-surge candidate any more; its rows are dropped. T0 is known at its time
-(the first trade at or above previous close x 1.10), so this looks at nothing in the future.
+**Candidates end at the cross.** A symbol that has already crossed the anchor today is not a
+pre-surge candidate any more; its rows are dropped. The cross is known when the 1-second bar holding
+T0 (the first trade at or above previous close x 1.10) completes, at ``floor(T0, 1 s) + 1 s``, which is
+exactly when the runtime's :class:`~sigma9_runtime.strategies.crossing.CrossTracker` marks the symbol,
+so the lab, the replay and the backtest drop the same steps; nothing from the future is read.
 
 The global threshold is tuned on **validation days only**: the sweep runs the alerter at the
 score quantiles ``threshold_quantiles`` of the validation candidates and keeps the threshold with
@@ -38,6 +40,7 @@ from sigma9_runtime.contracts.artifact_manifest import Thresholds
 from sigma9_runtime.gates import MLGate
 from sigma9_runtime.strategies.seismograph import score as seismograph_score
 
+NANOS_PER_SECOND = 1_000_000_000
 SCORED_COLUMNS = ["symbol", "date", "ts_ns", "part", "ml_score", "seismograph_score", "score"]
 
 
@@ -120,7 +123,9 @@ def before_cross(scan: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     """Scan rows of symbols that have not crossed the anchor yet at their time (see the module docstring)."""
     t0 = events[["ticker", "date", "t0_ns"]].drop_duplicates(["ticker", "date"])
     merged = scan.merge(t0, on=["ticker", "date"], how="left")
-    keep = ~(merged["ts_ns"].to_numpy() >= merged["t0_ns"].to_numpy())
+    t0_ns = merged["t0_ns"].to_numpy(np.float64)
+    known_ns = (t0_ns // NANOS_PER_SECOND + 1) * NANOS_PER_SECOND  # the end of T0's 1-second bar (NaN: no event)
+    keep = ~(merged["ts_ns"].to_numpy(np.float64) >= known_ns)
     return scan.loc[keep]
 
 

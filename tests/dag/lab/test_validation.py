@@ -33,11 +33,19 @@ def test_quantile_thresholds_are_distinct_and_highest_first() -> None:
     assert quantile_thresholds(np.array([np.nan]), (0.5,)) == [1.0]
 
 
-def test_candidates_end_at_the_symbols_cross() -> None:
-    scan = pd.DataFrame({"ticker": ["A", "A", "A", "B"], "date": [DAY] * 4, "ts_ns": [10, 20, 30, 30]})
-    events = pd.DataFrame({"ticker": ["A"], "date": [DAY], "t0_ns": [20]})
+def test_candidates_end_when_the_bar_holding_the_cross_completes() -> None:
+    second = 1_000_000_000
+    t0 = 20 * second + 300_000_000  # the cross trade, inside second 20; known when that bar ends, at 21 s
+    scan = pd.DataFrame(
+        {
+            "ticker": ["A", "A", "A", "A", "B"],
+            "date": [DAY] * 5,
+            "ts_ns": [19 * second, 20 * second, 21 * second, 22 * second, 30 * second],
+        }
+    )
+    events = pd.DataFrame({"ticker": ["A"], "date": [DAY], "t0_ns": [t0]})
     kept = before_cross(scan, events)
-    assert kept[["ticker", "ts_ns"]].values.tolist() == [["A", 10], ["B", 30]]
+    assert kept[["ticker", "ts_ns"]].values.tolist() == [["A", 19 * second], ["A", 20 * second], ["B", 30 * second]]
 
 
 def test_the_blend_weight_is_the_run_strategys() -> None:
