@@ -10,7 +10,7 @@ from sigma9_dag.assets.discovery import STAGE as DISCOVERY
 from sigma9_dag.assets.metadata import number
 from sigma9_dag.assets.validation import STAGE as VALIDATION
 from sigma9_dag.assets.validation import validation
-from sigma9_dag.evaluation import EvaluationSettings, LakePrices
+from sigma9_dag.evaluation import EvaluationSettings, LakePrices, run_evaluation
 from sigma9_dag.export import build_payload, publish_artifact
 from sigma9_dag.lab.distill import (
     DistillSettings,
@@ -23,7 +23,7 @@ from sigma9_dag.lab.distill import (
 )
 from sigma9_dag.lab.manifest import manifest_body
 from sigma9_dag.lab.summary import performance_table, precision_ratios
-from sigma9_dag.lab.validation import before_cross, evaluate_test
+from sigma9_dag.lab.validation import before_cross
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import LakeResource, SpecCatalogResource
 from sigma9_runtime.features.names import feature_names
@@ -88,8 +88,8 @@ def distill(
     thresholds, trials = tune_cluster_thresholds(
         val, summary["threshold"], gate=gate, prices=prices, evaluation=evaluation, settings=settings
     )
-    result = evaluate_test(
-        test, thresholds, gate=gate, prices=prices, settings=evaluation, baselines=run.evaluation.baselines
+    result = run_evaluation(
+        test, thresholds=thresholds, gate=gate, prices=prices, settings=evaluation, baselines=run.evaluation.baselines
     )
     performance = result.performance()
 
@@ -123,7 +123,7 @@ def distill(
         spec=spec,
         run=run,
         split=split,
-        universe=f"lake {lake.root}: {lake.layout().trade_tickers().__len__()} tickers",
+        universe=f"lake {lake.root}: {len(lake.layout().trade_tickers())} tickers",
         thresholds=thresholds,
         performance=performance,
     )

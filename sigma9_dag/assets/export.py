@@ -1,7 +1,6 @@
 """Export stage: the backtested candidate published to the artifact store the runtime reads."""
 
 import datetime as dt
-import json
 
 import dagster as dg
 
@@ -11,6 +10,7 @@ from sigma9_dag.assets.distill import CANDIDATE_STORE, candidate_id
 from sigma9_dag.assets.distill import STAGE as DISTILL
 from sigma9_dag.assets.metadata import number
 from sigma9_dag.export import publish_artifact
+from sigma9_dag.lab.checks import load_artifact
 from sigma9_dag.lab.summary import performance_table, precision_ratios
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
@@ -37,21 +37,16 @@ def export(
     """The candidate artifact (ONNX payloads + manifest) published atomically to the artifact store, manifest last."""
     spec_id = context.partition_key
     store = lake.lab(spec_id)
-    staging = ArtifactStoreLayout(store.path(DISTILL, CANDIDATE_STORE))
-    staged = json.loads(staging.manifest(candidate_id(spec_id)).read_text(encoding="utf-8"))["artifact_manifest"]
-    payload_dir = staging.root / staged["payload"]["base_path"]
-    files = {f["name"]: (payload_dir / f["name"]).read_bytes() for f in staged["payload"]["files"]}
+    # the candidate the backtest ran, read back through the runtime's registry (every digest verified)
+    staged = load_artifact(store.path(DISTILL, CANDIDATE_STORE), candidate_id(spec_id), specs.spec(spec_id))
     target = ArtifactStoreLayout(artifacts.path())
-    artifact_id = next_artifact_id(target, dt.datetime.now(dt.UTC).date())
-    body = {k: v for k, v in staged.items() if k not in ("payload", "feature_spec_ref")}
-    body["id"] = artifact_id
-    body["created_at"] = dt.datetime.now(dt.UTC).isoformat()
-    manifest = publish_artifact(target.root, body, files, specs.path(spec_id))
+    now = dt.datetime.now(dt.UTC)
+    body = staged.manifest.model_dump(mode="json", exclude={"payload", "feature_spec_ref"})
+    body["id"] = next_artifact_id(target, now.date())
+    body["created_at"] = now.isoformat()
+    manifest = publish_artifact(target.root, body, dict(staged.files), specs.path(spec_id))
     path = target.manifest(manifest.id)
-    performance = {
-        "metrics": manifest.performance_oos.metrics.model_dump(),
-        "baselines": {k: v.model_dump() for k, v in manifest.performance_oos.baselines.items()},
-    }
+    performance = manifest.performance_oos.model_dump(include={"metrics", "baselines"})
     backtested = store.read_json(BACKTEST, "summary")
     store.write_json(STAGE, "published", {"artifact_id": manifest.id, "manifest": str(path)})
     ratios = precision_ratios(performance)

@@ -5,11 +5,10 @@ import dagster as dg
 from sigma9_dag.assets.dataset import STAGE as DATASET
 from sigma9_dag.assets.discovery import discovery
 from sigma9_dag.assets.metadata import image, number
-from sigma9_dag.evaluation import EvaluationSettings, LakePrices
+from sigma9_dag.evaluation import EvaluationSettings, LakePrices, run_evaluation
 from sigma9_dag.lab.summary import performance_table, precision_ratios
 from sigma9_dag.lab.validation import (
     ValidationSettings,
-    evaluate_test,
     lead_times,
     ml_weight_of,
     pick_threshold,
@@ -67,8 +66,13 @@ def validation(
     val_curve = sweep(val, grid, gate=gate, prices=prices, settings=evaluation)
     chosen = pick_threshold(val_curve, settings.min_alerts_per_day)
     context.log.info(f"threshold {chosen.threshold:.4f} tuned on validation: {chosen.as_dict()}")
-    result = evaluate_test(
-        test, chosen.threshold, gate=gate, prices=prices, settings=evaluation, baselines=run.evaluation.baselines
+    result = run_evaluation(
+        test,
+        thresholds=chosen.threshold,
+        gate=gate,
+        prices=prices,
+        settings=evaluation,
+        baselines=run.evaluation.baselines,
     )
     performance = result.performance()
     test_curve = sweep(test, grid, gate=gate, prices=prices, settings=evaluation)

@@ -102,10 +102,7 @@ def _print_headline(spec_id: str) -> None:
     manifest_path = store.read_json("export", "published")["manifest"]
     manifest = load_artifact_manifest(manifest_path)
     oos = manifest.performance_oos
-    performance = {
-        "metrics": oos.metrics.model_dump(),
-        "baselines": {name: metrics.model_dump() for name, metrics in oos.baselines.items()},
-    }
+    performance = oos.model_dump(include={"metrics", "baselines"})
     print()
     print(f"artifact {manifest.id}: {manifest_path}")
     print(f"out of sample, test days {oos.split.test_start} .. {oos.split.test_end}")

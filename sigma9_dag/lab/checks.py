@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sigma9_runtime.contracts.base import STREAM_CHANNELS
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.contracts.io import load_feature_spec
 from sigma9_runtime.errors import Sigma9Error
@@ -72,7 +73,7 @@ def leakage_problems(samples: pd.DataFrame, events: pd.DataFrame, split: dict[st
 def load_artifact(store_root: Path, artifact_id: str, spec: FeatureSpec) -> LoadedArtifact:
     """The artifact loaded and verified by the runtime's registry (every stream subscribed)."""
     registry = FilesystemArtifactRegistry(store_root)
-    return registry.load(artifact_id, spec, subscribed_streams=["T.*", "A.*", "AM.*"])
+    return registry.load(artifact_id, spec, subscribed_streams=STREAM_CHANNELS)
 
 
 def artifact_problems(store_root: Path, artifact_id: str, spec: FeatureSpec) -> list[str]:

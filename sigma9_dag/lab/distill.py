@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from sigma9_dag.evaluation import EvaluationSettings, LakePrices, run_evaluation
+from sigma9_dag.evaluation import EvaluationSettings, LakePrices
 from sigma9_dag.lab.discovery import NOISE, cluster_id
+from sigma9_dag.lab.validation import alerter_point
 from sigma9_runtime.contracts.artifact_manifest import Thresholds
 from sigma9_runtime.gates import MLGate
 
@@ -76,17 +77,6 @@ def assign_clusters(model: Any, rows: np.ndarray) -> list[str | None]:
     return [mapping[int(label)] for label in model.predict(rows)]
 
 
-def _precision(
-    candidates: pd.DataFrame, thresholds: Thresholds, gate: MLGate, prices: LakePrices, settings: EvaluationSettings
-) -> tuple[float, float, int]:
-    """(precision, alerts per day, events hit) of the alerter at ``thresholds`` on ``candidates``."""
-    floor = min([thresholds.global_score_min, *thresholds.per_cluster_min.values()])
-    above = candidates[candidates["score"] >= floor]
-    run = run_evaluation(above, thresholds=thresholds, gate=gate, prices=prices, settings=settings, baselines=())
-    days = max(1, int(candidates["date"].nunique()))
-    return run.model.metrics.precision_at_budget or 0.0, len(run.model.alerts) / days, run.model.events_hit
-
-
 def tune_cluster_thresholds(
     candidates: pd.DataFrame,
     global_threshold: float,
@@ -98,9 +88,16 @@ def tune_cluster_thresholds(
 ) -> tuple[Thresholds, list[dict[str, Any]]]:
     """Per-cluster thresholds on validation ``candidates`` (with ``cluster_id``); the trials as a log."""
     thresholds = Thresholds(global_score_min=global_threshold)
-    best, rate, events = _precision(candidates, thresholds, gate, prices, evaluation)
+    start = alerter_point(candidates, thresholds, gate=gate, prices=prices, settings=evaluation)
+    best, events = start.precision or 0.0, start.events_hit
     log: list[dict[str, Any]] = [
-        {"cluster": None, "threshold": global_threshold, "precision": best, "per_day": rate, "events_hit": events}
+        {
+            "cluster": None,
+            "threshold": global_threshold,
+            "precision": best,
+            "per_day": start.alerts_per_day,
+            "events_hit": events,
+        }
     ]
     sizes = candidates["cluster_id"].dropna().value_counts()
     for cluster in sizes.index:
@@ -109,7 +106,8 @@ def tune_cluster_thresholds(
             trial = Thresholds(
                 global_score_min=global_threshold, per_cluster_min={**thresholds.per_cluster_min, cluster: value}
             )
-            precision, per_day, hit = _precision(candidates, trial, gate, prices, evaluation)
+            point = alerter_point(candidates, trial, gate=gate, prices=prices, settings=evaluation)
+            precision, per_day, hit = point.precision or 0.0, point.alerts_per_day, point.events_hit
             log.append(
                 {"cluster": cluster, "threshold": value, "precision": precision, "per_day": per_day, "events_hit": hit}
             )

@@ -35,9 +35,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from sigma9_dag.evaluation import EvaluationSettings, LakePrices, attach_tradeability, run_evaluation
-from sigma9_dag.evaluation.evaluate import AlertRun, OOSEvaluation
+from sigma9_dag.evaluation.evaluate import AlertRun
 from sigma9_runtime.contracts.artifact_manifest import Thresholds
+from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
 from sigma9_runtime.gates import MLGate
+from sigma9_runtime.strategies.plugins.seismograph_ml import SeismographMLParams, SeismographMLStrategy, gated_score
 from sigma9_runtime.strategies.seismograph import score as seismograph_score
 
 NANOS_PER_SECOND = 1_000_000_000
@@ -134,8 +136,7 @@ def score_candidates(
 ) -> pd.DataFrame:
     """The scan's candidates before the cross, scored (:data:`SCORED_COLUMNS`) with their tradeability inputs.
 
-    ``score`` is the gated score of the runtime's ``seismograph_ml`` strategy: ``ml_weight`` x model +
-    (1 - ``ml_weight``) x seismograph.
+    ``score`` is the gated score of the runtime's ``seismograph_ml`` strategy (its :func:`gated_score`).
     """
     rows = before_cross(scan, events)
     values = rows[list(names)].to_numpy(dtype=np.float64)
@@ -149,7 +150,7 @@ def score_candidates(
             "part": rows["part"].to_numpy(),
             "ml_score": ml,
             "seismograph_score": base,
-            "score": ml if ml_weight == 1.0 else ml_weight * ml + (1.0 - ml_weight) * base,
+            "score": gated_score(ml, base, ml_weight),
         }
     )
     return attach_tradeability(frame, prices)
@@ -157,6 +158,31 @@ def score_candidates(
 
 def _days(frame: pd.DataFrame) -> int:
     return max(1, int(frame["date"].nunique()))
+
+
+def alerter_point(
+    candidates: pd.DataFrame,
+    thresholds: Thresholds | float,
+    *,
+    gate: MLGate,
+    prices: LakePrices,
+    settings: EvaluationSettings,
+) -> SweepPoint:
+    """The alerter at ``thresholds`` on ``candidates`` (no baselines): alerts a day, precision, lead time,
+    events hit. ``threshold`` of the point is the global one."""
+    limits = thresholds if isinstance(thresholds, Thresholds) else Thresholds(global_score_min=float(thresholds))
+    floor = min([limits.global_score_min, *limits.per_cluster_min.values()])
+    above = candidates[candidates["score"] >= floor]  # rows below every threshold only meet `below_threshold`
+    run = run_evaluation(above, thresholds=thresholds, gate=gate, prices=prices, settings=settings, baselines=())
+    m = run.model.metrics
+    return SweepPoint(
+        threshold=limits.global_score_min,
+        alerts=len(run.model.alerts),
+        alerts_per_day=len(run.model.alerts) / _days(candidates),
+        precision=m.precision_at_budget,
+        median_lead_time_min=m.median_lead_time_min,
+        events_hit=run.model.events_hit,
+    )
 
 
 def sweep(
@@ -168,27 +194,11 @@ def sweep(
     settings: EvaluationSettings,
     score_column: str = "score",
 ) -> list[SweepPoint]:
-    """The alerter at each threshold (no baselines): alerts a day, precision, lead time, events hit."""
-    days = _days(candidates)
+    """The alerter at each threshold (:func:`alerter_point`), scoring with ``score_column``."""
     frame = candidates
     if score_column != "score":
         frame = candidates.drop(columns="score").rename(columns={score_column: "score"})
-    points = []
-    for threshold in thresholds:
-        above = frame[frame["score"] >= threshold]  # rows below it only ever meet `below_threshold`
-        run = run_evaluation(above, thresholds=threshold, gate=gate, prices=prices, settings=settings, baselines=())
-        m = run.model.metrics
-        points.append(
-            SweepPoint(
-                threshold=float(threshold),
-                alerts=len(run.model.alerts),
-                alerts_per_day=len(run.model.alerts) / days,
-                precision=m.precision_at_budget,
-                median_lead_time_min=m.median_lead_time_min,
-                events_hit=run.model.events_hit,
-            )
-        )
-    return points
+    return [alerter_point(frame, t, gate=gate, prices=prices, settings=settings) for t in thresholds]
 
 
 def quantile_thresholds(scores: np.ndarray, quantiles: Sequence[float]) -> list[float]:
@@ -208,21 +218,6 @@ def pick_threshold(points: Sequence[SweepPoint], min_alerts_per_day: float) -> S
     if not enough:
         return max(points, key=lambda p: (p.alerts, -p.threshold))
     return max(enough, key=lambda p: (p.precision, -p.threshold))
-
-
-def evaluate_test(
-    candidates: pd.DataFrame,
-    thresholds: Thresholds | float,
-    *,
-    gate: MLGate,
-    prices: LakePrices,
-    settings: EvaluationSettings,
-    baselines: Sequence[Any],
-) -> OOSEvaluation:
-    """The test days at ``thresholds``, with the baselines on the same candidates."""
-    return run_evaluation(
-        candidates, thresholds=thresholds, gate=gate, prices=prices, settings=settings, baselines=baselines
-    )
 
 
 def lead_times(run: AlertRun) -> np.ndarray:
@@ -272,10 +267,15 @@ def plots_png(
     return buffer.getvalue()
 
 
-def ml_weight_of(run_config: Any) -> float:
-    """Weight of the model in the gated score, as the run's strategy computes it (1.0: the model's score)."""
+def ml_weight_of(run_config: BacktestRunConfig) -> float:
+    """Weight of the model in the gated score, as the run's strategy computes it (1.0: the model's score).
+
+    The run's ``strategy.params`` are read by the ``seismograph_ml`` plugin's own parameter model, so a
+    default or a refused value is the runtime's.
+    """
     strategy = run_config.strategy
-    params = strategy.params
-    if strategy.plugin != "seismograph_ml" or not params.get("use_ml_overlay", True):
+    if strategy.plugin != "seismograph_ml":
         return 1.0
-    return float(params.get("ml_weight", 1.0))
+    params = SeismographMLStrategy.parse_params(strategy.params)
+    assert isinstance(params, SeismographMLParams)
+    return params.ml_weight if params.use_ml_overlay else 1.0

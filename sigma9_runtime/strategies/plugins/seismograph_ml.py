@@ -34,6 +34,14 @@ class SeismographMLParams(SeismographStrategyParams):
     """Label of the base score's version, recorded with the run (the heuristic has one version)."""
 
 
+def gated_score(ml_score: np.ndarray, base_score: np.ndarray, ml_weight: float) -> np.ndarray:
+    """The overlay's gated score: ``ml_weight * ml_score + (1 - ml_weight) * base_score`` (the model's
+    score itself at weight 1.0). The lab scores its candidates with this same function."""
+    if ml_weight == 1.0:
+        return ml_score
+    return ml_weight * ml_score + (1.0 - ml_weight) * base_score
+
+
 class SeismographMLStrategy(SeismographStrategy):
     """Seismograph base score with the artifact's ML overlay (see the module docstring)."""
 
@@ -66,7 +74,7 @@ class SeismographMLStrategy(SeismographStrategy):
                 artifact_id=None if inference is None else inference.manifest.id,
             )
         assert inference is not None
-        score = ml if params.ml_weight == 1.0 else params.ml_weight * ml + (1.0 - params.ml_weight) * base
+        score = gated_score(ml, base, params.ml_weight)
         thresholds = np.array([inference.threshold_for(c) for c in clusters], dtype=np.float64)
         k = params.explain_top_k
 
