@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from sigma9_dag.features.batch import features_at
+from sigma9_dag.features.compare import mismatches
 from sigma9_dag.features.stats import ensure_stats
 from sigma9_runtime.calendar import session_date
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
@@ -122,16 +123,9 @@ def feature_consistency(
         report.extra_rows += order.size - common.size
         report.missing_rows += kept.size - common.size
         online, batch = values[order[at_log]], expected[at_offline]
-        with np.errstate(invalid="ignore"):
-            diff = np.abs(online - batch)
-            same = (diff <= tolerance) | (np.isnan(online) & np.isnan(batch))
-        bad = ~same
+        bad, largest = mismatches(online, batch, tolerance)
         counts += bad.sum(axis=0)
         report.mismatched_rows += int(bad.any(axis=1).sum())
-        finite = diff[bad & np.isfinite(diff)]
-        if finite.size:
-            report.max_abs_diff = max(report.max_abs_diff, float(finite.max()))
-        elif bad.any():
-            report.max_abs_diff = float("inf")
+        report.max_abs_diff = max(report.max_abs_diff, largest)
     report.per_feature = dict(zip(names, counts.tolist(), strict=True))
     return report

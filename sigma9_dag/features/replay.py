@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sigma9_dag.features.compare import mismatches
 from sigma9_dag.features.offline import symbol_day_features
 from sigma9_dag.features.stats import ensure_stats
 from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
@@ -126,17 +127,11 @@ def feature_parity(
 def _compare(online: np.ndarray, offline: np.ndarray, counts: np.ndarray, report: ParityReport) -> None:
     report.rows += 1
     report.values += online.size
-    same = (online == offline) | (np.isnan(online) & np.isnan(offline))
-    if not same.all():
-        bad = ~same
+    bad, largest = mismatches(online, offline)
+    if bad.any():
         counts[bad] += 1
         report.mismatches += int(bad.sum())
-        diff = np.abs(online[bad] - offline[bad])
-        diff = diff[np.isfinite(diff)]
-        if diff.size:
-            report.max_abs_diff = max(report.max_abs_diff, float(diff.max()))
-        else:
-            report.max_abs_diff = float("inf")
+        report.max_abs_diff = max(report.max_abs_diff, largest)
 
 
 def _typed_batches(feed: DayFeed, steps_ns: np.ndarray) -> Iterator[tuple[int, tuple[TradeBatch, AggBatch, AggBatch]]]:
