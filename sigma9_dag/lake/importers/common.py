@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -502,3 +502,21 @@ def finish_import(layout: LakeLayout, batch: ImportBatch, *, progress: bool = Fa
             }
         )
     return summary
+
+
+def import_files(
+    root: str | Path,
+    paths: Sequence[str | Path],
+    source: str,
+    read_file: Callable[[Path, ImportBatch], None],
+    *,
+    progress: bool = False,
+) -> ImportSummary:
+    """Read every file of ``paths`` into one :class:`ImportBatch` (``read_file(path, batch)``), then write
+    them all together with :func:`finish_import` — all files or nothing. The importers' one driver."""
+    layout = LakeLayout(Path(root))
+    batch = ImportBatch(source)
+    for path in progress_iter([Path(p) for p in paths], enabled=progress, total=len(paths), desc="reading"):
+        read_file(path, batch)
+        batch.files.append(str(path))
+    return finish_import(layout, batch, progress=progress)

@@ -35,10 +35,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from sigma9_dag.lake.importers.common import ImportBatch, ImportSummary, finish_import, progress_iter, with_rows
+from sigma9_dag.lake.importers.common import ImportBatch, ImportSummary, import_files, with_rows
 from sigma9_dag.lake.writer import MAX_SAMPLES
 from sigma9_runtime.errors import DataError
-from sigma9_runtime.lake.layout import LakeLayout
 
 SOURCE = "databento"
 SCHEMAS = ("trades", "ohlcv-1s", "ohlcv-1m")
@@ -312,9 +311,4 @@ def import_databento(root: str | Path, paths: Sequence[str | Path], *, progress:
     --------
     >>> import_databento("data", ["xnas-trades-20250102.dbn.zst"])  # doctest: +SKIP
     """
-    layout = LakeLayout(Path(root))
-    batch = ImportBatch(SOURCE)
-    for path in progress_iter([Path(p) for p in paths], enabled=progress, total=len(paths), desc="reading"):
-        read_dbn(path, batch)
-        batch.files.append(str(path))
-    return finish_import(layout, batch, progress=progress)
+    return import_files(root, paths, SOURCE, read_dbn, progress=progress)

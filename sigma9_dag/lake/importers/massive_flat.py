@@ -37,14 +37,12 @@ import pyarrow.csv as pa_csv
 from sigma9_dag.lake.importers.common import (
     ImportBatch,
     ImportSummary,
-    finish_import,
-    progress_iter,
+    import_files,
     session_ordinals,
     with_rows,
 )
 from sigma9_runtime.calendar import local_to_ns
 from sigma9_runtime.errors import DataError
-from sigma9_runtime.lake.layout import LakeLayout
 
 SOURCE = "massive-flat"
 FlatKind = Literal["trades", "minute_aggs", "day_aggs"]
@@ -293,24 +291,24 @@ def import_massive_flat(root: str | Path, paths: Sequence[str | Path], *, progre
     --------
     >>> import_massive_flat("data", ["2025-01-02.trades_v1.csv.gz"])  # doctest: +SKIP
     """
-    layout = LakeLayout(Path(root))
-    batch = ImportBatch(SOURCE)
-    for path in progress_iter([Path(p) for p in paths], enabled=progress, total=len(paths), desc="reading"):
-        source = str(path)
-        gz = _is_gzip(path)
-        header = _header(path, gz)
-        kind = detect_kind(path, header)
-        if kind == "trades":
-            _check_columns(path, header, TRADE_COLUMNS)
-            batch.add_trades(read_trades(path, gz), source)
-        else:
-            _check_columns(path, header, AGG_COLUMNS)
-            bars = read_aggs(path, gz)
-            if kind is None:
-                kind = "day_aggs" if _starts_at_midnight(bars.column("ts").fill_null(0).to_numpy()) else "minute_aggs"
-            if kind == "minute_aggs":
-                batch.add_bars("1m", bars, source)
-            else:
-                batch.add_daily(daily_from_aggs(bars), source)
-        batch.files.append(source)
-    return finish_import(layout, batch, progress=progress)
+    return import_files(root, paths, SOURCE, _read_flat_file, progress=progress)
+
+
+def _read_flat_file(path: Path, batch: ImportBatch) -> None:
+    """Add one flat file (trades, minute or day aggregates, told by name or header) to ``batch``."""
+    source = str(path)
+    gz = _is_gzip(path)
+    header = _header(path, gz)
+    kind = detect_kind(path, header)
+    if kind == "trades":
+        _check_columns(path, header, TRADE_COLUMNS)
+        batch.add_trades(read_trades(path, gz), source)
+        return
+    _check_columns(path, header, AGG_COLUMNS)
+    bars = read_aggs(path, gz)
+    if kind is None:
+        kind = "day_aggs" if _starts_at_midnight(bars.column("ts").fill_null(0).to_numpy()) else "minute_aggs"
+    if kind == "minute_aggs":
+        batch.add_bars("1m", bars, source)
+    else:
+        batch.add_daily(daily_from_aggs(bars), source)

@@ -28,11 +28,10 @@ from typing import IO
 import numpy as np
 import pyarrow as pa
 
-from sigma9_dag.lake.importers.common import ImportBatch, ImportSummary, finish_import, progress_iter, with_rows
+from sigma9_dag.lake.importers.common import ImportBatch, ImportSummary, import_files, with_rows
 from sigma9_runtime.errors import DataError
 from sigma9_runtime.feeds.events import AggBatch, TradeBatch
 from sigma9_runtime.feeds.massive_ws import parse_frame_columnar
-from sigma9_runtime.lake.layout import LakeLayout
 
 SOURCE = "massive-ws"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -163,9 +162,4 @@ def import_massive_ws(root: str | Path, paths: Sequence[str | Path], *, progress
     --------
     >>> import_massive_ws("data", ["capture-2025-01-02.jsonl.gz"])  # doctest: +SKIP
     """
-    layout = LakeLayout(Path(root))
-    batch = ImportBatch(SOURCE)
-    for path in progress_iter([Path(p) for p in paths], enabled=progress, total=len(paths), desc="reading"):
-        read_capture(path, batch)
-        batch.files.append(str(path))
-    return finish_import(layout, batch, progress=progress)
+    return import_files(root, paths, SOURCE, read_capture, progress=progress)
