@@ -35,7 +35,7 @@ from typing import Any
 from pydantic import Field, PositiveInt
 
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
-from sigma9_runtime.contracts.base import ContractModel, PluginRef, StreamChannel
+from sigma9_runtime.contracts.base import STREAM_CHANNELS, ContractModel, PluginRef, StreamChannel
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.errors import ArtifactError, PluginError
 from sigma9_runtime.features.online import OnlineFeatureBuilder
@@ -45,8 +45,6 @@ from sigma9_runtime.registry import DEFAULT_PLUGINS, ArtifactRegistry, Filesyste
 from sigma9_runtime.registry.reload import ArtifactReloader
 from sigma9_runtime.strategies.base import ScoringStrategy, StrategyParams
 from sigma9_runtime.strategies.factory import names_of, resolve_strategy
-
-ALL_STREAMS: tuple[str, ...] = ("T.*", "A.*", "AM.*")
 
 
 class RuntimeConfig(ContractModel):
@@ -83,7 +81,7 @@ class RuntimeConfig(ContractModel):
     strategy: PluginRef = "seismograph_ml"
     params: dict[str, str | int | float | bool | None] = {}
     artifact_id: str | None = None
-    subscribed_streams: list[StreamChannel] = Field(default_factory=lambda: list(ALL_STREAMS))
+    subscribed_streams: list[StreamChannel] = Field(default_factory=lambda: list(STREAM_CHANNELS))
     intra_op_threads: PositiveInt = 1
     hot_reload: bool = True
     reload_interval_sec: int = Field(default=60, ge=0)

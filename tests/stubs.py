@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 
 import yaml
 
+from sigma9_runtime.contracts.base import STREAM_CHANNELS
+
 ROOT = Path(__file__).resolve().parents[1]
 """The repository root (tests/ sits directly below it)."""
 
@@ -187,7 +189,7 @@ def feature_spec(**changes: Any) -> Any:
 # --- artifacts: tiny trained models, published into tmp_path ------------------------------------
 
 ARTIFACT_ID = "ART_2026-01-16_001"
-ALL_STREAMS = ("T.*", "A.*", "AM.*")
+ALL_STREAMS = STREAM_CHANNELS
 
 
 def feature_rows(n: int, seed: int = 0) -> tuple[Any, Any, Any]:
