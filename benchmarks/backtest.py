@@ -66,20 +66,21 @@ def main() -> None:
     _ensure_feature_stats(prepared)
     execution = ExecutionSettings.from_config(run.execution)
     horizon_ns = round(run.evaluation.lead_time.target_max * 60e9)
-    bars_1s, bars_1m = data_needs(spec)
+    needs = data_needs(spec)
     results = {}
     for name in ("no-op", "seismograph"):
-        prices = LakePrices(prepared.layout)
+        prices = LakePrices.for_spec(prepared.layout, spec)
         engine = build_engine(prepared, execution, prices, starting_cash=starting_cash(run, 10_000.0))
         if name == "no-op":
-            strategy = NoOpStrategy(prepared.tickers, bars_1s=bars_1s, bars_1m=bars_1m)
+            strategy = NoOpStrategy(prepared.tickers, trades=needs.trades, bars_1s=needs.bars_1s, bars_1m=needs.bars_1m)
         else:
             strategy = ScoringHost(
                 plugin=make_plugin(run, spec, prepared.tickers, None),
                 prices=prices,
                 symbols=prepared.tickers,
-                bars_1s=bars_1s,
-                bars_1m=bars_1m,
+                trades=needs.trades,
+                bars_1s=needs.bars_1s,
+                bars_1m=needs.bars_1m,
                 notional_usd=10_000.0,
                 horizon_ns=horizon_ns,
                 feed_latency_ns=execution.feed_latency_ns,

@@ -60,6 +60,10 @@ class SpecCatalogResource(dg.ConfigurableResource):
         """The FeatureSpec ``spec_id``."""
         return load_feature_spec(self.path(spec_id))
 
+    def all_specs(self) -> list[FeatureSpec]:
+        """Every FeatureSpec of the directory, by id."""
+        return [load_feature_spec(path) for path in self.paths().values()]
+
     def run_config_path(self, spec_id: str) -> Path:
         """The run config of ``spec_id``: the last ``RUN_*.yaml`` (by file name) whose ``feature_spec_ref.id`` is it."""
         found = [

@@ -23,6 +23,25 @@ def synthetic_lake(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
+def minute_lake(synthetic_lake, tmp_path_factory: pytest.TempPathFactory):
+    """The session's synthetic lake without trades and 1-second bars: daily + 1-minute bars only, as a user
+    with Massive's minute and day aggregates holds (ground truth kept for comparison); read-only."""
+    import os
+    import shutil
+
+    from sigma9_runtime.lake.layout import LakeLayout
+
+    root = tmp_path_factory.mktemp("minute-lake") / "lake"
+    shutil.copytree(
+        synthetic_lake.root,
+        root,
+        ignore=shutil.ignore_patterns("trades", "1s", "derived", "experiments"),
+        copy_function=os.link,
+    )
+    return LakeLayout(root)
+
+
+@pytest.fixture(scope="session")
 def trained_models():
     """(scorer, cluster_model, rows): a tiny LightGBM scorer and cluster pipeline fitted once per session."""
     from tests.stubs import train_models

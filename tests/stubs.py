@@ -7,10 +7,12 @@ exactly as a contract file does.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -170,13 +172,11 @@ def line_of(text: str, needle: str) -> int:
     return hits[0]
 
 
-def feature_spec(**changes: Any) -> Any:
-    """The shipped FeatureSpec as a model, with ``changes`` applied to its body (dotted keys allowed,
-    e.g. ``{"calendar.sessions": ["regular"]}``)."""
+def _changed_spec(document: dict[str, Any], changes: dict[str, Any]) -> Any:
+    """``document`` (a FeatureSpec file's dict) with ``changes`` applied to its body, as a model."""
     from sigma9_runtime.contracts.feature_spec import FeatureSpec
     from sigma9_runtime.contracts.io import parse_contract
 
-    document = feature_spec_document()
     for dotted, value in changes.items():
         target = document["feature_spec"]
         *path, last = dotted.split(".")
@@ -184,6 +184,29 @@ def feature_spec(**changes: Any) -> Any:
             target = target[part]
         target[last] = value
     return parse_contract(FeatureSpec, document)
+
+
+def feature_spec(**changes: Any) -> Any:
+    """The shipped FeatureSpec as a model, with ``changes`` applied to its body (dotted keys allowed,
+    e.g. ``{"calendar.sessions": ["regular"]}``)."""
+    return _changed_spec(feature_spec_document(), changes)
+
+
+MINUTE_ONLY_SOURCES: dict[str, Any] = {
+    "sources.tick.enabled": False,
+    "sources.bar_1s.enabled": False,
+    "windows": [{"name": "w5m", "base": "bar_1m", "length": "5m", "step": "1m"}],
+    "features": [
+        {
+            "key": "vol.range_pct_5m",
+            "window": "w5m",
+            "op": "range_pct",
+            "input": "bar_1m",
+            "params": {"use": ["high", "low", "close"]},
+        }
+    ],
+}
+"""Changes to the shipped spec that leave it one feature over 1-minute bars, its sources bar_1m + daily."""
 
 
 # --- artifacts: tiny trained models, published into tmp_path ------------------------------------
@@ -328,3 +351,163 @@ SMALL_LAKE_CONFIG: dict[str, dict[str, Any]] = {
     "distill": {"min_alerts_per_day": 1.0},
 }
 """Smaller knobs per lab asset for the 10 ticker x 24 day ``synthetic_lake`` (asset name -> config)."""
+
+
+# --- the minute-bar FeatureSpec (daily + 1-minute bars only) --------------------------------------
+
+MINUTE_BAR_FEATURE_SPEC = ROOT / "feature_specs" / "FS_2026-01-16_003.yaml"
+"""The shipped FeatureSpec over 1-minute bars alone: no trades, no 1-second bars."""
+
+
+def minute_bar_feature_spec_document() -> dict[str, Any]:
+    """The shipped FeatureSpec file ``feature_specs/FS_2026-01-16_003.yaml`` as a document dict."""
+    return copy.deepcopy(_shipped(MINUTE_BAR_FEATURE_SPEC))
+
+
+def minute_bar_feature_spec(**changes: Any) -> Any:
+    """The shipped minute-bar FeatureSpec as a model, ``changes`` applied as in :func:`feature_spec`."""
+    return _changed_spec(minute_bar_feature_spec_document(), changes)
+
+
+# --- runtime strategies on 1-minute bars (``AM``) -------------------------------------------------
+
+
+def liquid_minute_bars(
+    symbol: str, end_ns: int, minutes: int = 40, price: float = 10.0, volume: float = 50_000.0
+) -> list[Any]:
+    """``AM`` bars of ``symbol`` for the ``minutes`` before ``end_ns`` (a whole minute): each bar trades
+    ``volume`` shares between ``price`` and ``price + 0.01`` (VWAP in the middle, $500k a minute by default)
+    and closes alternately at the low and the high (a 0.1% close-high-low spread)."""
+    from sigma9_runtime.feeds.events import AggEvent
+
+    minute = 60_000_000_000
+    bars: list[Any] = []
+    for k in range(minutes):
+        start = end_ns - (minutes - k) * minute
+        close = price + 0.01 * (k % 2)
+        bars.append(
+            AggEvent("AM", symbol, start, start + minute, price, price + 0.01, price, close, volume, price + 0.005, 100)
+        )
+    return bars
+
+
+# --- a small lake whose events are known: one ticker per resolution and per flag -------------------
+
+EVENT_LAKE_DAYS = ("2025-01-02", "2025-01-03", "2025-01-06")
+"""The daily dates of :func:`write_event_lake` (Thursday, Friday, Monday); intraday data on the last one."""
+EVENT_LAKE_TICKS: dict[str, tuple[str, float, list[tuple[int, float]]]] = {
+    "TRDE": ("trades,1s,1m", 10.0, [(0, 10.2), (20, 12.0), (40, 10.9), (60, 11.0), (80, 11.5)]),
+    "SECS": ("1s,1m", 5.0, [(0, 5.0), (30, 5.2), (45, 5.6), (70, 5.4)]),
+    "MINS": ("1m", 2.0, [(0, 2.0), (30, 2.1), (90, 2.25), (150, 2.3)]),
+    "GAPS": ("1m", 4.0, [(0, 4.0), (200, 4.5)]),
+    "SPLT": ("1m", 10.0, [(0, 10.0), (300, 11.5)]),
+    "SUSP": ("1m", 10.0, [(0, 10.0), (10, 10.1)]),
+    "NOPC": ("1m", 3.0, [(0, 3.0), (10, 3.5)]),
+    "QUIE": ("1m", 8.0, [(0, 8.0), (130, 8.5), (140, 8.1)]),
+}
+"""Per ticker: the tables written on the last day, the previous close the day trades against, and its
+eligible trades as (seconds after the regular open, price). TRDE's print at 12.0 is an average-price one
+(condition 2), left out of events and bars."""
+
+
+def write_event_lake(root: Path) -> Any:
+    """A lake of daily bars on :data:`EVENT_LAKE_DAYS` and intraday data on the last day (:data:`EVENT_LAKE_TICKS`):
+
+    * ``TRDE`` trades (and their 1 s / 1 m bars): an event at trade resolution, T0 = open + 60 s;
+    * ``SECS`` 1 s and 1 m bars: an event at ``1s``, T0 = the end of the second holding 45 s (open + 46 s);
+    * ``MINS`` 1 m bars: an event at ``1m``, T0 = the end of the minute holding 90 s (open + 120 s);
+    * ``GAPS`` 1 m bars, no daily bar on the middle day: an event flagged ``prev_gap``;
+    * ``SPLT`` 1 m bars, a recorded 1-for-10 reverse split on the last day: an event flagged ``split_adjusted``;
+    * ``SUSP`` 1 m bars, the same move without a recorded split: flagged as split-like, no event;
+    * ``NOPC`` 1 m bars, no daily bar at all: no previous close;
+    * ``QUIE`` 1 m bars peaking at +6.25%: no event, a near miss from +5%.
+    """
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from sigma9_dag.lake.writer import LakeTransaction
+    from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
+    from sigma9_runtime.calendar import session_bounds
+    from sigma9_runtime.lake.layout import LakeLayout
+    from sigma9_runtime.lake.tables import DAILY_SCHEMA, SPLITS_SCHEMA, TRADES_SCHEMA, bars_table_from_trades
+
+    d0, d1, d2 = (dt.date.fromisoformat(d) for d in EVENT_LAKE_DAYS)
+    open_ns = session_bounds(d2).regular[0]
+    daily: list[dict[str, Any]] = []
+
+    def bar(ticker: str, day: dt.date, open_: float, close: float, volume: float = 1e5) -> None:
+        high, low = max(open_, close), min(open_, close)
+        row = {"ticker": ticker, "date": day, "open": open_, "high": high, "low": low, "close": close}
+        daily.append({**row, "volume": volume, "vwap": close, "transactions": 10})
+
+    layout = LakeLayout(root)
+    with LakeTransaction(layout) as txn:
+        for ticker, (tables, prev_close, ticks) in EVENT_LAKE_TICKS.items():
+            n = len(ticks)
+            conditions = [[2] if ticker == "TRDE" and k == 1 else [] for k in range(n)]
+            trades = pa.table(
+                {
+                    "ticker": [ticker] * n,
+                    "ts": [open_ns + s * SECOND_NS for s, _ in ticks],
+                    "price": [p for _, p in ticks],
+                    "size": [100.0] * n,
+                    "exchange": [1] * n,
+                    "conditions": conditions,
+                    "sequence": list(range(n)),
+                    "correction": [0] * n,
+                },
+                schema=TRADES_SCHEMA,
+            )
+            if "trades" in tables:
+                txn.write_trades_day(ticker, d2, trades)
+            for kind, interval in (("1s", SECOND_NS), ("1m", MINUTE_NS)):
+                if kind in tables.split(","):
+                    txn.write_bars(kind, ticker, bars_table_from_trades(trades, interval))
+            last_close = ticks[-1][1]
+            if ticker == "NOPC":
+                continue
+            if ticker in ("SPLT", "SUSP"):  # 1.0 the day before, 10.0 after a 1-for-10 reverse split
+                bar(ticker, d1, 1.0, 1.0, volume=1e5)
+                bar(ticker, d2, 10.0, last_close, volume=1e4)
+                continue
+            for day in (d0,) if ticker == "GAPS" else (d0, d1):
+                bar(ticker, day, prev_close, prev_close)
+            bar(ticker, d2, ticks[0][1], last_close)
+        txn.write_daily(pa.Table.from_pylist(daily, schema=DAILY_SCHEMA))
+        txn.write_splits(
+            pa.table({"ticker": ["SPLT"], "execution_date": [d2], "split_from": [10.0], "split_to": [1.0]},
+                     schema=SPLITS_SCHEMA)
+        )  # fmt: skip
+        txn.commit({"source": "test"})
+    return layout
+
+
+@contextlib.contextmanager
+def materialized_lab(
+    lake_root: Path, artifacts_root: Path, spec_id: str, knobs: dict[str, dict[str, Any]]
+) -> Iterator[tuple[Any, dict[str, Any], Any]]:
+    """The whole lab chain and its checks materialized in process for ``spec_id`` on the lake at ``lake_root``
+    with the shipped specs and run configs and per-asset ``knobs``: ``(result, resources, instance)``."""
+    import dagster as dg
+
+    from sigma9_dag.definitions import ASSETS, CHECKS
+    from sigma9_dag.partitions import sync_spec_partitions
+    from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
+
+    resources = {
+        "lake": LakeResource(root=str(lake_root)),
+        "specs": SpecCatalogResource(directory=str(ROOT / "feature_specs"), runs_directory=str(ROOT / "run_configs")),
+        "artifacts": ArtifactStoreResource(root=str(artifacts_root)),
+    }
+    with dg.instance_for_test() as instance:
+        sync_spec_partitions(instance, resources["specs"])
+        result = dg.materialize(
+            [*ASSETS, *CHECKS],
+            instance=instance,
+            resources=resources,
+            partition_key=spec_id,
+            run_config={"ops": {name: {"config": values} for name, values in knobs.items()}},
+            raise_on_error=False,
+        )
+        yield result, resources, instance

@@ -8,6 +8,7 @@ from sigma9_dag.assets.distill import CANDIDATE_STORE, candidate_id, distill
 from sigma9_dag.assets.distill import STAGE as DISTILL
 from sigma9_dag.backtest import run_backtest
 from sigma9_dag.lab.summary import performance_table
+from sigma9_dag.lake.coverage import intraday_tables, lake_coverage
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import LakeResource, SpecCatalogResource
 
@@ -30,7 +31,8 @@ def backtest(
     spec, run = specs.spec(spec_id), specs.run_config(spec_id)
     store = lake.lab(spec_id)
     first, last = store.read_json(DATASET, "split")["parts"]["test"]
-    test_days = [d for d in lake.layout().trade_dates() if first <= d.isoformat() <= last]
+    lake_days = lake_coverage(lake.layout()).days(intraday_tables(spec))
+    test_days = [d for d in lake_days if first <= d.isoformat() <= last]
     days = test_days[-config.last_test_days :] if config.last_test_days > 0 else test_days
     context.log.info(f"backtesting {len(days)} of {len(test_days)} test days: {days[0]} .. {days[-1]}")
     result = run_backtest(

@@ -35,7 +35,7 @@ def dataset(
     spec_id = context.partition_key
     spec = specs.spec(spec_id)
     settings = config.settings()
-    built = build_dataset(lake.layout(), spec, settings)
+    built = build_dataset(lake.layout(), spec, settings, alternatives=specs.all_specs())
     store = lake.lab(spec_id)
     store.write_table(STAGE, "samples", built.samples)
     store.write_table(STAGE, "scan", built.scan)

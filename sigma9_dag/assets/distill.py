@@ -70,7 +70,9 @@ def distill(
     cluster_model, agreement = fit_cluster_classifier(
         positives[names].to_numpy(np.float64), positives["cluster"].to_numpy(), settings
     )
-    scan = before_cross(store.read_table(DATASET, "scan"), store.read_table(DATASET, "events"))
+    events = store.read_table(DATASET, "events")
+    prices = LakePrices.for_spec(lake.layout(), spec, events=events)
+    scan = before_cross(store.read_table(DATASET, "scan"), events, prices.bar_ns)
     if len(scan) != len(candidates) or not np.array_equal(scan["ts_ns"].to_numpy(), candidates["ts_ns"].to_numpy()):
         raise RuntimeError(
             f"{store.root}: validation candidates do not match the dataset's scan; rematerialize validation"
@@ -80,7 +82,6 @@ def distill(
     candidates["cluster_id"] = assign_clusters(cluster_model, scan_rows)
 
     # 2. thresholds on validation days only, then the test days once
-    prices = LakePrices(lake.layout())
     gate = MLGate.from_feature_spec(spec, run)
     evaluation = EvaluationSettings.from_run_config(run)
     is_val = (candidates["part"] == "validation").to_numpy()
@@ -123,7 +124,7 @@ def distill(
         spec=spec,
         run=run,
         split=split,
-        universe=f"lake {lake.root}: {len(lake.layout().trade_tickers())} tickers",
+        universe=f"lake {lake.root}: {candidates['symbol'].nunique()} tickers scanned",
         thresholds=thresholds,
         performance=performance,
     )

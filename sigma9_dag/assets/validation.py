@@ -54,7 +54,7 @@ def validation(
 
     model = train_scorer(samples, names, settings)
     auc = sample_auc(model, samples, names)
-    prices = LakePrices(lake.layout())
+    prices = LakePrices.for_spec(lake.layout(), spec, events=events)
     weight = ml_weight_of(run)
     candidates = score_candidates(scan, events, model, names, weight, prices)
     del scan

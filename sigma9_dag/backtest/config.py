@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sigma9_dag.backtest.scoring import needs_artifact, plugin_class
+from sigma9_dag.lake.coverage import LakeCoverage, lake_coverage, require_sources
 from sigma9_runtime.calendar import is_trading_day
 from sigma9_runtime.contracts.artifact_manifest import ArtifactManifest
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig, OOSHoldout, WalkForward
@@ -33,6 +34,7 @@ from sigma9_runtime.lake.layout import LakeLayout, check_ticker
 from sigma9_runtime.registry import FilesystemArtifactRegistry
 from sigma9_runtime.registry.base import LoadedArtifact
 from sigma9_runtime.schema_hash import schema_hash
+from sigma9_runtime.streams import LakeTable, spec_tables
 
 FIELD = "backtest_run"
 
@@ -63,6 +65,8 @@ class PreparedRun:
     out_dir: Path
     source: str | None = None
     """The run config file, when it came from one."""
+    coverage: LakeCoverage | None = None
+    """What the lake holds per ticker and day (read once by :func:`prepare`)."""
 
 
 def _resolve(base_dir: Path, path: str | Path) -> Path:
@@ -84,14 +88,37 @@ def load_spec(run: BacktestRunConfig, base_dir: Path) -> FeatureSpec:
     return spec
 
 
-def check_lake(run: BacktestRunConfig, layout: LakeLayout, tickers: Sequence[str]) -> None:
-    """Every table the run reads exists: the lake root, the daily table and each ticker's bar files."""
+def needed_tables(run: BacktestRunConfig, spec: FeatureSpec) -> list[LakeTable]:
+    """The lake tables the run reads for ``spec``: what the spec's sources read
+    (:func:`sigma9_runtime.streams.spec_tables`), with trades instead of 1-second bars when the run's
+    ``bar_1s`` is null (they are rebuilt from trades then)."""
+    tables = spec_tables(spec)
+    if "1s" in tables and run.data.intraday.bar_1s is None:
+        tables = [t for t in tables if t != "1s"]
+        if "trades" not in tables:
+            tables.insert(0, "trades")
+    return tables
+
+
+def _table_field(layout: LakeLayout, table: str) -> tuple[str, Path]:
+    """The run config field that says where ``table`` lives, and that path (template) under the lake root."""
+    return {
+        "trades": ("data.parquet_root", layout.root / layout.trades_template),
+        "1s": ("data.intraday.bar_1s.path_glob", layout.root / layout.bar_1s_template),
+        "1m": ("data.intraday.bar_1m.path_glob", layout.root / layout.bar_1m_template),
+        "daily": ("data.daily.path", layout.daily),
+    }[table]
+
+
+def check_lake(run: BacktestRunConfig, spec: FeatureSpec, layout: LakeLayout, tickers: Sequence[str]) -> None:
+    """Every table the run reads exists: the lake root, the daily table and each ticker's bar files of the
+    kinds the spec reads."""
     if not layout.root.is_dir():
         raise SpecError(f"lake root {layout.root} is not a directory", field=f"{FIELD}.data.parquet_root")
     if not layout.daily.is_file():
         raise SpecError(f"daily table {layout.daily} not found", field=f"{FIELD}.data.daily.path")
-    intraday = run.data.intraday
-    kinds = [("1m", "bar_1m")] + ([("1s", "bar_1s")] if intraday.bar_1s is not None else [])
+    tables = needed_tables(run, spec)
+    kinds = [(kind, name) for kind, name in (("1m", "bar_1m"), ("1s", "bar_1s")) if kind in tables]
     for kind, name in kinds:
         for ticker in tickers:
             path = layout.bars(kind, ticker)  # type: ignore[arg-type]
@@ -155,13 +182,15 @@ def walk_forward_folds(days: Sequence[dt.date], splits: WalkForward) -> list[Fol
 
 
 def plan_days(
-    run: BacktestRunConfig, layout: LakeLayout, days: Sequence[dt.date] | None = None
+    run: BacktestRunConfig, layout: LakeLayout, lake_days: Sequence[dt.date], days: Sequence[dt.date] | None = None
 ) -> tuple[list[dt.date], list[Fold], list[dt.date]]:
-    """Scored days, folds and warm-up days of the run on the lake's trading days in ``time.start..end``.
+    """Scored days, folds and warm-up days of the run on the lake's trading days (``lake_days``: the days
+    holding the tables the run reads) in ``time.start..end``.
 
     ``days`` (if given) replaces the split's test days (each must be a lake day in the run's range).
     """
-    lake_days = [d for d in layout.trade_dates() if run.time.start <= d <= run.time.end and is_trading_day(d)]
+    held = list(lake_days)
+    lake_days = [d for d in held if run.time.start <= d <= run.time.end and is_trading_day(d)]
     splits = run.splits
     if days is not None:
         chosen = sorted(set(days))
@@ -193,7 +222,7 @@ def plan_days(
             f"{run.time.start}..{run.time.end})",
             field=f"{FIELD}.splits",
         )
-    earlier = [d for d in layout.trade_dates() if d < scored[0]]
+    earlier = [d for d in held if d < scored[0]]
     warmup = earlier[-run.time.warmup.daily_lookback_days :]
     return scored, folds, warmup
 
@@ -267,8 +296,12 @@ def prepare(
     days: Sequence[dt.date] | None = None,
     tickers: Sequence[str] | None = None,
     source: str | None = None,
+    alternatives: Sequence[FeatureSpec] = (),
 ) -> PreparedRun:
-    """Resolve and check ``run``; see the module docstring. Arguments given here override the config's."""
+    """Resolve and check ``run``; see the module docstring. Arguments given here override the config's.
+
+    ``alternatives`` are FeatureSpecs a refusal names when the lake lacks a table ``spec`` reads and they
+    would work (the CLI passes the shipped ones)."""
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     plugin_class(run.strategy.plugin)  # unknown plugins fail before any data is touched
     spec = spec if spec is not None else load_spec(run, base)
@@ -282,8 +315,18 @@ def prepare(
     )
     if not layout.root.is_dir():
         raise SpecError(f"lake root {layout.root} is not a directory", field=f"{FIELD}.data.parquet_root")
+    coverage = lake_coverage(layout)
+    tables = needed_tables(run, spec)
+    missing = [t for t in tables if t not in coverage.tables()]
+    try:
+        require_sources(spec, coverage, days=days, tables=tables, alternatives=alternatives)
+    except LakeError as e:
+        field, where = _table_field(layout, missing[0]) if missing else ("data.parquet_root", None)
+        matches = f" (no file matches {where})" if where is not None else ""
+        raise SpecError(f"{e}{matches}", field=f"{FIELD}.{field}") from e
     universe = sorted(set(tickers)) if tickers is not None else resolve_universe(run, layout, base)
-    check_lake(run, layout, universe)
-    scored, folds, warmup = plan_days(run, layout, days)
+    check_lake(run, spec, layout, universe)
+    intraday = [t for t in tables if t != "daily"]
+    scored, folds, warmup = plan_days(run, layout, coverage.days(intraday), days)
     out = Path(out_dir) if out_dir is not None else _resolve(base, run.output.base_dir)
-    return PreparedRun(run, spec, layout, universe, scored, folds, warmup, artifact, out, source)
+    return PreparedRun(run, spec, layout, universe, scored, folds, warmup, artifact, out, source, coverage)

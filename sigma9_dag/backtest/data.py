@@ -165,10 +165,11 @@ def load_day(
     bars_1s: bool,
     bars_1m: bool,
     bar_1s_from_lake: bool = True,
+    trades: bool = True,
 ) -> DayData:
-    """Trades (and 1 s / 1 m bars) of ``symbols`` stamped in ``[start_ns, end_ns)`` on ``day``, merged by
-    delivery time (ties: trades, then 1 s bars, then 1 m bars, each symbol in ``symbols`` order), then the
-    closing clock bar.
+    """Trades and 1 s / 1 m bars (each when asked) of ``symbols`` stamped in ``[start_ns, end_ns)`` on
+    ``day``, merged by delivery time (ties: trades, then 1 s bars, then 1 m bars, each symbol in ``symbols``
+    order), then the closing clock bar.
 
     ``bar_1s_from_lake=False`` rebuilds 1-second bars from the day's trades by the one bar rule (a run
     config whose ``bar_1s`` is null).
@@ -179,18 +180,20 @@ def load_day(
     items: list[object] = []
     counts = {"t": 0, "1s": 0, "1m": 0}
     for position, symbol in enumerate(symbols):
-        trades = read_trades(layout, symbol, day)
-        parts: list[tuple[int, str, np.ndarray, list]] = [(0, "t", *_ticks(symbol, trades, start_ns, end_ns, feed_ns))]
+        parts: list[tuple[int, str, np.ndarray, list]] = []
+        day_trades = read_trades(layout, symbol, day) if trades or (bars_1s and not bar_1s_from_lake) else None
+        if trades and day_trades is not None:
+            parts.append((0, "t", *_ticks(symbol, day_trades, start_ns, end_ns, feed_ns)))
         if bars_1s:
             if bar_1s_from_lake:
-                table = read_bars(layout, "1s", symbol, bounds.start, bounds.end)
+                table = _day_bars(layout, "1s", symbol, bounds.start, bounds.end)
             else:
-                table = bars_table_from_trades(trades, SECOND_NS) if trades.num_rows else None
+                table = bars_table_from_trades(day_trades, SECOND_NS) if day_trades.num_rows else None  # type: ignore[union-attr]
             if table is not None and table.num_rows:
                 parts.append((1, "1s", *_bars(symbol, "1s", table, start_ns, end_ns, feed_ns)))
         if bars_1m:
-            table = read_bars(layout, "1m", symbol, bounds.start, bounds.end)
-            if table.num_rows:
+            table = _day_bars(layout, "1m", symbol, bounds.start, bounds.end)
+            if table is not None and table.num_rows:
                 parts.append((2, "1m", *_bars(symbol, "1m", table, start_ns - MINUTE_NS, end_ns, feed_ns)))
         for kind_rank, kind, ts_init, values in parts:
             counts[kind] += len(values)
@@ -205,6 +208,13 @@ def load_day(
     clock_end = max(last, end_ns + feed_ns) + SECOND_NS
     data.append(clock_bar(clock_end))
     return DayData(day, data, counts["t"], counts["1s"], counts["1m"], clock_end)
+
+
+def _day_bars(layout: LakeLayout, kind: str, symbol: str, start_ns: int, end_ns: int) -> pa.Table | None:
+    """The symbol's bars of ``kind`` in ``[start_ns, end_ns)`` (None when it has no such bar file)."""
+    if not layout.bars(kind, symbol).exists():  # type: ignore[arg-type]
+        return None
+    return read_bars(layout, kind, symbol, start_ns, end_ns)  # type: ignore[arg-type]
 
 
 def clock_instrument(venue: Venue = VENUE) -> Equity:

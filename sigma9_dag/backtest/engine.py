@@ -35,10 +35,12 @@ from sigma9_dag.backtest.execution import ExecutionSettings, IBLikeFeeModel, Lak
 from sigma9_dag.evaluation.prices import LakePrices
 from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.calendar import SESSIONS, session_bounds
+from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.grid import day_grid
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.warmup import load_warmup
 from sigma9_runtime.lake.closes import previous_closes
+from sigma9_runtime.streams import gate_bar_kind
 
 TRADER_ID = "SIGMA9-001"
 
@@ -78,7 +80,12 @@ def day_window(prepared: PreparedRun, day: dt.date, horizon_ns: int) -> DayWindo
 def build_engine(
     prepared: PreparedRun, execution: ExecutionSettings, prices: LakePrices, *, starting_cash: float
 ) -> BacktestEngine:
-    """An engine with the venue, execution models and instruments of the run (no strategy yet)."""
+    """An engine with the venue, execution models and instruments of the run (no strategy yet).
+
+    Orders are matched on trade ticks when the run streams them; without ticks (a spec on bars alone) on
+    bars, so a market order is processed at the next bar (its price is :class:`LakeFillModel`'s either way).
+    """
+    ticks = data_needs(prepared.spec).trades
     engine = BacktestEngine(
         BacktestEngineConfig(trader_id=TraderId(TRADER_ID), logging=LoggingConfig(bypass_logging=True))
     )
@@ -91,8 +98,8 @@ def build_engine(
         fill_model=LakeFillModel(execution, prices, seed=prepared.run.seed),
         fee_model=IBLikeFeeModel(execution.commission_per_share, execution.commission_min),
         latency_model=latency_model(execution),
-        bar_execution=False,
-        trade_execution=True,
+        bar_execution=not ticks,
+        trade_execution=ticks,
         use_random_ids=False,
     )
     for ticker in prepared.tickers:
@@ -116,14 +123,26 @@ class EngineStats:
         return self.trades + self.bars
 
 
-def data_needs(spec: object) -> tuple[bool, bool]:
-    """Whether 1-second bars and 1-minute bars are loaded (trade ticks always are).
+@dataclass(frozen=True)
+class DataNeeds:
+    """What the engine streams for a spec: what its live runtime would subscribe to and read."""
 
-    1-second bars always: the gate's tradeability reads them whatever the features read (a live runtime
-    subscribes to ``A.*`` for it). 1-minute bars when the spec's features read them.
-    """
-    plan = FeaturePlan.from_spec(spec)  # type: ignore[arg-type]
-    return True, bool(plan.series["m"])
+    trades: bool
+    bars_1s: bool
+    bars_1m: bool
+
+
+def data_needs(spec: FeatureSpec) -> DataNeeds:
+    """Trade ticks when the spec's tick source is enabled; 1-second bars when ``bar_1s`` is (the gate's
+    tradeability and the cross rule read them then); 1-minute bars when the features read them or the gate
+    reads them (a spec without ``bar_1s``: :func:`sigma9_runtime.streams.gate_bar_kind`)."""
+    plan = FeaturePlan.from_spec(spec)
+    gate = gate_bar_kind(spec)
+    return DataNeeds(
+        trades=spec.sources.is_enabled("tick"),
+        bars_1s=gate == "A",
+        bars_1m=bool(plan.series["m"]) or gate == "AM",
+    )
 
 
 def run_engine(
@@ -138,7 +157,7 @@ def run_engine(
     """Stream every scored day through ``engine`` with ``strategy`` (a ScoringHost when ``scoring``)."""
     spec, layout = prepared.spec, prepared.layout
     plan = FeaturePlan.from_spec(spec)
-    bars_1s, bars_1m = data_needs(spec)
+    needs = data_needs(spec)
     stats = EngineStats()
     engine.add_strategy(strategy)
     for day in prepared.days:
@@ -150,8 +169,9 @@ def run_engine(
             start_ns=window.data_start,
             end_ns=window.data_end,
             feed_ns=execution.feed_latency_ns,
-            bars_1s=bars_1s,
-            bars_1m=bars_1m,
+            trades=needs.trades,
+            bars_1s=needs.bars_1s,
+            bars_1m=needs.bars_1m,
             bar_1s_from_lake=prepared.run.data.intraday.bar_1s is not None,
         )
         if scoring and window.steps.size:

@@ -4,14 +4,15 @@
 run config                         Nautilus
 =================================  ===========================================================================
 ``fill_model: next_bar_open``      :class:`LakeFillModel` (a ``FillModel`` subclass): a market order fills at
-                                   the **open** of the first 1-second bar stamped at or after its arrival
+                                   the **open** of the first bar (of the prices' stream: 1-second, or
+                                   1-minute for a minute-bar spec) stamped at or after its arrival
                                    (``order.ts_init + order_ms``), the evaluation's rule
                                    (:meth:`sigma9_dag.evaluation.LakePrices.fills`)
 ``fill_model: conservative``       same bar, its **high** for a buy and its **low** for a sell
 ``fill_model: mid``                the midpoint of Nautilus' own L1 book when the order is matched (the lake
                                    has no quotes; trade ticks carry tick-rule aggressor sides, so the book's
                                    bid and ask are the last down- and up-tick prices)
-no bar after the order that day    the day's last 1-second close (as the evaluation exits)
+no bar after the order that day    the day's last bar close (as the evaluation exits)
 ``slippage: spread_pct_plus``      the fill price moves against the order by ``s = spread_mult x spread / 2 +
                                    fixed_bps / 10 000`` (fraction of price), where ``spread`` is the runtime's
                                    spread estimate (``sigma9_runtime.gates.tradeability``) at the order time
@@ -117,14 +118,14 @@ class IBLikeFeeModel(FeeModel):
 
 
 class LakeFillModel(FillModel):
-    """Fill prices of market orders from the lake's 1-second bars plus the run's slippage.
+    """Fill prices of market orders from the lake's bars (``prices.kind``) plus the run's slippage.
 
     Parameters
     ----------
     settings
         The run's execution settings.
     prices
-        The lake's 1-second bars (next bar after the order, spread estimate, last close).
+        The lake's bars (next bar after the order, spread estimate, last close).
     seed
         The run's seed (Nautilus seeds Python's global ``random`` with it).
     """

@@ -45,7 +45,7 @@ from sigma9_dag.backtest.report import (
 )
 from sigma9_dag.backtest.scoring import make_plugin
 from sigma9_dag.backtest.strategy import ScoringHost
-from sigma9_dag.evaluation import EvaluationSettings, LakePrices, load_events
+from sigma9_dag.evaluation import EvaluationSettings, LakePrices
 from sigma9_dag.evaluation.settings import DEFAULT_NOTIONAL_USD
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
@@ -103,6 +103,7 @@ def run_backtest(
     base_dir: Path | None = None,
     notional_usd: float = DEFAULT_NOTIONAL_USD,
     candidate_every_s: int = DEFAULT_CANDIDATE_EVERY_S,
+    alternatives: Sequence[FeatureSpec] = (),
 ) -> BacktestResult:
     """Backtest ``run`` and write its outputs.
 
@@ -122,6 +123,8 @@ def run_backtest(
         Dollars bought per alert.
     candidate_every_s
         Record baseline candidates every n scored seconds.
+    alternatives
+        FeatureSpecs named by the refusal of a lake that lacks a table the spec reads (when they fit it).
 
     Raises
     ------
@@ -140,6 +143,7 @@ def run_backtest(
         out_dir=out_dir,
         days=days,
         tickers=tickers,
+        alternatives=alternatives,
     )
     return execute(prepared, notional_usd=notional_usd, candidate_every_s=candidate_every_s)
 
@@ -160,18 +164,19 @@ def execute(
     execution = ExecutionSettings.from_config(run.execution)
     horizon_min = run.evaluation.lead_time.target_max
     horizon_ns = round(horizon_min * 60e9)
-    prices = LakePrices(prepared.layout)
+    prices = LakePrices.for_spec(prepared.layout, spec)
     cash = starting_cash(run, notional_usd)
     _ensure_feature_stats(prepared)
 
     engine = build_engine(prepared, execution, prices, starting_cash=cash)
-    bars_1s, bars_1m = data_needs(spec)
+    needs = data_needs(spec)
     host = ScoringHost(
         plugin=make_plugin(run, spec, prepared.tickers, prepared.artifact),
         prices=prices,
         symbols=prepared.tickers,
-        bars_1s=bars_1s,
-        bars_1m=bars_1m,
+        trades=needs.trades,
+        bars_1s=needs.bars_1s,
+        bars_1m=needs.bars_1m,
         notional_usd=notional_usd,
         horizon_ns=horizon_ns,
         feed_latency_ns=execution.feed_latency_ns,
@@ -183,7 +188,7 @@ def execute(
         engine.dispose()
 
     days = len(prepared.days)
-    events = load_events(prepared.layout)
+    events = prices.events
     alerts = alerts_frame(host.record.alerts)
     trades = trades_frame(host.record.trades)
     model = model_stream(alerts, trades, events, horizon_ns, days)
@@ -210,9 +215,11 @@ def _ensure_feature_stats(prepared: PreparedRun) -> None:
 
     wanted = set(prepared.warmup_days) | set(prepared.days[:-1])
     for day in prepared.days:
-        wanted.update(normalization_days(prepared.layout, prepared.spec, day))
+        wanted.update(normalization_days(prepared.layout, prepared.spec, day, prepared.coverage))
     if wanted:
-        ensure_stats(prepared.layout, prepared.spec, prepared.tickers, sorted(wanted), workers=1)
+        ensure_stats(
+            prepared.layout, prepared.spec, prepared.tickers, sorted(wanted), workers=1, coverage=prepared.coverage
+        )
 
 
 def _metrics(stream: StreamResult) -> dict[str, Any]:

@@ -33,18 +33,20 @@ from sigma9_runtime.bars import SECOND_NS
 from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.feeds.events import AggBatch, TradeBatch
 from sigma9_runtime.strategies.base import ScoredCandidate, ScoringStrategy
+from sigma9_runtime.streams import BAR_NS, BarStream
 
 ACTIVE_NS = 60 * SECOND_NS
-"""A symbol is active at a step when it traded in the last minute; an inactive one is no baseline
-candidate."""
+"""A symbol is active at a step when it traded in the last minute (without trade ticks: when a bar of the
+gate's stream started in it); an inactive one is no baseline candidate."""
 
 DOLLAR_VOLUME_NS = 60 * SECOND_NS
-"""The gate's dollar volume sums the 1-second bars stamped in the last minute (``gates.tradeability``)."""
+"""The gate's dollar volume sums the bars completed in the last minute (``gates.tradeability``): the
+1-second bars stamped in it, or the last completed 1-minute bar."""
 
 
 def idle_steps_skippable(plugin: ScoringStrategy) -> bool:
-    """Whether skipping a step with no 1-second bar of any symbol in the last minute leaves every alert
-    as it is (:meth:`ScoringHost._on_step`).
+    """Whether skipping a step with no bar of the gate's stream completed in the last minute (any symbol)
+    leaves every alert as it is (:meth:`ScoringHost._on_step`).
 
     At such a step every row has no dollar volume, so a gate that asks for some refuses all of them; the
     step changes nothing later only when the builder keeps no value across steps: every feature is
@@ -104,12 +106,13 @@ class ScoringHost(Strategy):
     plugin
         The runtime strategy under test (its builder, gate and plugin scores), from the runtime's factory.
     prices
-        The lake's 1-second bars: the VWAP of each 1-second bar (Nautilus bars carry none), restored
-        before the bar reaches the plugin (the gate's dollar volume reads it).
+        The lake's bars: the VWAP and trade count of each bar (Nautilus bars carry neither), restored
+        before the bar reaches the plugin (the gate's dollar volume reads the VWAP, features may read the
+        count).
     symbols
         Symbols traded.
-    bars_1s, bars_1m
-        Subscribe to 1-second / 1-minute bars.
+    trades, bars_1s, bars_1m
+        Subscribe to trade ticks / 1-second / 1-minute bars (what the spec's live runtime subscribes to).
     notional_usd, horizon_ns, feed_latency_ns
         Trade size, holding time and data delay.
     candidate_every_s
@@ -125,6 +128,7 @@ class ScoringHost(Strategy):
         bars_1s: bool,
         bars_1m: bool,
         notional_usd: float,
+        trades: bool = True,
         horizon_ns: int,
         feed_latency_ns: int,
         candidate_every_s: int = 1,
@@ -136,16 +140,19 @@ class ScoringHost(Strategy):
         self.symbols = list(symbols)
         self._index = {s: i for i, s in enumerate(self.symbols)}
         self.instruments = {s: instrument_id(s) for s in self.symbols}
+        self._trades = trades
         self._bars_1s = bars_1s
         self._bars_1m = bars_1m
+        self._gate_kind = plugin.bars.kind
+        self._gate_bar_ns = BAR_NS[self._gate_kind]
         self.notional_usd = notional_usd
         self.horizon_ns = horizon_ns
         self.feed_ns = feed_latency_ns
         self.candidate_every_s = candidate_every_s
         self.record = HostState()
         self.skip_idle = idle_steps_skippable(plugin)
-        self._last_trade_ns = np.full(len(self.symbols), -(1 << 62), np.int64)
-        self._last_bar_ns = -(1 << 62)  # start of the latest 1-second bar of any symbol
+        self._last_trade_ns = np.full(len(self.symbols), -(1 << 62), np.int64)  # or gate bar start, without ticks
+        self._last_bar_ns = -(1 << 62)  # start of the latest bar of the gate's stream, any symbol
         self._steps = np.zeros(0, np.int64)
         self._next_step = 0
         self._cuts = np.zeros(0, np.int64)
@@ -167,8 +174,8 @@ class ScoringHost(Strategy):
 
     def on_start(self) -> None:
         for symbol in self.symbols:
-            iid = self.instruments[symbol]
-            self.subscribe_trade_ticks(iid)
+            if self._trades:
+                self.subscribe_trade_ticks(self.instruments[symbol])
             if self._bars_1s:
                 self.subscribe_bars(bar_type(symbol, "1s"))
             if self._bars_1m:
@@ -278,8 +285,13 @@ class ScoringHost(Strategy):
             columns = list(zip(*rows))
             start = np.array(columns[1], np.int64)
             close = np.array(columns[6])
-            if kind == "A":
+            if kind == self._gate_kind:
                 self._last_bar_ns = max(self._last_bar_ns, int(start.max()))
+                if not self._trades:  # no ticks: a gate bar is the symbol's last activity and price
+                    index = np.array([self._index[s] for s in columns[0]], dtype=np.int64)
+                    self._last_trade_ns[index] = start  # bars arrive in time order: the last write wins
+                    self._last_price[index] = close
+            vwap, transactions = self._lake_fields(kind, columns[0], start, close)  # type: ignore[arg-type]
             self.plugin.on_tick(
                 AggBatch(
                     kind=kind,  # type: ignore[arg-type]
@@ -291,8 +303,8 @@ class ScoringHost(Strategy):
                     low=np.array(columns[5]),
                     close=close,
                     volume=np.array(columns[7]),
-                    vwap=self._vwap(kind, columns[0], start, close),
-                    transactions=np.zeros(len(rows), np.int64),
+                    vwap=vwap,
+                    transactions=transactions,
                 )
             )
             self.record.events += len(rows)
@@ -300,18 +312,24 @@ class ScoringHost(Strategy):
 
     # --- the step --------------------------------------------------------------------------------
 
-    def _vwap(self, kind: str, symbols: tuple, start: np.ndarray, close: np.ndarray) -> np.ndarray:
-        """VWAP of each 1-second bar from the lake bar with the same stamp (close where there is none)."""
-        if kind != "A" or self._day is None:
-            return close
-        out = close.copy()
+    def _lake_fields(
+        self, kind: BarStream, symbols: tuple, start: np.ndarray, close: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """VWAP and trade count of each bar from the lake bar of the same stream and stamp (close and 0
+        where there is none): what the live ``A``/``AM`` message carries and a Nautilus bar does not."""
+        vwap = close.copy()
+        transactions = np.zeros(close.size, np.int64)
+        if self._day is None:
+            return vwap, transactions
+        names = np.array(symbols, dtype=object)
         for symbol in set(symbols):
-            rows = np.flatnonzero(np.array(symbols, dtype=object) == symbol)
-            bars = self.prices.day_bars(symbol, self._day)
+            rows = np.flatnonzero(names == symbol)
+            bars = self.prices.day_bars(symbol, self._day, kind)
             at = np.searchsorted(bars.ts, start[rows])
             found = (at < bars.ts.size) & (bars.ts[np.minimum(at, max(bars.ts.size - 1, 0))] == start[rows])
-            out[rows[found]] = bars.vwap[at[found]]
-        return out
+            vwap[rows[found]] = bars.vwap[at[found]]
+            transactions[rows[found]] = bars.transactions[at[found]]
+        return vwap, transactions
 
     def _on_step(self, event) -> None:  # type: ignore[no-untyped-def]
         t = int(event.ts_event) - self.feed_ns
@@ -320,10 +338,10 @@ class ScoringHost(Strategy):
             return  # not a scored step
         self._next_step += 1
         self._flush()
-        if self.skip_idle and self._last_bar_ns < t - DOLLAR_VOLUME_NS:
-            # No 1-second bar in the last minute: every row fails the gate's dollar volume and the
-            # builder keeps nothing from this step (idle_steps_skippable), so no alert, now or later,
-            # depends on it.
+        if self.skip_idle and self._last_bar_ns < t - DOLLAR_VOLUME_NS - self._gate_bar_ns + SECOND_NS:
+            # No bar of the gate's stream completed in the last minute: every row fails the gate's dollar
+            # volume and the builder keeps nothing from this step (idle_steps_skippable), so no alert, now
+            # or later, depends on it.
             self.record.idle_steps += 1
             return
         candidates = self.plugin.score_step(t)
@@ -337,7 +355,8 @@ class ScoringHost(Strategy):
                 self._alert(candidate)
 
     def _record_candidates(self, t: int, candidates: list[ScoredCandidate]) -> None:
-        """Rows of symbols that traded in the last minute (the others cannot pass the gate)."""
+        """Rows of symbols that traded in the last minute (the others cannot pass the gate); without trade
+        ticks, of symbols with a gate bar stamped in the last minute."""
         if not candidates:
             return
         index = np.array([self._index[c.symbol] for c in candidates], dtype=np.int64)
@@ -447,15 +466,17 @@ class ScoringHost(Strategy):
 class NoOpStrategy(Strategy):
     """Subscribes to the same data as :class:`ScoringHost` and does nothing (the benchmark's reference)."""
 
-    def __init__(self, symbols: list[str], *, bars_1s: bool, bars_1m: bool) -> None:
+    def __init__(self, symbols: list[str], *, bars_1s: bool, bars_1m: bool, trades: bool = True) -> None:
         super().__init__()
         self.symbols = list(symbols)
+        self._trades = trades
         self._bars_1s = bars_1s
         self._bars_1m = bars_1m
 
     def on_start(self) -> None:
         for symbol in self.symbols:
-            self.subscribe_trade_ticks(instrument_id(symbol))
+            if self._trades:
+                self.subscribe_trade_ticks(instrument_id(symbol))
             if self._bars_1s:
                 self.subscribe_bars(bar_type(symbol, "1s"))
             if self._bars_1m:

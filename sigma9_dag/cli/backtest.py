@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -21,16 +22,40 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--artifacts", type=Path, default=None, help="artifact store (default: from artifact_ref)")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: the run's output.base_dir)")
     parser.add_argument("--spec", type=Path, default=None, help="FeatureSpec file (default: feature_spec_ref.path)")
+    parser.add_argument(
+        "--artifact-id",
+        default=None,
+        metavar="ID",
+        help="artifact to score with (default: the run's artifact_ref.id, else the store's latest for the spec)",
+    )
+    parser.add_argument(
+        "--days",
+        nargs="+",
+        type=dt.date.fromisoformat,
+        default=None,
+        metavar="DATE",
+        help="score these lake days instead of the split's test days",
+    )
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from sigma9_dag.backtest import run_backtest
+    from sigma9_dag.cli.catalog import catalog_specs
     from sigma9_runtime.contracts import load_backtest_run_config, load_feature_spec
 
     run = load_backtest_run_config(args.run_config)
     spec = load_feature_spec(args.spec) if args.spec is not None else None
-    result = run_backtest(run, spec, lake_root=args.root, artifact_root=args.artifacts, out_dir=args.out)
+    result = run_backtest(
+        run,
+        spec,
+        lake_root=args.root,
+        artifact_root=args.artifacts,
+        artifact_id=args.artifact_id,
+        out_dir=args.out,
+        days=args.days,
+        alternatives=catalog_specs(),
+    )
     print(json.dumps(result.performance(), indent=2, sort_keys=True))
     for name, path in sorted(result.paths.items()):
         print(f"{name:16} {path}")

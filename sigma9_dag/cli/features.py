@@ -87,17 +87,20 @@ def _names(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     from sigma9_dag.features.stats import ensure_stats
+    from sigma9_dag.lake.coverage import intraday_tables
 
     layout = LakeLayout(resolve_data_root(args.root))
-    _require_lake(layout)
     spec = _load(args.spec)
+    coverage = _checked(layout, spec)
+    tables = intraday_tables(spec)
     done = ensure_stats(
         layout,
         spec,
-        layout.trade_tickers(),
-        layout.trade_dates(),
+        coverage.tickers(tables),
+        coverage.days(tables),
         workers=args.workers,
         progress=not args.no_progress and sys.stderr.isatty(),
+        coverage=coverage,
     )
     print(f"feature stats: {done} symbol-days computed")
     return 0
@@ -105,20 +108,19 @@ def _stats(args: argparse.Namespace) -> int:
 
 def _parity(args: argparse.Namespace) -> int:
     from sigma9_dag.features.replay import feature_parity
-    from sigma9_runtime.errors import LakeError
 
     layout = LakeLayout(resolve_data_root(args.root))
-    _require_lake(layout)
-    if args.date not in layout.trade_dates():
-        raise LakeError(f"{layout.root}: no trades on {args.date}")
+    spec = _load(args.spec)
+    coverage = _checked(layout, spec, [args.date])
     report = feature_parity(
         layout,
-        _load(args.spec),
+        spec,
         args.date,
         tickers=args.tickers,
         typed=args.typed,
         workers=args.workers,
         progress=not args.no_progress and sys.stderr.isatty(),
+        coverage=coverage,
     )
     print(report.render())
     return 0 if report.equal else EXIT_MISMATCH
@@ -128,14 +130,20 @@ def _consistency(args: argparse.Namespace) -> int:
     from sigma9_dag.features.consistency import feature_consistency
 
     layout = LakeLayout(resolve_data_root(args.root))
-    _require_lake(layout)
-    report = feature_consistency(layout, _load(args.spec), args.log, tolerance=args.tolerance, workers=args.workers)
+    spec = _load(args.spec)
+    coverage = _checked(layout, spec)
+    report = feature_consistency(
+        layout, spec, args.log, tolerance=args.tolerance, workers=args.workers, coverage=coverage
+    )
     print(report.render())
     return 0 if report.consistent else EXIT_MISMATCH
 
 
-def _require_lake(layout: LakeLayout) -> None:
+def _checked(layout: LakeLayout, spec: object, days: list[dt.date] | None = None):  # type: ignore[no-untyped-def]
+    """The lake's coverage once it holds what ``spec`` reads (on ``days``); else a one-line error."""
+    from sigma9_dag.cli.catalog import checked_coverage
     from sigma9_runtime.errors import LakeError
 
-    if not layout.root.exists() or not layout.trade_dates():
-        raise LakeError(f"{layout.root}: no lake with trades here (build one with `sigma9 lake synth`)")
+    if not layout.root.is_dir():
+        raise LakeError(f"{layout.root}: no lake here (build one with `sigma9 lake synth` or an import)")
+    return checked_coverage(layout, spec, days)  # type: ignore[arg-type]

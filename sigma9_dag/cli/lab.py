@@ -60,7 +60,8 @@ def _run(args: argparse.Namespace) -> int:
     from sigma9_dag.partitions import sync_spec_partitions
 
     specs = resources()["specs"]
-    specs.path(args.spec_id)  # type: ignore[attr-defined]  # a clear error for an unknown id
+    spec = specs.spec(args.spec_id)  # type: ignore[attr-defined]  # a clear error for an unknown id
+    _check_lake(resources()["lake"].layout(), spec, specs.all_specs())  # type: ignore[attr-defined]
     try:
         selection = dg.AssetSelection.from_string(args.select)
     except dg.DagsterError as e:
@@ -88,6 +89,16 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     _print_headline(args.spec_id)
     return 0
+
+
+def _check_lake(layout, spec, alternatives) -> None:  # type: ignore[no-untyped-def]
+    """Refuse, in one line and before Dagster starts, a lake lacking a table the spec reads."""
+    from sigma9_dag.lake.coverage import lake_coverage, require_sources
+    from sigma9_runtime.errors import LakeError
+
+    if not layout.root.is_dir():
+        raise LakeError(f"{layout.root}: no lake here (build one with `sigma9 lake synth` or an import)")
+    require_sources(spec, lake_coverage(layout), alternatives=alternatives)
 
 
 def _print_headline(spec_id: str) -> None:

@@ -1,4 +1,4 @@
-"""``sigma9 lake``: build the synthetic market, import real data, inspect and query the lake."""
+"""``sigma9 lake``: build the synthetic market, import real data, inspect the lake, list its events, query it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sigma9_runtime.lake.layout import DATA_ROOT_ENV, DEFAULT_DATA_ROOT, LakeLayout, resolve_data_root
+from sigma9_runtime.streams import LAKE_TABLES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 IMPORTERS = {
     "massive-flat": ("import_massive_flat", "Massive flat files (trades_v1, minute_aggs_v1, day_aggs_v1 as csv.gz)"),
@@ -57,6 +62,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="trading days of daily bars before --start (default 70)",
     )
     synth.add_argument("--workers", type=int, default=2, metavar="W", help="worker processes (default 2)")
+    synth.add_argument(
+        "--tables",
+        default=",".join(LAKE_TABLES),
+        metavar="LIST",
+        help="market tables to write, comma-separated among trades,1s,1m,daily (default all; daily and an "
+        "intraday table needed); the market and its ground truth are the same whatever is written",
+    )
     synth.add_argument("--force", action="store_true", help="replace an existing lake at --root")
     synth.add_argument("--no-progress", action="store_true", help="no progress bar")
     synth.set_defaults(handler=_synth)
@@ -74,18 +86,42 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         source.add_argument("--no-progress", action="store_true", help="no progress bar")
         source.set_defaults(handler=_import, importer=name)
 
-    info = actions.add_parser("info", help="tickers, dates, rows per table, ground-truth counts")
+    info = actions.add_parser("info", help="tickers, dates, rows and coverage per table, ground-truth counts")
     add_root_argument(info)
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(handler=_info)
 
+    events = actions.add_parser(
+        "events",
+        help="the surge events found in the lake (T0 at the finest resolution it holds)",
+        description="List the events of the lake: per ticker and day, the first cross of the split-adjusted "
+        "previous close +10%, timed by the trades, else the 1-second bars, else the 1-minute bars (the end of "
+        "the bar that reaches it). Columns: ticker, date, prev_close, prev_date, t0_ns, t0_ny, t0_resolution, "
+        "max_gain, flags; ordered by t0_ns. Cached under <root>/derived/events/ (docs/lake.md).",
+    )
+    add_root_argument(events)
+    events.add_argument("--from", dest="first", type=dt.date.fromisoformat, metavar="DATE", help="first date")
+    events.add_argument("--to", dest="last", type=dt.date.fromisoformat, metavar="DATE", help="last date")
+    events.add_argument("--out", type=Path, metavar="FILE", help="write the events (.csv or .parquet)")
+    events.add_argument("--limit", type=int, default=20, metavar="N", help="events shown in the table (default 20)")
+    events.add_argument(
+        "--workers", type=int, default=2, metavar="W", help="worker processes when not cached (default 2)"
+    )
+    events.set_defaults(handler=_events)
+
     query = actions.add_parser(
         "query",
         help="run SQL over the lake's DuckDB views",
-        description="Run SQL over views daily, bars_1m, bars_1s, trades, splits, events, hard_negatives.",
+        description="Run SQL over views daily, bars_1m, bars_1s, trades, splits (the tables the lake holds), "
+        "truth_events, truth_hard_negatives (a synthetic lake's ground truth), events (the events found in the "
+        'lake, as `sigma9 lake events`) and coverage (ticker, date, trades, "1s", "1m", daily booleans). '
+        "events and coverage are computed only when the query names them.",
     )
     add_root_argument(query)
-    query.add_argument("sql", metavar="SQL", help='e.g. "SELECT archetype, count(*) FROM events GROUP BY 1"')
+    query.add_argument("sql", metavar="SQL", help='e.g. "SELECT t0_resolution, count(*) FROM events GROUP BY 1"')
+    query.add_argument(
+        "--workers", type=int, default=2, metavar="W", help="worker processes to find events (default 2)"
+    )
     query.set_defaults(handler=_query)
 
 
@@ -103,6 +139,7 @@ def _synth(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not args.no_progress and sys.stderr.isatty(),
         force=args.force,
+        tables=args.tables.split(","),
     )
     print(f"synthetic lake at {root}: {summary}")
     return 0
@@ -126,13 +163,55 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _events(args: argparse.Namespace) -> int:
+    from sigma9_dag.lake.events import check_event_table_path, event_table, lake_events, write_event_table
+    from sigma9_runtime.errors import LakeError
+
+    if args.out is not None:
+        check_event_table_path(args.out)  # before reading the lake
+    layout = LakeLayout(resolve_data_root(args.root))
+    if not layout.root.is_dir():
+        raise LakeError(f"{layout.root}: no lake here (directory missing)")
+    scan = lake_events(layout, workers=args.workers).between(args.first, args.last)
+    table = event_table(scan.events)
+    if args.out is not None:
+        write_event_table(args.out, scan.events)
+    elif len(table) and args.limit > 0:
+        print(render_events(table, limit=args.limit))
+    print(
+        f"{_count(len(table), 'event')}; {_count(len(scan.split_flagged), 'day')} flagged as split-like "
+        f"(kept out), {_count(scan.no_prev_close, 'day')} without a previous close"
+    )
+    if args.out is not None:
+        print(f"events written to {args.out}")
+    return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def render_events(table: pd.DataFrame, limit: int = 20) -> str:
+    """The first ``limit`` rows of an events table (:func:`~sigma9_dag.lake.events.event_table`) as text."""
+    header = f"{'ticker':<8} {'date':<10} {'prev_close':>10} {'prev_date':<10} {'t0 (New York)':<29} {'res':<5} "
+    lines = [header + f"{'max_gain':>8}  flags"]
+    for row in table.head(limit).itertuples():
+        lines.append(
+            f"{row.ticker:<8} {row.date!s:<10} {row.prev_close:>10.4f} {row.prev_date!s:<10} {row.t0_ny:<29} "
+            f"{row.t0_resolution:<5} {row.max_gain:>+8.1%}  {row.flags}".rstrip()
+        )
+    if len(table) > limit:
+        lines.append(f"... {len(table) - limit} more")
+    return "\n".join(lines)
+
+
 def _query(args: argparse.Namespace) -> int:
     import duckdb
 
     from sigma9_dag.lake.duck import connect
     from sigma9_runtime.errors import LakeError
 
-    con = connect(LakeLayout(resolve_data_root(args.root)))
+    con = connect(LakeLayout(resolve_data_root(args.root)), sql=args.sql, workers=args.workers)
     try:
         result = con.sql(args.sql)
     except duckdb.Error as e:

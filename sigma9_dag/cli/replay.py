@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from sigma9_dag.cli.catalog import DEFAULT_SPEC_GLOB
 from sigma9_dag.cli.lake import add_root_argument
 from sigma9_runtime.lake.layout import LakeLayout, resolve_data_root
 
-DEFAULT_SPEC_GLOB = "feature_specs/FS_*.yaml"
+if TYPE_CHECKING:
+    from sigma9_dag.lake.coverage import LakeCoverage
 
 
 def _clock(text: str) -> dt.time:
@@ -40,14 +43,21 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser = commands.add_parser(
         "replay",
         help="play a day through the runtime exactly as live and write its alerts",
-        description="Replay DATE from the lake (every T/A/AM message as raw Massive frames, in delivery order) "
+        description="Replay DATE from the lake (every message of the channels the FeatureSpec subscribes to - "
+        "T.*, A.*, AM.* - as raw Massive frames, in delivery order; a spec on 1-minute bars gets AM frames only) "
         "or from a Massive WebSocket capture, through the runtime container's strategy: the TickDispatcher runs "
         "the 1 s scanner and ignition-monitor loops by event time. Prints the alerts; --out writes them with "
-        "their explanations (.parquet, else JSON lines).",
+        "their explanations (.parquet, else JSON lines). A lake lacking a table the spec reads on DATE is "
+        "refused in one line (exit 2).",
     )
     add_root_argument(parser)
     parser.add_argument("--date", type=dt.date.fromisoformat, required=True, metavar="DATE", help="trading day")
-    parser.add_argument("--spec", type=Path, metavar="FILE", help=f"FeatureSpec (default: newest {DEFAULT_SPEC_GLOB})")
+    parser.add_argument(
+        "--spec",
+        type=Path,
+        metavar="FILE",
+        help=f"FeatureSpec (default: the newest {DEFAULT_SPEC_GLOB} whose sources the lake holds)",
+    )
     parser.add_argument("--artifacts", type=Path, metavar="DIR", help="artifact store (needed by seismograph_ml)")
     parser.add_argument(
         "--strategy",
@@ -71,33 +81,46 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.set_defaults(handler=_replay)
 
 
-def default_spec() -> Path:
-    """The newest shipped FeatureSpec under the working directory."""
-    from sigma9_runtime.errors import SpecError
+def default_spec(coverage: LakeCoverage | None = None) -> Path:
+    """The newest shipped FeatureSpec under the working directory whose sources ``coverage``'s lake holds
+    (the newest of all without a lake, or when none fits: the lake check then says what is missing)."""
+    from sigma9_dag.lake.coverage import spec_fits
+    from sigma9_runtime.contracts.io import load_feature_spec
+    from sigma9_runtime.errors import Sigma9Error, SpecError
 
     found = sorted(Path().glob(DEFAULT_SPEC_GLOB))
     if not found:
         raise SpecError(f"no {DEFAULT_SPEC_GLOB} here; pass --spec", file=Path("feature_specs"))
+    if coverage is not None:
+        for path in reversed(found):
+            try:
+                if spec_fits(load_feature_spec(path), coverage):
+                    return path
+            except Sigma9Error:
+                continue
     return found[-1]
 
 
 def _replay(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from sigma9_dag.cli.catalog import catalog_specs
+    from sigma9_dag.lake.coverage import intraday_tables, lake_coverage, require_sources
     from sigma9_runtime.calendar import local_to_ns
     from sigma9_runtime.container import RuntimeConfig, RuntimeContainer
     from sigma9_runtime.errors import LakeError
     from sigma9_runtime.features.plan import FeaturePlan
     from sigma9_runtime.features.warmup import load_warmup
     from sigma9_runtime.replay import capture_frames, lake_day_feed, lake_frames, replay_frames, write_alerts
+    from sigma9_runtime.streams import spec_streams
 
     layout = LakeLayout(resolve_data_root(args.root))
-    has_lake = layout.root.exists() and bool(layout.trade_dates())
-    if args.capture is None and (not has_lake or args.date not in layout.trade_dates()):
-        raise LakeError(f"{layout.root}: no trades on {args.date} (build a lake with `sigma9 lake synth`)")
+    coverage = lake_coverage(layout) if layout.root.is_dir() else None
+    if args.capture is None and (coverage is None or not coverage.tables()):
+        raise LakeError(f"{layout.root}: no lake here (build one with `sigma9 lake synth` or an import)")
     strategy_name = args.strategy or ("seismograph_ml" if args.artifacts else "seismograph")
     config = RuntimeConfig(
-        feature_spec=args.spec or default_spec(),
+        feature_spec=args.spec or default_spec(coverage),
         artifacts=args.artifacts,
         strategy=strategy_name,
         params=dict(args.param),
@@ -107,10 +130,15 @@ def _replay(args: argparse.Namespace) -> int:
         feature_log=args.log_features,
     )
     container = RuntimeContainer(config)
-    strategy = container.strategy
     spec = container.spec
+    if args.capture is None:
+        assert coverage is not None
+        require_sources(spec, coverage, days=[args.date], alternatives=catalog_specs())
+    strategy = container.strategy
+    tables = intraday_tables(spec)
+    has_lake = coverage is not None and bool(coverage.days(tables))
 
-    symbols = args.tickers or (layout.trade_tickers() if has_lake else [])
+    symbols = args.tickers or (coverage.tickers(tables) if has_lake else [])  # type: ignore[union-attr]
     warmup = None
     previous_close = None  # a capture without --root's lake: the cross rule has no previous closes (off)
     if has_lake and symbols:
@@ -120,9 +148,9 @@ def _replay(args: argparse.Namespace) -> int:
     if has_lake and symbols:
         from sigma9_dag.features.stats import ensure_stats, normalization_days
 
-        earlier = normalization_days(layout, spec, args.date)
+        earlier = normalization_days(layout, spec, args.date, coverage)
         if earlier:
-            ensure_stats(layout, spec, symbols, earlier, workers=args.workers)
+            ensure_stats(layout, spec, symbols, earlier, workers=args.workers, coverage=coverage)
         warmup = load_warmup(layout, FeaturePlan.from_spec(spec), args.date, symbols)
     strategy.features.add_symbols(symbols)
     if args.tickers:
@@ -141,7 +169,7 @@ def _replay(args: argparse.Namespace) -> int:
     if args.capture is not None:
         frames = capture_frames(args.capture)
     else:
-        feed = lake_day_feed(layout, args.date, symbols)
+        feed = lake_day_feed(layout, args.date, symbols, spec_streams(spec))
         frames = lake_frames(feed, cuts, tail=args.end is None)
     result = replay_frames(strategy, args.date, frames, warmup=warmup, steps_ns=steps, previous_close=previous_close)
     container.close()

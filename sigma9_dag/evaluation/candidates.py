@@ -69,3 +69,13 @@ def ny_dates(ts_ns: np.ndarray | pd.Series) -> np.ndarray:
     """New York calendar date of each timestamp (``datetime64[D]``), the day an alert budget counts against."""
     index = pd.DatetimeIndex(np.asarray(ts_ns, dtype=np.int64).view("datetime64[ns]"), tz="UTC")
     return index.tz_convert(NY).tz_localize(None).to_numpy().astype("datetime64[D]")
+
+
+def normalize_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Events as (symbol, t0_ns) sorted; accepts a ``ticker`` or ``symbol`` column (the lake's ground
+    truth, or ``sigma9_dag.lake.events.find_events(...).events``)."""
+    name = "symbol" if "symbol" in events.columns else "ticker"
+    if name not in events.columns or "t0_ns" not in events.columns:
+        raise DataError(f"events: need columns 'ticker' (or 'symbol') and 't0_ns', got {', '.join(events.columns)}")
+    out = pd.DataFrame({"symbol": events[name].astype(str), "t0_ns": events["t0_ns"].astype(np.int64)})
+    return out.sort_values(["symbol", "t0_ns"], kind="stable").reset_index(drop=True)

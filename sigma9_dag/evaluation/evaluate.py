@@ -19,7 +19,7 @@ import pandas as pd
 from sigma9_dag.evaluation.baselines import SEISMOGRAPH_COLUMN, match_alert_count, random_alerts
 from sigma9_dag.evaluation.candidates import check_candidates, ny_dates
 from sigma9_dag.evaluation.metrics import compute_metrics
-from sigma9_dag.evaluation.outcomes import alert_outcomes, load_events, normalize_events
+from sigma9_dag.evaluation.outcomes import alert_outcomes, normalize_events
 from sigma9_dag.evaluation.prices import LakePrices
 from sigma9_dag.evaluation.settings import DEFAULT_NOTIONAL_USD, EvaluationSettings
 from sigma9_dag.evaluation.simulate import simulate_alerts
@@ -128,7 +128,7 @@ def run_evaluation(
     settings
         Horizon, costs, fills and seed.
     events
-        Events (ticker or symbol, t0_ns); default: the lake's (:func:`load_events`).
+        Events (ticker or symbol, t0_ns); default: the lake's, found once per ``prices`` (:func:`load_events`).
     baselines
         Baselines to run.
     seismograph_threshold
@@ -136,7 +136,7 @@ def run_evaluation(
     """
     prices = prices if isinstance(prices, LakePrices) else LakePrices(prices)
     frame = check_candidates(candidates)
-    events = normalize_events(events) if events is not None else load_events(prices.layout)
+    events = normalize_events(events) if events is not None else prices.events
     days = int(np.unique(ny_dates(frame["ts_ns"].to_numpy())).size)
 
     def finish(name: str, alerts: pd.DataFrame, threshold: float | None, suppressed: dict[Reason, int]) -> AlertRun:

@@ -19,11 +19,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sigma9_dag.evaluation.candidates import normalize_events
 from sigma9_dag.evaluation.prices import LakePrices, group_by_symbol_day
 from sigma9_dag.evaluation.settings import EvaluationSettings
-from sigma9_runtime.errors import DataError
 from sigma9_runtime.lake.layout import LakeLayout
-from sigma9_runtime.lake.tables import read_events
 
 MINUTE_NS = 60_000_000_000
 OUTCOME_COLUMNS: tuple[str, ...] = (
@@ -41,24 +40,13 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
 """Columns :func:`alert_outcomes` adds to an alerts frame."""
 
 
-def normalize_events(events: pd.DataFrame) -> pd.DataFrame:
-    """Events as (symbol, t0_ns) sorted; accepts a ``ticker`` or ``symbol`` column (the lake's ground
-    truth, or ``sigma9_dag.lake.events.find_events(...).events``)."""
-    name = "symbol" if "symbol" in events.columns else "ticker"
-    if name not in events.columns or "t0_ns" not in events.columns:
-        raise DataError(f"events: need columns 'ticker' (or 'symbol') and 't0_ns', got {', '.join(events.columns)}")
-    out = pd.DataFrame({"symbol": events[name].astype(str), "t0_ns": events["t0_ns"].astype(np.int64)})
-    return out.sort_values(["symbol", "t0_ns"], kind="stable").reset_index(drop=True)
-
-
 def load_events(layout: LakeLayout) -> pd.DataFrame:
-    """The lake's events: the ground-truth table when it has one (synthetic lakes), else found from trades."""
-    truth = read_events(layout).to_pandas()
-    if len(truth):
-        return normalize_events(truth)
-    from sigma9_dag.lake.events import find_events
+    """The lake's events as the lab finds them (:func:`sigma9_dag.lake.events.lake_events`, cached: T0 at the finest
+    resolution the lake holds), never a synthetic lake's ground truth (a minute-bar copy of a synthetic
+    lake must be judged by what its minute bars show)."""
+    from sigma9_dag.lake.events import lake_events
 
-    return normalize_events(find_events(layout).events)
+    return normalize_events(lake_events(layout).events)
 
 
 def label_hits(alerts: pd.DataFrame, events: pd.DataFrame, horizon_ns: int) -> pd.DataFrame:

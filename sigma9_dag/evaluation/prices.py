@@ -1,10 +1,13 @@
-"""Prices from the lake for the evaluation: 1-second bars per symbol-day, fills, and tradeability inputs.
+"""Prices from the lake for the evaluation: bars per symbol-day, fills, and tradeability inputs.
 
-Bars come from ``1s/{ticker}.parquet`` (the layout's template), or, when a ticker has no 1-second file,
-are rebuilt from its trades by the one bar rule (:func:`sigma9_runtime.lake.tables.bars_table_from_trades`).
-A symbol-day covers the trading day's whole span (04:00-20:00 New York); a day that is not a trading
-day has no bars. Every lookup is vectorized per symbol-day (``numpy.searchsorted``); bars of recent
-symbol-days are cached.
+One bar stream is read for fills and tradeability: the one the runtime's gate reads for the FeatureSpec
+(:func:`sigma9_runtime.streams.gate_bar_kind`; :meth:`LakePrices.for_spec`): 1-second bars (``A``) when
+the spec subscribes to them, else 1-minute bars (``AM``), so the lab judges a minute-bar spec with what
+its runtime sees. Bars come from ``1s/{ticker}.parquet`` / ``1m/{ticker}.parquet`` (the layout's
+templates), or, when a ticker has no such file, are rebuilt from its trades by the one bar rule
+(:func:`sigma9_runtime.lake.tables.bars_table_from_trades`). A symbol-day covers the trading day's whole
+span (04:00-20:00 New York); a day that is not a trading day has no bars. Every lookup is vectorized per
+symbol-day (``numpy.searchsorted``); bars of recent symbol-days are cached.
 """
 
 from __future__ import annotations
@@ -17,20 +20,24 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from sigma9_dag.evaluation.candidates import ny_dates
-from sigma9_runtime.bars import SECOND_NS
+from sigma9_dag.evaluation.candidates import normalize_events, ny_dates
 from sigma9_runtime.calendar import is_trading_day, session_bounds
+from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.errors import DataError
 from sigma9_runtime.gates import tradeability_batch
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import bars_table_from_trades, read_bars, read_trades
+from sigma9_runtime.streams import BAR_KIND, BAR_NS, BarStream, gate_bar_kind
 
 FillSide = Literal["buy", "sell"]
 
 
+BAR_COLUMNS = ("ts", "open", "high", "low", "close", "vwap", "volume", "transactions")
+
+
 @dataclass(frozen=True)
 class DayBars:
-    """One symbol-day of 1-second bars as arrays (``ts`` ns UTC, interval start, strictly increasing)."""
+    """One symbol-day of bars as arrays (``ts`` ns UTC, interval start, strictly increasing)."""
 
     ts: np.ndarray
     open: np.ndarray
@@ -39,11 +46,12 @@ class DayBars:
     close: np.ndarray
     vwap: np.ndarray
     volume: np.ndarray
+    transactions: np.ndarray
 
     @classmethod
     def empty(cls) -> DayBars:
         """No bars."""
-        return cls(np.zeros(0, np.int64), *(np.zeros(0) for _ in range(6)))
+        return cls(np.zeros(0, np.int64), *(np.zeros(0) for _ in range(6)), np.zeros(0, np.int64))
 
 
 @dataclass(frozen=True)
@@ -55,51 +63,82 @@ class Fills:
 
 
 class LakePrices:
-    """1-second bars of a lake, per symbol-day, with fills and tradeability inputs.
+    """Bars of a lake, per symbol-day, with fills and tradeability inputs.
 
     Parameters
     ----------
     layout
         The lake.
+    kind
+        The bar stream fills and tradeability read: ``A`` (1-second bars) or ``AM`` (1-minute bars).
     cache_days
-        Symbol-days kept in memory.
+        Symbol-days kept in memory (per stream).
+    events
+        The lake's events the evaluation labels alerts with (ticker or symbol, t0_ns), when already found
+        (the dataset stage's); default: found on first use.
     """
 
-    def __init__(self, layout: LakeLayout, *, cache_days: int = 256) -> None:
+    def __init__(
+        self,
+        layout: LakeLayout,
+        *,
+        kind: BarStream = "A",
+        cache_days: int = 256,
+        events: pd.DataFrame | None = None,
+    ) -> None:
         self.layout = layout
-        self._cache: OrderedDict[tuple[str, dt.date], DayBars] = OrderedDict()
+        self.kind: BarStream = kind
+        self.bar_ns = BAR_NS[kind]
+        self._cache: OrderedDict[tuple[str, dt.date, BarStream], DayBars] = OrderedDict()
         self._cache_days = cache_days
+        self._events = None if events is None else normalize_events(events)
 
-    def day_bars(self, symbol: str, day: dt.date) -> DayBars:
-        """1-second bars of ``symbol`` on the trading day ``day`` (empty when none)."""
-        key = (symbol, day)
+    @classmethod
+    def for_spec(cls, layout: LakeLayout, spec: FeatureSpec, *, events: pd.DataFrame | None = None) -> LakePrices:
+        """Prices of ``layout`` read on the bar stream ``spec``'s runtime gate reads."""
+        return cls(layout, kind=gate_bar_kind(spec), events=events)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The lake's events (symbol, t0_ns), found once (:func:`sigma9_dag.evaluation.outcomes.load_events`)."""
+        if self._events is None:
+            from sigma9_dag.evaluation.outcomes import load_events
+
+            self._events = load_events(self.layout)
+        return self._events
+
+    def day_bars(self, symbol: str, day: dt.date, kind: BarStream | None = None) -> DayBars:
+        """Bars of ``symbol`` on the trading day ``day`` (empty when none), of ``kind`` (default: this
+        reader's stream)."""
+        key = (symbol, day, kind or self.kind)
         bars = self._cache.get(key)
         if bars is not None:
             self._cache.move_to_end(key)
             return bars
-        bars = self._read(symbol, day)
+        bars = self._read(symbol, day, key[2])
         self._cache[key] = bars
         if len(self._cache) > self._cache_days:
             self._cache.popitem(last=False)
         return bars
 
-    def _read(self, symbol: str, day: dt.date) -> DayBars:
+    def _read(self, symbol: str, day: dt.date, kind: BarStream) -> DayBars:
         if not is_trading_day(day):
             return DayBars.empty()
         bounds = session_bounds(day)
-        if self.layout.bars("1s", symbol).exists():
-            table = read_bars(self.layout, "1s", symbol, bounds.start, bounds.end)
+        lake_kind = BAR_KIND[kind]
+        if self.layout.bars(lake_kind, symbol).exists():
+            table = read_bars(self.layout, lake_kind, symbol, bounds.start, bounds.end)
         else:
-            table = bars_table_from_trades(read_trades(self.layout, symbol, day), SECOND_NS)
-        frame = table.select(["ts", "open", "high", "low", "close", "vwap", "volume"]).to_pandas()
+            table = bars_table_from_trades(read_trades(self.layout, symbol, day), BAR_NS[kind])
+        frame = table.select(list(BAR_COLUMNS)).to_pandas()
         frame = frame[(frame["ts"] >= bounds.start) & (frame["ts"] < bounds.end)].sort_values("ts")
-        return DayBars(*(frame[c].to_numpy() for c in ("ts", "open", "high", "low", "close", "vwap", "volume")))
+        return DayBars(*(frame[c].to_numpy() for c in BAR_COLUMNS))
 
     def fills(
         self, symbol: str, day: dt.date, order_ns: np.ndarray, *, side: FillSide, conservative: bool = False
     ) -> Fills:
-        """Fill of each order of ``symbol`` on ``day`` at the first 1-second bar stamped at or after it:
-        its open, or with ``conservative`` its high (buy) or low (sell)."""
+        """Fill of each order of ``symbol`` on ``day`` at the first bar stamped at or after it: its open, or
+        with ``conservative`` its high (buy) or low (sell)."""
         bars = self.day_bars(symbol, day)
         order_ns = np.asarray(order_ns, dtype=np.int64)
         index = np.searchsorted(bars.ts, order_ns, side="left")
@@ -118,9 +157,14 @@ class LakePrices:
         return int(bars.ts[-1]), float(bars.close[-1])
 
     def tradeability(self, symbol: str, day: dt.date, ts_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Dollar volume of the last minute and spread estimate at each time (the runtime's functions)."""
+        """Dollar volume of the last minute and spread estimate at each time (the runtime's functions, on
+        this reader's bar stream)."""
         bars = self.day_bars(symbol, day)
-        return tradeability_batch(bars.ts, bars.close, bars.vwap, bars.volume, ts_ns)
+        if self.kind == "A":
+            return tradeability_batch(bars.ts, bars.close, bars.vwap, bars.volume, ts_ns)
+        return tradeability_batch(
+            bars.ts, bars.close, bars.vwap, bars.volume, ts_ns, bar_ns=self.bar_ns, high=bars.high, low=bars.low
+        )
 
 
 def group_by_symbol_day(symbols: np.ndarray, ts_ns: np.ndarray) -> dict[tuple[str, dt.date], np.ndarray]:
@@ -132,7 +176,7 @@ def group_by_symbol_day(symbols: np.ndarray, ts_ns: np.ndarray) -> dict[tuple[st
 
 def attach_tradeability(candidates: pd.DataFrame, prices: LakePrices) -> pd.DataFrame:
     """A copy of ``candidates`` (columns symbol, ts_ns, ...) with ``dollar_volume_1m`` and ``spread_pct``
-    computed from the lake's 1-second bars at each row's time, by the runtime's functions."""
+    computed from the lake's bars (``prices.kind``) at each row's time, by the runtime's functions."""
     out = candidates.reset_index(drop=True).copy()
     for column in ("symbol", "ts_ns"):
         if column not in out.columns:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sigma9_dag.features.offline import symbol_day_features
+from sigma9_dag.lake.coverage import LakeCoverage, intraday_tables, lake_coverage
 from sigma9_dag.parallel import map_tickers
 from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
@@ -69,8 +70,6 @@ def _ticker_features(task: _FeatureTask) -> tuple[str, dict[dt.date, tuple[np.nd
     tables = ticker_bars(layout, task.ticker)
     out = {}
     for day, steps in task.steps:
-        if not layout.trades(task.ticker, day).exists():
-            continue
         warmup = day_warmup(plan, store, task.ticker, day, tables["1m"])
         out[day] = symbol_day_features(layout, plan, warmup, task.ticker, day, steps, day_bars(tables, day))
     return task.ticker, out
@@ -83,19 +82,22 @@ def features_at(
     *,
     workers: int = 2,
     progress: str | None = None,
+    coverage: LakeCoverage | None = None,
 ) -> dict[tuple[str, dt.date], tuple[np.ndarray, np.ndarray]]:
     """Final feature rows at grid steps: ``requests[ticker][day]`` = steps (ns, on the day's grid).
 
-    Returns ``(ticker, day) -> (steps kept, rows)`` (columns = ``feature_names(spec)``); a day
-    without a trades file is left out, and under ``treat_halts_as: drop`` halted steps have no
-    row. Normalization comes from the feature-stats store (fill it first:
-    :func:`~sigma9_dag.features.stats.ensure_stats`).
+    Returns ``(ticker, day) -> (steps kept, rows)`` (columns = ``feature_names(spec)``); a (ticker, day)
+    that does not hold every intraday table the spec reads (``coverage``) is left out, and under
+    ``treat_halts_as: drop`` halted steps have no row. Normalization comes from the feature-stats
+    store (fill it first: :func:`~sigma9_dag.features.stats.ensure_stats`).
     """
-    tasks = [
-        _FeatureTask(str(layout.root), spec, ticker, tuple(sorted(days.items())))
-        for ticker, days in sorted(requests.items())
-        if days
-    ]
+    coverage = coverage if coverage is not None else lake_coverage(layout)
+    held = coverage.pairs(intraday_tables(spec))
+    tasks = []
+    for ticker, days in sorted(requests.items()):
+        wanted = tuple(sorted((day, steps) for day, steps in days.items() if (ticker, day) in held))
+        if wanted:
+            tasks.append(_FeatureTask(str(layout.root), spec, ticker, wanted))
     out: dict[tuple[str, dt.date], tuple[np.ndarray, np.ndarray]] = {}
     for ticker, days in map_tickers(_ticker_features, tasks, workers=workers, progress=progress):
         for day, result in days.items():

@@ -22,7 +22,8 @@ import numpy as np
 
 from sigma9_dag.features.batch import features_at
 from sigma9_dag.features.compare import mismatches
-from sigma9_dag.features.stats import ensure_stats
+from sigma9_dag.features.stats import ensure_stats, normalization_days
+from sigma9_dag.lake.coverage import LakeCoverage, lake_coverage
 from sigma9_runtime.calendar import session_date
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.consistency_log import read_feature_log
@@ -84,7 +85,13 @@ class ConsistencyReport:
 
 
 def feature_consistency(
-    layout: LakeLayout, spec: FeatureSpec, log_path: str | Path, *, tolerance: float = 0.0, workers: int = 1
+    layout: LakeLayout,
+    spec: FeatureSpec,
+    log_path: str | Path,
+    *,
+    tolerance: float = 0.0,
+    workers: int = 1,
+    coverage: LakeCoverage | None = None,
 ) -> ConsistencyReport:
     """Compare a consistency log with the offline features of its days (see the module docstring)."""
     meta, table = read_feature_log(log_path)
@@ -104,13 +111,12 @@ def feature_consistency(
         span = steps[(steps >= ts[rows].min()) & (steps <= ts[rows].max())]
         requests.setdefault(symbol, {})[day] = span
     all_days = sorted({d for per in requests.values() for d in per})
-    trade_days = layout.trade_dates()
+    coverage = coverage if coverage is not None else lake_coverage(layout)
     for day in all_days:
-        lookback = spec.normalization.lookback.days if spec.normalization.lookback is not None else 10_000
-        earlier = [d for d in trade_days if d < day][-lookback:]
+        earlier = normalization_days(layout, spec, day, coverage)
         if earlier:
-            ensure_stats(layout, spec, sorted(requests), earlier, workers=workers)
-    offline = features_at(layout, spec, requests, workers=workers)
+            ensure_stats(layout, spec, sorted(requests), earlier, workers=workers, coverage=coverage)
+    offline = features_at(layout, spec, requests, workers=workers, coverage=coverage)
 
     report = ConsistencyReport(Path(log_path), all_days, len(requests), logged_rows=len(ts))
     counts = np.zeros(len(names), dtype=np.int64)

@@ -1,9 +1,10 @@
 """Offline features: the FeatureSpec's vectors for many symbols and days straight from the lake.
 
-Per symbol-day the lake's trades, 1 s and 1 m bars become arrays over the day's seconds and
-minutes (the same series the online builder keeps in its rings); a :class:`DayView` copies each
-step's window out of them and the shared kernels (:class:`~sigma9_runtime.features.plan.FeaturePlan`)
-compute every step at once. Rules shared with the online builder, applied the same way:
+Per symbol-day the lake's trades (when the plan reads them), 1 s and 1 m bars become arrays over
+the day's seconds and minutes (the same series the online builder keeps in its rings); a
+:class:`DayView` copies each step's window out of them and the shared kernels
+(:class:`~sigma9_runtime.features.plan.FeaturePlan`) compute every step at once. Rules shared with
+the online builder, applied the same way:
 
 * trades outside the spec's sessions are ignored; a trade with the same timestamp and a sequence
   number at or below the previous one is a duplicate; only eligible trades enter series;
@@ -25,6 +26,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sigma9_runtime.calendar import NANOS_PER_SECOND, session_bounds
 from sigma9_runtime.features.baselines import BaselineKey
 from sigma9_runtime.features.grid import DayGrid, day_grid
+from sigma9_runtime.features.kernels import clv_signed_volume
 from sigma9_runtime.features.normalization import DailyStats, NormParams, daily_stats, normalize
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.post import (
@@ -36,10 +38,11 @@ from sigma9_runtime.features.post import (
 )
 from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.lake.layout import LakeLayout
-from sigma9_runtime.lake.tables import eligible_trades_mask, read_bars, read_trades
+from sigma9_runtime.lake.tables import TRADES_SCHEMA, eligible_trades_mask, read_bars, read_trades
 
 MINUTE_NS = 60 * NANOS_PER_SECOND
-BAR_FIELDS = ("open", "high", "low", "close", "volume", "vwap")
+BAR_FIELDS = ("open", "high", "low", "close", "volume", "vwap", "transactions")
+"""Columns of a lake bars table that become per-unit series."""
 
 
 @dataclass
@@ -65,7 +68,11 @@ def _forward_filled(present: np.ndarray, close: np.ndarray) -> np.ndarray:
     return np.where(index >= 0, close[np.maximum(index, 0)], np.nan)
 
 
-def _bar_arrays(bars: object, grid: DayGrid, group: str, units: int, unit_ns: int) -> dict[str, np.ndarray]:
+def _bar_arrays(
+    bars: object, grid: DayGrid, group: str, units: int, unit_ns: int, wanted: frozenset[str] = frozenset()
+) -> dict[str, np.ndarray]:
+    """Per-unit series of a bars table: ``present``, the bar fields and, when ``wanted`` names them,
+    ``transactions`` and ``signed_volume`` (:func:`~sigma9_runtime.features.kernels.clv_signed_volume`)."""
     ts = bars.column("ts").to_numpy()  # type: ignore[attr-defined]
     offset = ts - grid.start_ns
     unit = offset // unit_ns
@@ -74,9 +81,16 @@ def _bar_arrays(bars: object, grid: DayGrid, group: str, units: int, unit_ns: in
     keep[keep] = grid.included[seconds[keep]]
     out = {f"{group}.present": np.zeros(units)}
     out[f"{group}.present"][unit[keep]] = 1.0
+    kept: dict[str, np.ndarray] = {}
     for field in BAR_FIELDS:
+        kept[field] = bars.column(field).to_numpy()[keep].astype(np.float64)  # type: ignore[attr-defined]
+    if f"{group}.signed_volume" in wanted:
+        kept["signed_volume"] = clv_signed_volume(kept["high"], kept["low"], kept["close"], kept["volume"])
+    for field, bar_values in kept.items():
+        if field in ("transactions", "signed_volume") and f"{group}.{field}" not in wanted:
+            continue
         values = np.zeros(units)
-        values[unit[keep]] = bars.column(field).to_numpy()[keep]  # type: ignore[attr-defined]
+        values[unit[keep]] = bar_values
         out[f"{group}.{field}"] = values
     return out
 
@@ -89,7 +103,8 @@ def day_arrays(
     seconds = grid.included.size
     minutes = seconds // 60
     series: dict[str, dict[str, np.ndarray]] = {"s": {}, "m": {}}
-    trades = read_trades(layout, ticker, day)
+    # A plan over bars alone never reads trades (a lake of minute bars may hold none).
+    trades = read_trades(layout, ticker, day) if plan.reads_trades else TRADES_SCHEMA.empty_table()
     ts = trades.column("ts").to_numpy()
     sec = (ts - grid.start_ns) // NANOS_PER_SECOND
     inside = (sec >= 0) & (sec < seconds)
@@ -123,7 +138,7 @@ def day_arrays(
             from sigma9_runtime.lake.tables import BARS_SCHEMA
 
             table = BARS_SCHEMA.empty_table()
-        series[group].update(_bar_arrays(table, grid, group, count, unit_ns))
+        series[group].update(_bar_arrays(table, grid, group, count, unit_ns, plan.series[group]))
         close_ff[group] = _forward_filled(series[group][f"{group}.present"], series[group][f"{group}.close"])
     return DayArrays(grid, series, close_ff, units)
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from sigma9_dag.features.compare import mismatches
 from sigma9_dag.features.offline import symbol_day_features
-from sigma9_dag.features.stats import ensure_stats
+from sigma9_dag.features.stats import ensure_stats, normalization_days
+from sigma9_dag.lake.coverage import LakeCoverage, intraday_tables, lake_coverage
 from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.grid import day_grid
@@ -29,6 +30,7 @@ from sigma9_runtime.features.warmup import load_warmup
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.replay.sources import DayFeed, feed_frames, lake_day_feed, trade_messages
+from sigma9_runtime.streams import spec_streams
 
 
 @dataclass
@@ -81,14 +83,19 @@ def feature_parity(
     typed: bool = False,
     workers: int = 2,
     progress: bool = False,
+    coverage: LakeCoverage | None = None,
 ) -> ParityReport:
-    """Replay ``day`` through the online builder and compare every value with the offline batch."""
+    """Replay ``day`` through the online builder and compare every value with the offline batch.
+
+    The replay sends the channels the spec subscribes to (:func:`~sigma9_runtime.streams.spec_streams`);
+    ``tickers`` default to those holding the spec's intraday tables on ``day``.
+    """
     plan = FeaturePlan.from_spec(spec)
-    symbols = tickers or layout.trade_tickers()
-    lookback = spec.normalization.lookback.days if spec.normalization.lookback is not None else 10_000
-    earlier = [d for d in layout.trade_dates() if d < day][-lookback:]
+    coverage = coverage if coverage is not None else lake_coverage(layout)
+    symbols = tickers or coverage.tickers(intraday_tables(spec), days=[day])
+    earlier = normalization_days(layout, spec, day, coverage)
     if earlier:
-        ensure_stats(layout, spec, symbols, earlier, workers=workers, progress=progress)
+        ensure_stats(layout, spec, symbols, earlier, workers=workers, progress=progress, coverage=coverage)
     warmup = load_warmup(layout, plan, day, symbols)
     grid = day_grid(spec, day)
     steps = grid.steps_ns
@@ -96,7 +103,7 @@ def feature_parity(
     report = ParityReport(day=day, symbols=len(symbols), steps=int(steps.size), features=len(plan.names))
     builder = OnlineFeatureBuilder(spec, symbols)
     builder.start_day(day, warmup)
-    feed = lake_day_feed(layout, day, symbols)
+    feed = lake_day_feed(layout, day, symbols, spec_streams(spec))
     report.events = len(feed)
     cursor = {t: 0 for t in symbols}
     counts = np.zeros(len(plan.names), dtype=np.int64)
@@ -171,7 +178,7 @@ def _typed(m: dict[str, object]) -> TradeEvent | AggEvent:
         m["c"],
         m["v"],
         m["vw"],
-        0,  # type: ignore[arg-type]
+        round(m["v"] / m["z"]) if m["z"] else 0,  # type: ignore[arg-type,operator]  # the parser's trade count
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sigma9_dag.features.batch import day_bars, ticker_bars
 from sigma9_dag.features.offline import symbol_day_stats
+from sigma9_dag.lake.coverage import LakeCoverage, intraday_tables, lake_coverage
 from sigma9_dag.parallel import map_tickers
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.normalization import DailyStats
@@ -41,15 +42,19 @@ def _ticker_stats(task: _Task) -> tuple[str, dict[dt.date, DailyStats]]:
     return task.ticker, out
 
 
-def normalization_days(layout: LakeLayout, spec: FeatureSpec, day: dt.date) -> list[dt.date]:
+def normalization_days(
+    layout: LakeLayout, spec: FeatureSpec, day: dt.date, coverage: LakeCoverage | None = None
+) -> list[dt.date]:
     """The lake days before ``day`` whose statistics normalize ``day``: the spec's
-    ``normalization.lookback`` last ones (every earlier day without a lookback).
+    ``normalization.lookback`` last ones (every earlier day without a lookback) among the days the lake
+    holds the spec's intraday tables on.
 
     :meth:`FeatureStatsStore.params_for` reads the last ``lookback`` days *held in the store*, so
     whoever scores ``day`` (a replay, a backtest) fills these days first, and the store's earlier
     contents cannot change a score.
     """
-    earlier = [d for d in layout.trade_dates() if d < day]
+    coverage = coverage if coverage is not None else lake_coverage(layout)
+    earlier = [d for d in coverage.days(intraday_tables(spec)) if d < day]
     lookback = spec.normalization.lookback
     return earlier if lookback is None else earlier[-lookback.days :]
 
@@ -62,14 +67,18 @@ def ensure_stats(
     *,
     workers: int = 2,
     progress: bool = False,
+    coverage: LakeCoverage | None = None,
 ) -> int:
-    """Compute and store the statistics of every (ticker, day) not in the store yet; returns how many."""
+    """Compute and store the statistics of every (ticker, day) not in the store yet that holds the spec's
+    intraday tables; returns how many."""
     plan = FeaturePlan.from_spec(spec)
     store = FeatureStatsStore(layout, plan)
+    coverage = coverage if coverage is not None else lake_coverage(layout)
+    held = coverage.pairs(intraday_tables(spec))
     tasks = []
     for ticker in tickers:
         have = store.read(ticker)
-        missing = tuple(d for d in days if d not in have and layout.trades(ticker, d).exists())
+        missing = tuple(d for d in days if d not in have and (ticker, d) in held)
         if missing:
             tasks.append(_Task(str(layout.root), spec, ticker, missing))
     done = 0

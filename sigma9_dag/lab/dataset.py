@@ -1,8 +1,9 @@
 """The lab's dataset: labelled point-in-time samples and scan candidates, from the lake.
 
-* **Events** come from the lake's trades (:func:`~sigma9_dag.lake.events.find_events`): T0 is the
-  first eligible trade at or above previous close x (1 + anchor). Ground truth (synthetic lakes
-  only) is joined for the archetype, never used for labels.
+* **Events** come from the lake (:func:`~sigma9_dag.lake.events.find_events`) at the finest resolution
+  it holds for each ticker-day: T0 is the first eligible trade at or above previous close x (1 + anchor),
+  else the end of the first 1-second (else 1-minute) bar whose high reaches it. Ground truth (synthetic
+  lakes only) is joined for the archetype, never used for labels.
 * **Positives**: every ``sample_every_s`` from T0 + ``pre_window[0]`` to T0 + ``pre_window[1]``.
 * **Negatives**, the same number of each enabled type, ``negative_ratio`` per positive in all:
   ``hard_negative`` — near misses (a day whose peak reached ``near_miss_from`` but not the anchor),
@@ -31,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sigma9_dag.features.batch import features_at
 from sigma9_dag.features.stats import ensure_stats
+from sigma9_dag.lake.coverage import LakeCoverage, intraday_tables, lake_coverage, require_sources
 from sigma9_dag.lake.events import find_events
 from sigma9_runtime.calendar import NANOS_PER_SECOND
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
@@ -209,7 +211,12 @@ def _grid_steps(spec: FeatureSpec, day: dt.date, times: np.ndarray) -> np.ndarra
 
 
 def attach_features(
-    layout: LakeLayout, spec: FeatureSpec, frame: pd.DataFrame, names: list[str], workers: int
+    layout: LakeLayout,
+    spec: FeatureSpec,
+    frame: pd.DataFrame,
+    names: list[str],
+    workers: int,
+    coverage: LakeCoverage | None = None,
 ) -> pd.DataFrame:
     """``frame`` (ticker, date, ts_ns, ...) with a ``step_ns`` column and the feature columns;
     rows whose time has no grid step (or a dropped halted step) are removed."""
@@ -222,7 +229,7 @@ def attach_features(
         wanted = np.unique(steps[steps >= 0])
         if wanted.size:
             requests.setdefault(ticker, {})[day] = wanted
-    results = features_at(layout, spec, requests, workers=workers)
+    results = features_at(layout, spec, requests, workers=workers, coverage=coverage)
     parts = []
     for (ticker, day), group in frame[frame["step_ns"] >= 0].groupby(["ticker", "date"], sort=True):
         found = results.get((ticker, day))
@@ -249,15 +256,25 @@ def scan_times(spec: FeatureSpec, tickers: Sequence[str], days: Sequence[dt.date
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["ticker", "date", "ts_ns"])
 
 
-def build_dataset(layout: LakeLayout, spec: FeatureSpec, settings: DatasetSettings) -> Dataset:
-    """Events, samples with features and scan candidates for ``spec`` from the lake at ``layout``."""
-    days = layout.trade_dates()
-    tickers = layout.trade_tickers()
+def build_dataset(
+    layout: LakeLayout, spec: FeatureSpec, settings: DatasetSettings, *, alternatives: Sequence[FeatureSpec] = ()
+) -> Dataset:
+    """Events, samples with features and scan candidates for ``spec`` from the lake at ``layout``.
+
+    The days and tickers are those holding every intraday table the spec reads (``trades``, ``1s``,
+    ``1m``: :func:`~sigma9_dag.lake.coverage.intraday_tables`); a lake lacking one of the spec's tables is
+    refused first, in one line naming what is missing and which of ``alternatives`` would work.
+    """
+    coverage = lake_coverage(layout)
+    require_sources(spec, coverage, alternatives=alternatives)
+    tables = intraday_tables(spec)
+    days = coverage.days(tables)
+    tickers = coverage.tickers(tables)
     if not days or not tickers:
-        raise DataError(f"{layout.root}: the lake has no trades (run `sigma9 lake synth` or an import)")
+        raise DataError(f"{layout.root}: the lake holds no day of {', '.join(tables)} for {spec.id}")
     split = split_dates(days, settings)
     names = feature_names(spec)
-    ensure_stats(layout, spec, tickers, days, workers=settings.workers)
+    ensure_stats(layout, spec, tickers, days, workers=settings.workers, coverage=coverage)
     scan = find_events(layout, anchor=settings.anchor, near_miss_from=settings.near_miss_from)
     events = scan.events.copy()
     events["part"] = [split.part.get(d, "warmup") for d in events["date"]]
@@ -268,7 +285,7 @@ def build_dataset(layout: LakeLayout, spec: FeatureSpec, settings: DatasetSettin
         events["archetype"] = None
     events["archetype"] = events["archetype"].fillna("")
     times = draw_samples(events, scan.near_misses, tickers, split, settings)
-    samples = attach_features(layout, spec, times, names, settings.workers)
+    samples = attach_features(layout, spec, times, names, settings.workers, coverage)
     samples = samples.merge(
         events[["ticker", "date", "archetype"]].rename(columns={"archetype": "event_archetype"}),
         on=["ticker", "date"],
@@ -279,5 +296,5 @@ def build_dataset(layout: LakeLayout, spec: FeatureSpec, settings: DatasetSettin
     samples = samples[[*meta, *names]]
     candidates = scan_times(spec, tickers, split.days("validation") + split.days("test"), settings.scan_every_s)
     candidates["part"] = [split.part[d] for d in candidates["date"]]
-    scan_rows = attach_features(layout, spec, candidates, names, settings.workers)
+    scan_rows = attach_features(layout, spec, candidates, names, settings.workers, coverage)
     return Dataset(samples=samples, scan=scan_rows, events=events, split=split, names=names)

@@ -14,17 +14,9 @@ from sigma9_runtime.contracts.artifact_manifest import Thresholds
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.plan import FeaturePlan
+from sigma9_runtime.streams import spec_streams
 
 PLUGIN = "seismograph_ml"
-
-
-def required_streams(spec: FeatureSpec) -> list[str]:
-    """The live channels of the spec's enabled intraday sources (``T.*``, ``A.*``, ``AM.*``)."""
-    out = []
-    for name in ("tick", "bar_1s", "bar_1m"):
-        if spec.sources.is_enabled(name):
-            out.append(getattr(spec.sources, name).stream_channel)
-    return out
 
 
 def min_bar_history(spec: FeatureSpec) -> dict[str, str]:
@@ -84,7 +76,7 @@ def manifest_body(
         },
         "compatibility": {
             "runtime_strategy_plugin": PLUGIN,
-            "required_streams": required_streams(spec),
+            "required_streams": spec_streams(spec),
             "min_bar_history": min_bar_history(spec),
         },
     }

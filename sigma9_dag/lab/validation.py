@@ -11,10 +11,12 @@ event's pre-window). It is judged twice:
   gate (threshold, tradeability, cooldown, daily budget; :mod:`sigma9_dag.evaluation`).
 
 **Candidates end at the cross.** A symbol that has already crossed the anchor today is not a
-pre-surge candidate any more; its rows are dropped. The cross is known when the 1-second bar holding
-T0 (the first trade at or above previous close x 1.10) completes, at ``floor(T0, 1 s) + 1 s``, which is
-exactly when the runtime's :class:`~sigma9_runtime.strategies.crossing.CrossTracker` marks the symbol,
-so the lab, the replay and the backtest drop the same steps; nothing from the future is read.
+pre-surge candidate any more; its rows are dropped. The cross is known when the runtime's bar holding it
+completes: for a spec whose gate reads 1-second bars, the 1-second bar holding T0 (the first trade at or
+above previous close x 1.10), at ``floor(T0, 1 s) + 1 s``; for a spec on 1-minute bars alone, the end of
+the 1-minute bar holding it (:func:`cross_known_ns`, from the event's ``t0_resolution``). That is exactly
+when the runtime's :class:`~sigma9_runtime.strategies.crossing.CrossTracker` marks the symbol, so the
+lab, the replay and the backtest drop the same steps; nothing from the future is read.
 
 The global threshold is tuned on **validation days only**: the sweep runs the alerter at the
 score quantiles ``threshold_quantiles`` of the validation candidates and keeps the threshold with
@@ -121,13 +123,33 @@ def sample_auc(model: Any, samples: pd.DataFrame, names: Sequence[str]) -> dict[
     return out
 
 
-def before_cross(scan: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
-    """Scan rows of symbols that have not crossed the anchor yet at their time (see the module docstring)."""
-    t0 = events[["ticker", "date", "t0_ns"]].drop_duplicates(["ticker", "date"])
-    merged = scan.merge(t0, on=["ticker", "date"], how="left")
-    t0_ns = merged["t0_ns"].to_numpy(np.float64)
-    known_ns = (t0_ns // NANOS_PER_SECOND + 1) * NANOS_PER_SECOND  # the end of T0's 1-second bar (NaN: no event)
-    keep = ~(merged["ts_ns"].to_numpy(np.float64) >= known_ns)
+RESOLUTION_NS: dict[str, int] = {"trade": 0, "1s": NANOS_PER_SECOND, "1m": 60 * NANOS_PER_SECOND}
+"""Length of the bar an event's T0 was read from (``t0_resolution``; a trade has none)."""
+
+
+def cross_known_ns(t0_ns: np.ndarray, resolution: np.ndarray, bar_ns: int) -> np.ndarray:
+    """When a runtime reading bars of ``bar_ns`` knows each event's symbol crossed: the end of its bar that
+    holds the crossing, ``floor(T0 - r, bar) + bar`` where ``r`` is the length of the bar the lake's T0
+    was read from (0 for a trade; T0 is then that bar's end), never before T0 itself (a lake coarser than
+    the runtime's bars knows the cross only at T0)."""
+    t0 = np.asarray(t0_ns, dtype=np.int64)
+    start = t0 - np.array([RESOLUTION_NS[r] for r in resolution], dtype=np.int64)
+    return np.maximum((start // bar_ns + 1) * bar_ns, t0)
+
+
+def before_cross(scan: pd.DataFrame, events: pd.DataFrame, bar_ns: int = NANOS_PER_SECOND) -> pd.DataFrame:
+    """Scan rows of symbols that have not crossed the anchor yet at their time (see the module docstring):
+    the runtime whose gate reads bars of ``bar_ns`` (1 s for ``A``, 60 s for ``AM``) marks the cross at
+    :func:`cross_known_ns`."""
+    columns = ["ticker", "date", "t0_ns"] + (["t0_resolution"] if "t0_resolution" in events.columns else [])
+    crossed = events[columns].drop_duplicates(["ticker", "date"]).copy()
+    resolution = crossed["t0_resolution"] if "t0_resolution" in crossed.columns else ["trade"] * len(crossed)
+    crossed["known_ns"] = cross_known_ns(crossed["t0_ns"].to_numpy(np.int64), np.asarray(resolution), bar_ns)
+    merged = scan[["ticker", "date", "ts_ns"]].merge(
+        crossed[["ticker", "date", "known_ns"]], on=["ticker", "date"], how="left"
+    )
+    known = merged["known_ns"].to_numpy(np.float64)  # NaN: no event that day
+    keep = ~(merged["ts_ns"].to_numpy(np.int64) >= known)
     return scan.loc[keep]
 
 
@@ -136,9 +158,10 @@ def score_candidates(
 ) -> pd.DataFrame:
     """The scan's candidates before the cross, scored (:data:`SCORED_COLUMNS`) with their tradeability inputs.
 
-    ``score`` is the gated score of the runtime's ``seismograph_ml`` strategy (its :func:`gated_score`).
+    ``score`` is the gated score of the runtime's ``seismograph_ml`` strategy (its :func:`gated_score`); the
+    cross and the tradeability are read on ``prices``' bar stream (the spec's gate stream).
     """
-    rows = before_cross(scan, events)
+    rows = before_cross(scan, events, prices.bar_ns)
     values = rows[list(names)].to_numpy(dtype=np.float64)
     ml = ml_scores(model, values)
     base = seismograph_score(values, list(names))

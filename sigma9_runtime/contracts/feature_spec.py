@@ -25,13 +25,26 @@ from sigma9_runtime.contracts.duration import BaselineDuration, DayDuration, Int
 
 SourceName = Literal["tick", "bar_1s", "bar_1m", "daily"]
 
+_BAR_SERIES = frozenset(
+    {"open", "high", "low", "close", "volume", "vwap", "close_return", "transactions", "signed_volume_proxy"}
+)
 SOURCE_SERIES: dict[str, frozenset[str]] = {
     "tick": frozenset({"price", "size", "trade_count", "volume", "signed_volume_proxy"}),
-    "bar_1s": frozenset({"open", "high", "low", "close", "volume", "vwap", "close_return"}),
-    "bar_1m": frozenset({"open", "high", "low", "close", "volume", "vwap", "close_return"}),
+    "bar_1s": _BAR_SERIES,
+    "bar_1m": _BAR_SERIES,
     "daily": frozenset({"open", "high", "low", "close", "volume", "vwap", "prev_close"}),
 }
-"""Derived series a feature may name as ``<source>.<series>`` in ``input``/``inputs``."""
+"""Derived series a feature may name as ``<source>.<series>`` in ``input``/``inputs``.
+
+``tick.signed_volume_proxy`` is each trade's size signed by the tick rule; a bar source's
+``signed_volume_proxy`` is each bar's volume signed by where its close sits in its range (the close
+location value, ``ratio``'s ``signed_proxy: close_location``); a bar source's ``transactions`` is
+the bar's trade count."""
+
+TICK_SIGNED_PROXIES = frozenset({"lee_ready_if_quote_available_else_tickrule", "tick_rule"})
+"""``ratio.signed_proxy`` values that sign trades (for ``tick.signed_volume_proxy``)."""
+BAR_SIGNED_PROXIES = frozenset({"close_location"})
+"""``ratio.signed_proxy`` values that sign bars (for ``bar_1s``/``bar_1m.signed_volume_proxy``)."""
 
 BAR_BASE_SECONDS: dict[str, int] = {"bar_1s": 1, "bar_1m": 60}
 """Resolution of each bar source a window can be built on."""
@@ -55,7 +68,8 @@ class Calendar(ContractModel):
     """Sessions whose data is used: any of ``pre`` (04:00-09:30), ``regular`` (09:30-16:00), ``after`` (16:00-20:00)."""
     treat_halts_as: Literal["gap", "forward_fill", "drop"] = "gap"
     """What a halt (no eligible trade for 300 s in the regular session) does: ``gap`` leaves windows empty,
-    ``forward_fill`` repeats the symbol's last row from before the halt, ``drop`` emits no row while halted."""
+    ``forward_fill`` repeats the symbol's last row from before the halt, ``drop`` emits no row while halted.
+    A halt is read from trades, so ``forward_fill`` and ``drop`` need the tick source enabled."""
 
     @model_validator(mode="after")
     def _unique_sessions(self) -> Calendar:
@@ -236,10 +250,13 @@ class LinregSlopeFeature(_FeatureBase):
 class RatioParams(ContractModel):
     """Parameters of ``ratio``."""
 
-    signed_proxy: Literal["lee_ready_if_quote_available_else_tickrule", "tick_rule"] = (
+    signed_proxy: Literal["lee_ready_if_quote_available_else_tickrule", "tick_rule", "close_location"] = (
         "lee_ready_if_quote_available_else_tickrule"
     )
-    """How trade direction is signed: Lee-Ready when quotes exist, else the tick rule; or the tick rule only."""
+    """How a signed-volume input is signed. For ``tick.signed_volume_proxy``: Lee-Ready when quotes exist,
+    else the tick rule (``lee_ready_if_quote_available_else_tickrule``), or the tick rule only
+    (``tick_rule``). For a bar source's ``signed_volume_proxy``: ``close_location``, each bar's volume times
+    its close location value ``((close - low) - (high - close)) / (high - low)`` (0 when high == low)."""
 
 
 class RatioFeature(_FeatureBase):
@@ -251,6 +268,26 @@ class RatioFeature(_FeatureBase):
     """Numerator and denominator series."""
     params: RatioParams
     """Operation parameters."""
+
+    @model_validator(mode="after")
+    def _proxy_matches_inputs(self) -> RatioFeature:
+        proxy = self.params.signed_proxy
+        for ref in self.inputs:
+            source, _, series = ref.partition(".")
+            if series != "signed_volume_proxy":
+                continue
+            if source == "tick" and proxy not in TICK_SIGNED_PROXIES:
+                expected = " or ".join(repr(p) for p in sorted(TICK_SIGNED_PROXIES))
+                raise FieldPathError(
+                    ("params", "signed_proxy"), f"{proxy!r} signs bars, but input {ref!r} signs trades: use {expected}"
+                )
+            if source != "tick" and proxy not in BAR_SIGNED_PROXIES:
+                raise FieldPathError(
+                    ("params", "signed_proxy"),
+                    f"{proxy!r} signs trades, but input {ref!r} signs bars by their close location: "
+                    "use 'close_location'",
+                )
+        return self
 
 
 class RangePctParams(ContractModel):
@@ -423,6 +460,13 @@ class FeatureSpec(ContractModel):
                     f"window {feature.window!r} is not defined (defined: {', '.join(names)})",
                 )
             self._check_inputs(index, feature)
+        halts = self.calendar.treat_halts_as
+        if halts != "gap" and not self.sources.is_enabled("tick"):
+            raise FieldPathError(
+                ("calendar", "treat_halts_as"),
+                f"{halts!r} needs trades (a halt is no eligible trade for 300 s), but the tick source is not "
+                "enabled (sources.tick.enabled: false); use 'gap'",
+            )
         return self
 
     def _check_inputs(self, index: int, feature: _FeatureBase) -> None:
@@ -433,7 +477,10 @@ class FeatureSpec(ContractModel):
             )
             source, _, series = ref.partition(".")
             if not self.sources.is_enabled(source):
-                raise FieldPathError(path, f"input {ref!r} names source {source!r}, which is not enabled")
+                needs = "trades (source 'tick')" if source == "tick" else f"source {source!r}"
+                raise FieldPathError(
+                    path, f"input {ref!r} needs {needs}, which is not enabled (sources.{source}.enabled: false)"
+                )
             if series and series not in SOURCE_SERIES[source]:
                 known = ", ".join(sorted(SOURCE_SERIES[source]))
                 raise FieldPathError(path, f"input {ref!r}: {source} has no series {series!r} (known: {known})")

@@ -10,14 +10,16 @@ both paths give bit-identical values from identical blocks.
 
 Series (per second on ``bar_1s`` windows, per minute on ``bar_1m`` windows):
 
-==================  =========================================================================
-``t.count``         eligible trades (``T.*``), per second
-``t.volume``        their shares
-``t.signed_volume`` shares signed by the tick rule (Lee-Ready needs quotes; none are streamed)
-``s.present``       1.0 where a 1-second bar (``A.*``) exists, else 0.0
-``s.open ... vwap`` that bar's fields (0.0 where absent); ``s.close_ff`` the forward-filled close
-``m.*``             the same for 1-minute bars (``AM.*``)
-==================  =========================================================================
+===================  ========================================================================
+``t.count``          eligible trades (``T.*``), per second
+``t.volume``         their shares
+``t.signed_volume``  shares signed by the tick rule (Lee-Ready needs quotes; none are streamed)
+``s.present``        1.0 where a 1-second bar (``A.*``) exists, else 0.0
+``s.open ... vwap``  that bar's fields (0.0 where absent)
+``s.transactions``   that bar's trade count
+``s.signed_volume``  that bar's volume signed by its close location (:func:`clv_signed_volume`)
+``m.*``              the same for 1-minute bars (``AM.*``)
+===================  ========================================================================
 
 Adding an op: write ``kernel(view, feature, ctx) -> ndarray`` and register it in :data:`OPS`
 with the series and baselines it reads (and add its parameter model to the FeatureSpec contract).
@@ -43,7 +45,8 @@ from sigma9_runtime.errors import SpecError
 from sigma9_runtime.features.baselines import BaselineKey
 
 TRADE_SERIES = ("t.count", "t.volume", "t.signed_volume")
-BAR_FIELDS = ("present", "open", "high", "low", "close", "volume", "vwap")
+BAR_FIELDS = ("present", "open", "high", "low", "close", "volume", "vwap", "transactions", "signed_volume")
+"""Per-bar series of a bar group (``s.<field>``, ``m.<field>``), in the order the online builder writes them."""
 GROUP_OF_SOURCE = {"tick": "t", "bar_1s": "s", "bar_1m": "m"}
 GROUP_OF_BASE = {"bar_1s": "s", "bar_1m": "m"}
 UNIT_SECONDS = {"s": 1, "m": 60}
@@ -117,6 +120,26 @@ def seq_extreme(block: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
     return out
 
 
+def clv_signed_volume(high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.ndarray) -> np.ndarray:
+    """A bar-based signed-volume proxy: each bar's volume signed by where its close sits in its range.
+
+    ``volume * ((close - low) - (high - close)) / (high - low)``, and 0 where ``high == low``: the close
+    location value of Chaikin's accumulation/distribution line times the bar's volume. A close at the
+    high counts the whole volume as bought, at the low as sold, mid-range as neither. It needs only
+    the bar (no quotes, no trades), so it exists on a lake of minute bars. Elementwise, so the online
+    builder (one bar at a time) and the offline batch (a day's bars at once) get the same bits.
+
+    Examples
+    --------
+    >>> float(clv_signed_volume(10.5, 10.0, 10.4, 1000.0))
+    600.0
+    """
+    high, low, close, volume = (np.asarray(a, dtype=np.float64) for a in (high, low, close, volume))
+    span = high - low
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(span > 0, volume * ((close - low) - (high - close)) / span, 0.0)
+
+
 def window_sum(view: WindowView, series: str) -> np.ndarray:
     """Sum of ``series`` over each window."""
     return seq_sum(view.block(series))
@@ -137,7 +160,14 @@ def _group_and_series(ref: str) -> tuple[str, str]:
 
 
 FLOW_OF_TICK = {"": "count", "trade_count": "count", "volume": "volume", "signed_volume_proxy": "signed_volume"}
-FLOW_OF_BARS = {"": "volume", "volume": "volume"}
+FLOW_OF_BARS = {
+    "": "volume",
+    "volume": "volume",
+    "transactions": "transactions",
+    "signed_volume_proxy": "signed_volume",
+}
+COUNT_SERIES = frozenset({"count", "transactions"})
+"""Flow series that count trades (their baseline is the 1-minute ``transactions``)."""
 
 
 def flow_series(ref: str) -> str:
@@ -178,8 +208,10 @@ def zscore(view: WindowView, feature: ZscoreFeature, ctx: KernelContext) -> np.n
 
 
 def zscore_baseline(feature: ZscoreFeature) -> BaselineKey:
-    """Baseline of a ``zscore`` feature: trade counts for trade-count inputs, else volume."""
-    series = "transactions" if flow_series(feature.input).endswith(".count") else "volume"
+    """Baseline of a ``zscore`` feature: trade counts for trade-count inputs (``tick``, ``tick.trade_count``,
+    ``<bars>.transactions``), else volume."""
+    counts = flow_series(feature.input).partition(".")[2] in COUNT_SERIES
+    series = "transactions" if counts else "volume"
     return BaselineKey(series, feature.params.lookback.days, "mean_std")
 
 

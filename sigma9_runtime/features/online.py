@@ -12,8 +12,8 @@ Bad events never raise out of the dispatch methods and never touch state; each i
 :attr:`OnlineFeatureBuilder.dropped` by reason:
 
 ``bad_price`` / ``bad_size`` / ``bad_timestamp``
-    NaN, infinite or non-positive price; non-finite or non-positive size (negative bar volume);
-    a bar not aligned to its interval.
+    NaN, infinite or non-positive price; non-finite or non-positive size (negative bar volume or
+    trade count); a bar not aligned to its interval.
 ``out_of_order``
     a trade stamped before the symbol's last accepted trade.
 ``duplicate_sequence``
@@ -29,7 +29,8 @@ Bad events never raise out of the dispatch methods and never touch state; each i
 Raw-frame drops (``malformed_json``, ``missing_field``, ``unknown_ev``, ...) are counted in the same
 counter by :mod:`sigma9_runtime.feeds.massive_ws`. Events that are fine but unused are counted
 in :attr:`OnlineFeatureBuilder.ignored` (``ineligible`` trade conditions, ``outside_session``,
-``unused_stream``).
+``unused_stream``: bars of a resolution no feature reads, and trades when no feature reads them and
+halts are gaps — a spec over minute bars alone).
 
 Memory per symbol: one ring of ``max window + slack`` units per series read (about 70 seconds x
 a few series for the shipped spec), the baselines of the day (1440 minutes each) and the state of
@@ -51,7 +52,7 @@ from sigma9_runtime.calendar import NANOS_PER_SECOND, session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.baselines import MINUTES_PER_DAY, BaselineKey
 from sigma9_runtime.features.grid import DayGrid, day_grid
-from sigma9_runtime.features.kernels import BAR_FIELDS
+from sigma9_runtime.features.kernels import BAR_FIELDS, clv_signed_volume
 from sigma9_runtime.features.normalization import NormParams, normalize
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.post import NO_TRADE, HaltHold, MissingFill, is_halted, missing_flags
@@ -129,6 +130,7 @@ class OnlineFeatureBuilder:
             group: tuple(f"{group}.{field}" if f"{group}.{field}" in ring.data else None for field in BAR_FIELDS)
             for group, ring in self._rings.items()
         }
+        self._reads_trades = self.plan.reads_trades
         self.symbols: list[str] = []
         self._index: dict[str, int] = {}
         self._capacity = 0
@@ -245,6 +247,9 @@ class OnlineFeatureBuilder:
         if self.grid is None:
             self.dropped["no_day"] += 1
             return False
+        if not self._reads_trades:
+            self.ignored["unused_stream"] += 1
+            return False
         stage = self._trade(event.symbol, event.ts_ns, event.price, event.size, event.sequence, event.conditions, None)
         return stage == _ENTERED
 
@@ -312,7 +317,7 @@ class OnlineFeatureBuilder:
         if not all(0 < v < np.inf for v in (o, h, l, c)) or h < l:
             self.dropped["bad_price"] += 1
             return False
-        if not (0 <= event.volume < np.inf):
+        if not (0 <= event.volume < np.inf) or event.transactions < 0:
             self.dropped["bad_size"] += 1
             return False
         offset = event.start_ns - grid.start_ns
@@ -337,9 +342,13 @@ class OnlineFeatureBuilder:
         if data[f"{group}.present"][i, col] > 0:
             self.dropped["duplicate_bar"] += 1
             return False
-        for name, value in zip(self._bar_series[group], (1.0, o, h, l, c, event.volume, event.vwap)):
+        series = self._bar_series[group]
+        values = (1.0, o, h, l, c, event.volume, event.vwap, float(event.transactions))
+        for name, value in zip(series[:-1], values, strict=True):
             if name is not None:
                 data[name][i, col] = value
+        if series[-1] is not None:  # the signed volume, computed only when the spec reads it
+            data[series[-1]][i, col] = clv_signed_volume(h, l, c, event.volume)
         return True
 
     def on_event(self, event: TradeEvent | AggEvent) -> bool:
@@ -361,6 +370,9 @@ class OnlineFeatureBuilder:
             return 0
         if grid is None:
             self.dropped["no_day"] += n
+            return 0
+        if not self._reads_trades:
+            self.ignored["unused_stream"] += n
             return 0
         if n <= self.small_batch:
             return self._trades_one_by_one(batch)

@@ -14,7 +14,15 @@ import numpy as np
 
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.baselines import BaselineKey
-from sigma9_runtime.features.kernels import GROUP_OF_BASE, OPS, UNIT_SECONDS, KernelContext, WindowView, check_supported
+from sigma9_runtime.features.kernels import (
+    GROUP_OF_BASE,
+    OPS,
+    TRADE_SERIES,
+    UNIT_SECONDS,
+    KernelContext,
+    WindowView,
+    check_supported,
+)
 from sigma9_runtime.features.names import feature_names, value_names
 
 ViewFactory = Callable[[str, int], WindowView]
@@ -89,6 +97,14 @@ class FeaturePlan:
             max_length=lengths,
             baselines=baselines,
         )
+
+    @property
+    def reads_trades(self) -> bool:
+        """Whether trades matter: a feature reads a trade series, or halts (read from trades) are not gaps.
+
+        A plan over bars alone (e.g. minute bars) ignores trades in both drivers.
+        """
+        return bool(self.series["s"] & set(TRADE_SERIES)) or self.spec.calendar.treat_halts_as != "gap"
 
     def due(self, step_ns: int) -> list[CompiledFeature]:
         """Features evaluated at ``step_ns`` (the others hold their last value)."""

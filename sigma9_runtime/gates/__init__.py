@@ -1,7 +1,9 @@
 """Runtime gates an alert must pass, shared by the live runtime and the lab's alert simulation.
 
 * :mod:`~sigma9_runtime.gates.tradeability`: dollar volume of the last minute and a spread estimate
-  from 1-second bars (no quotes are streamed), and the liquidity gate;
+  from the bars of the gate's stream (no quotes are streamed): 1-second bars, or 1-minute bars for a
+  FeatureSpec without them; and the liquidity gate;
+* :mod:`~sigma9_runtime.gates.recent_bars`: the last bars of that stream a live strategy keeps for it;
 * :mod:`~sigma9_runtime.gates.budget`: alerts per New York date;
 * :mod:`~sigma9_runtime.gates.cooldown`: seconds before a symbol may alert again;
 * :mod:`~sigma9_runtime.gates.ml_gate`: :class:`MLGate`, the composition (threshold, tradeability,
@@ -17,6 +19,7 @@ from sigma9_runtime.gates.tradeability import (
     TradeabilityInputs,
     tradeability_batch,
     tradeability_inputs,
+    tradeability_many,
 )
 
 __all__ = [
@@ -35,4 +38,5 @@ __all__ = [
     "threshold_for",
     "tradeability_batch",
     "tradeability_inputs",
+    "tradeability_many",
 ]

@@ -5,8 +5,9 @@ builder and the strategy exactly as live.
 
 * :func:`lake_day_feed` turns a day of the lake into Massive messages: every trade (``T``, ms
   timestamps; corrections are not streamed), every 1-second bar (``A``, delivered at the end of its
-  second) and 1-minute bar (``AM``, at the end of its minute), all symbols merged by delivery time
-  (ties: ``T``, ``A``, ``AM``); :func:`feed_frames` cuts it into one frame per step (every message
+  second) and 1-minute bar (``AM``, at the end of its minute) of the channels asked for (a runtime
+  subscribed to ``AM.*`` alone gets only ``AM``), all symbols merged by delivery time (ties: ``T``, ``A``,
+  ``AM``); :func:`feed_frames` cuts it into one frame per step (every message
   delivered after the previous step and by this one). Reads the lake through
   :mod:`sigma9_runtime.lake.tables` (needs pyarrow).
 * :func:`capture_frames` reads a Massive WebSocket capture: a text file (optionally gzip) of JSON lines,
@@ -18,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import numpy as np
 
 from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.calendar import session_bounds
+from sigma9_runtime.contracts.base import STREAM_CHANNELS
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -89,23 +91,26 @@ def agg_messages(table: Any, ev: str, length_ns: int) -> tuple[np.ndarray, list[
     return np.asarray(part["ts"], dtype=np.int64) + length_ns, messages
 
 
-def lake_day_feed(layout: Any, day: dt.date, tickers: list[str]) -> DayFeed:
-    """Every T / A / AM message of ``day`` for ``tickers``, merged by delivery time (ties: T, A, AM)."""
+def lake_day_feed(layout: Any, day: dt.date, tickers: list[str], channels: Iterable[str] = STREAM_CHANNELS) -> DayFeed:
+    """Every message of ``channels`` (``T.*``, ``A.*``, ``AM.*``: what the runtime subscribes to) of ``day``
+    for ``tickers``, merged by delivery time (ties: T, A, AM). A ticker without the day's table of a
+    channel sends nothing on it."""
     from sigma9_runtime.lake.tables import read_bars, read_trades
 
+    wanted = set(channels)
     bounds = session_bounds(day)
     times: list[np.ndarray] = []
     kinds: list[np.ndarray] = []
     messages: list[dict[str, object]] = []
     for ticker in tickers:
-        if not layout.trades(ticker, day).exists():
-            continue
-        parts = [trade_messages(read_trades(layout, ticker, day))]
-        for bar_kind, ev, length in (("1s", "A", SECOND_NS), ("1m", "AM", MINUTE_NS)):
-            if layout.bars(bar_kind, ticker).exists():
+        parts: list[tuple[int, tuple[np.ndarray, list[dict[str, object]]]]] = []
+        if "T.*" in wanted and layout.trades(ticker, day).exists():
+            parts.append((0, trade_messages(read_trades(layout, ticker, day))))
+        for rank, (bar_kind, ev, length) in enumerate((("1s", "A", SECOND_NS), ("1m", "AM", MINUTE_NS)), 1):
+            if f"{ev}.*" in wanted and layout.bars(bar_kind, ticker).exists():
                 bars = read_bars(layout, bar_kind, ticker, bounds.start, bounds.end)
-                parts.append(agg_messages(bars, ev, length))
-        for kind, (time, part) in enumerate(parts):
+                parts.append((rank, agg_messages(bars, ev, length)))
+        for kind, (time, part) in parts:
             times.append(time)
             kinds.append(np.full(time.size, kind, dtype=np.int8))
             messages.extend(part)

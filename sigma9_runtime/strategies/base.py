@@ -15,13 +15,18 @@ Every strategy shares one pipeline, implemented here once: the
 :class:`~sigma9_runtime.features.online.OnlineFeatureBuilder` turns ticks into the FeatureSpec's
 feature rows at each step, the plugin scores the rows (:meth:`ScoringStrategy.score_rows`, the only
 thing a plugin writes), and the :class:`~sigma9_runtime.gates.MLGate` decides which scores become
-alerts (threshold, tradeability from the last 1-second bars, cooldown, daily budget) and why the others
-were suppressed. A plugin is a subclass named by import path and built by
+alerts (threshold, tradeability from the last bars of the gate's bar stream, cooldown, daily budget) and
+why the others were suppressed. A plugin is a subclass named by import path and built by
 :func:`~sigma9_runtime.strategies.factory.create_strategy`.
 
 Candidates end at the cross: a symbol that crossed its previous close x (1 + anchor) today (a
-:class:`~sigma9_runtime.strategies.crossing.CrossTracker` watches the 1-second bars) is no pre-surge
-candidate any more, as in the lab's validation; the ignition monitor's call is unaffected.
+:class:`~sigma9_runtime.strategies.crossing.CrossTracker` watches the bars) is no pre-surge candidate any
+more, as in the lab's validation; the ignition monitor's call is unaffected.
+
+Tradeability and the cross read one bar stream, the spec's gate stream
+(:func:`~sigma9_runtime.streams.gate_bar_kind`, :attr:`ScoringStrategy.bar_kind`): ``A`` (1-second bars)
+when the FeatureSpec subscribes to them, else ``AM`` (1-minute bars), so a container subscribed to ``AM.*``
+alone gates and ends its candidates on minute bars. Bars of the other stream still feed the features.
 
 Determinism: nothing reads the wall clock; within a step candidates meet the gate in the lab's order
 (score descending, NaN last, then symbol), so the same ticks and steps give the same alerts.
@@ -49,6 +54,7 @@ from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEve
 from sigma9_runtime.gates import AFTER_CROSS, GateDecision, MLGate, TradeabilityInputs
 from sigma9_runtime.gates.recent_bars import NAN_INPUTS, RecentBars
 from sigma9_runtime.strategies.crossing import DEFAULT_ANCHOR, CrossTracker
+from sigma9_runtime.streams import BarStream, gate_bar_kind
 
 if TYPE_CHECKING:
     from sigma9_runtime.features.warmup import Warmup
@@ -222,8 +228,10 @@ class ScoringStrategy(ABC):
         self.inference = inference
         self.reloader = reloader
         self.feature_log = feature_log
-        self.bars = RecentBars()
-        self.crossing = CrossTracker(self.anchor)
+        self.bar_kind: BarStream = gate_bar_kind(self.spec)
+        """The bar stream tradeability and the cross read (``A`` or ``AM``)."""
+        self.bars = RecentBars(self.bar_kind)
+        self.crossing = CrossTracker(self.anchor, self.bar_kind)
         self.crossed_skipped = 0
         """Rows of symbols after their cross that a step left out (or the scanner's call suppressed)."""
         self.watchlist: set[str] | None = None
@@ -296,7 +304,7 @@ class ScoringStrategy(ABC):
         """
         self.features.start_day(day, warmup)
         self.bars.reset()
-        self.crossing = CrossTracker(self.anchor)
+        self.crossing = CrossTracker(self.anchor, self.bar_kind)
         self.crossing.start_day(day, previous_close)
         self.frame = None
         self._rows = {}
@@ -315,21 +323,24 @@ class ScoringStrategy(ABC):
         """Ingest one tick: a raw Massive frame (``str``/``bytes``), one decoded message (``dict``) or a
         list of them, a :class:`TradeEvent`/:class:`AggEvent`, or a :class:`TradeBatch`/:class:`AggBatch`.
 
-        Returns the events that entered the feature windows. Never raises: what cannot be read is
-        counted in ``features.dropped`` by reason.
+        Returns the events that entered the feature windows. Bars of the gate's stream (:attr:`bar_kind`)
+        also go to the tradeability bars and the cross rule. Never raises: what cannot be read is counted
+        in ``features.dropped`` by reason.
         """
         try:
             if isinstance(tick, TradeEvent):
                 return int(self.features.on_trade(tick))
             if isinstance(tick, AggEvent):
-                self.bars.add_event(tick)
-                self.crossing.add_event(tick)
+                if tick.kind == self.bar_kind:
+                    self.bars.add_event(tick)
+                    self.crossing.add_event(tick)
                 return int(self.features.on_agg(tick))
             if isinstance(tick, TradeBatch):
                 return self.features.on_trades(tick)
             if isinstance(tick, AggBatch):
-                self.bars.add_batch(tick)
-                self.crossing.add_batch(tick)
+                if tick.kind == self.bar_kind:
+                    self.bars.add_batch(tick)
+                    self.crossing.add_batch(tick)
                 return self.features.on_aggs(tick)
             if isinstance(tick, (dict, list)):
                 tick = json.dumps(tick, allow_nan=True)
@@ -352,8 +363,9 @@ class ScoringStrategy(ABC):
         """Ingest a frame parsed by :func:`~sigma9_runtime.feeds.massive_ws.parse_frame_columnar`
         (its drops are counted in ``features.dropped``)."""
         self.features.dropped.update(parsed.dropped)
-        self.bars.add_batch(parsed.seconds)
-        self.crossing.add_batch(parsed.seconds)
+        gate_bars = parsed.seconds if self.bar_kind == "A" else parsed.minutes
+        self.bars.add_batch(gate_bars)
+        self.crossing.add_batch(gate_bars)
         return (
             self.features.on_trades(parsed.trades)
             + self.features.on_aggs(parsed.seconds)

@@ -2,15 +2,18 @@
 
 Sigma9's pre-surge scanner looks for small caps **before** they surge; once a symbol has crossed the
 anchor (+10%) it belongs to the ignition monitor. The lab evaluates pre-surge alerts only before the
-symbol's cross (``sigma9_dag.lab.validation.before_cross``: rows with ``ts >= T0`` are dropped, T0 the
-first eligible trade at or above the threshold); a :class:`~sigma9_runtime.strategies.base.ScoringStrategy`
-applies the same rule with this tracker, so lab, replay and backtest count the same candidates.
+symbol's cross (``sigma9_dag.lab.validation.before_cross``: rows from the time the runtime knows of the
+cross on are dropped); a :class:`~sigma9_runtime.strategies.base.ScoringStrategy` applies the same rule
+with this tracker, so lab, replay and backtest count the same candidates.
 
-The tracker observes the 1-second bars (``A``) the strategy receives. A symbol has crossed at the **end**
-of its first 1-second bar whose high reaches ``prev_close * (1 + anchor)``: that is when a live scanner
-fed by bars knows it. A bar's high is its highest eligible trade, so the bar holding T0 is the first such
-bar and the cross time is ``floor(T0, 1 s) + 1 s``; a step at exactly T0 (T0 on a whole second) still
-scores the symbol while the lab has dropped it (see ``docs/runtime.md``).
+The tracker observes the bars of **one stream**, the one the runtime has for its gate
+(:func:`sigma9_runtime.streams.gate_bar_kind`): 1-second bars (``A``) when the FeatureSpec subscribes to
+them, else 1-minute bars (``AM``). A symbol has crossed at the **end** of its first bar of that stream
+whose high reaches ``prev_close * (1 + anchor)``: that is when a live scanner fed by bars knows it. A bar's
+high is its highest eligible trade, so the bar holding T0 (the first eligible trade at or above the
+threshold) is the first such bar and the cross time is ``floor(T0, 1 s) + 1 s`` on ``A``,
+``floor(T0, 1 min) + 1 min`` on ``AM``, the time from which the lab's validation drops the symbol's rows
+(see ``docs/runtime.md``).
 
 Unknown previous close (none given, not finite or not positive): the symbol never crosses. ``anchor``
 None: the rule is off (nothing ever crosses).
@@ -25,6 +28,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from sigma9_runtime.feeds.events import AggBatch, AggEvent
+from sigma9_runtime.streams import BarStream
 
 DEFAULT_ANCHOR = 0.10
 """The design's anchor: a symbol surges when it trades 10% above its previous close."""
@@ -38,6 +42,9 @@ class CrossTracker:
     anchor
         The fraction above the previous close (the artifact's ``labeling.anchor_param``); None turns
         the rule off.
+    kind
+        The bar stream observed: ``"A"`` (1-second bars) or ``"AM"`` (1-minute bars); bars of the other
+        stream are ignored.
 
     Examples
     --------
@@ -49,12 +56,21 @@ class CrossTracker:
     True
     >>> tracker.crossed("ABCD", 4_000_000_000), tracker.crossed("ABCD", 5_000_000_000)
     (False, True)
+    >>> minutes = CrossTracker(0.10, kind="AM")
+    >>> minutes.start_day(dt.date(2025, 1, 2), {"ABCD": 2.0})
+    >>> minutes.add_event(AggEvent("AM", "ABCD", 0, 60_000_000_000, 2.0, 2.3, 2.0, 2.1, 1e4, 2.1, 50))
+    True
+    >>> minutes.cross_ns("ABCD")  # the end of the minute bar
+    60000000000
     """
 
-    __slots__ = ("_anchor", "_cross_ns", "_high", "_prev_close", "_threshold", "day")
+    __slots__ = ("_anchor", "_cross_ns", "_high", "_kind", "_prev_close", "_threshold", "day")
 
-    def __init__(self, anchor: float | None = DEFAULT_ANCHOR) -> None:
+    def __init__(self, anchor: float | None = DEFAULT_ANCHOR, kind: BarStream = "A") -> None:
+        if kind not in ("A", "AM"):
+            raise ValueError(f"CrossTracker: kind must be 'A' or 'AM', got {kind!r}")
         self._anchor = anchor
+        self._kind: BarStream = kind
         self._prev_close: dict[str, float] = {}
         self._threshold: dict[str, float] = {}
         self._cross_ns: dict[str, int] = {}
@@ -67,6 +83,11 @@ class CrossTracker:
     def anchor(self) -> float | None:
         """The anchor in use (None: rule off)."""
         return self._anchor
+
+    @property
+    def kind(self) -> BarStream:
+        """The bar stream observed (``A`` or ``AM``)."""
+        return self._kind
 
     @property
     def enabled(self) -> bool:
@@ -111,7 +132,8 @@ class CrossTracker:
     # --- bars -----------------------------------------------------------------------------------
 
     def observe(self, symbol: str, end_ns: int, high: float) -> bool:
-        """One 1-second bar of ``symbol`` ending at ``end_ns``; True when it is the symbol's first cross."""
+        """One bar of ``symbol`` ending at ``end_ns`` (of the observed stream; not checked here); True when it
+        is the symbol's first cross."""
         threshold = self._threshold.get(symbol)
         if threshold is None or not math.isfinite(high):
             return False
@@ -126,19 +148,21 @@ class CrossTracker:
         return first is None
 
     def add_event(self, event: AggEvent) -> bool:
-        """Observe an ``A`` bar (``AM`` bars are ignored); True when the symbol first crossed with it."""
-        if event.kind != "A":
+        """Observe a bar of this tracker's stream (bars of the other are ignored); True when the symbol first
+        crossed with it."""
+        if event.kind != self._kind:
             return False
         return self.observe(event.symbol, event.end_ns, event.high)
 
     def add_batch(self, batch: AggBatch) -> int:
-        """Observe the bars of an ``A`` batch at once; returns how many symbols first crossed.
+        """Observe the bars of a batch of this tracker's stream at once (a batch of the other stream is
+        ignored); returns how many symbols first crossed.
 
         Equal to :meth:`add_event` for each bar in turn (a test proves it): per symbol the day high is the
         largest finite high and the cross time the earliest end of a bar at or above its threshold.
         """
         n = len(batch)
-        if batch.kind != "A" or n == 0 or not self._threshold:
+        if batch.kind != self._kind or n == 0 or not self._threshold:
             return 0
         get = self._threshold.get
         threshold = np.fromiter((get(s, math.nan) for s in batch.symbols.tolist()), dtype=np.float64, count=n)

@@ -4,6 +4,11 @@ Per ticker (one worker task each), day after day: simulate the trades on the spl
 previous close, write them, build 1 s / 1 m bars and the daily bar by the one bar rule, and
 measure the ground truth from the trades themselves with the event rule of
 :mod:`sigma9_dag.lake.events` (first eligible trade at or above previous close +10%).
+
+``tables`` chooses which market tables are written (``trades``, ``1s``, ``1m``, ``daily``; the daily table
+and one intraday table at least). The trades are simulated either way, so a seed gives the same market
+and the same ground truth whatever is written: a ``daily,1m`` lake is what a user of minute and day
+aggregates holds, and its events can be compared with the trade-based truth.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +42,7 @@ from sigma9_runtime.lake.tables import (
     SPLITS_SCHEMA,
     eligible_trades_mask,
 )
+from sigma9_runtime.streams import LAKE_TABLES, LakeTable
 
 DAILY_FIELDS = ("open", "high", "low", "close", "volume", "vwap", "transactions")
 
@@ -59,6 +66,7 @@ class SynthSummary:
     hard_negatives: int = 0
     splits: int = 0
     seconds: float = 0.0
+    tables: list[str] = field(default_factory=lambda: list(LAKE_TABLES))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -66,10 +74,12 @@ class SynthSummary:
 
     def __str__(self) -> str:
         per = ", ".join(f"{k} {v}" for k, v in sorted(self.events.items()))
+        counts = {"trades": f"{self.trades:,} trades", "1s": f"{self.bars_1s:,} 1s bars"}
+        counts |= {"1m": f"{self.bars_1m:,} 1m bars", "daily": f"{self.daily:,} daily bars"}
+        written = ", ".join(counts[t] for t in LAKE_TABLES if t in self.tables)
         return (
             f"{self.tickers} tickers x {self.days} days ({self.first_day}..{self.last_day}), "
-            f"{self.trades:,} trades, {self.bars_1s:,} 1s bars, {self.bars_1m:,} 1m bars, "
-            f"{self.daily:,} daily bars; events {sum(self.events.values())} ({per}), "
+            f"{written}; events {sum(self.events.values())} ({per}), "
             f"hard negatives {self.hard_negatives}, splits {self.splits}; {self.seconds:.1f} s"
         )
 
@@ -84,9 +94,10 @@ class TickerTask:
     splits: dict[int, tuple[float, float]]
     seed: int
     anchor: float
-    trade_paths: list[Path]
-    bars_1s_path: Path
-    bars_1m_path: Path
+    trade_paths: list[Path] | None
+    """Where to write each day's trades (None: simulated, not written)."""
+    bars_1s_path: Path | None
+    bars_1m_path: Path | None
 
 
 @dataclass
@@ -117,21 +128,24 @@ def simulate_ticker(task: TickerTask) -> TickerResult:
     result = TickerResult(profile.ticker, [], [], [], 0, 0, 0)
     seconds: list[dict[str, np.ndarray]] = []
     minutes: list[dict[str, np.ndarray]] = []
-    for index, (day, path) in enumerate(zip(task.days, task.trade_paths, strict=True)):
+    for index, day in enumerate(task.days):
         split = task.splits.get(index)
         if split is not None:
             prev_close *= split[0] / split[1]
         plan = task.plans.get(index)
         simulated = simulate_day(profile, day, index, prev_close, plan, task.seed)
         trades = simulated.trades
-        write_parquet(path, trades)
-        result.trades += trades.num_rows
+        if task.trade_paths is not None:
+            write_parquet(task.trade_paths[index], trades)
+            result.trades += trades.num_rows
         keep = eligible_trades_mask(trades)
         ts = trades.column("ts").to_numpy()[keep]
         price = trades.column("price").to_numpy()[keep]
         size = trades.column("size").to_numpy()[keep]
-        seconds.append(bars_from_trades(ts, price, size, SECOND_NS))
-        minutes.append(bars_from_trades(ts, price, size, MINUTE_NS))
+        if task.bars_1s_path is not None:
+            seconds.append(bars_from_trades(ts, price, size, SECOND_NS))
+        if task.bars_1m_path is not None:
+            minutes.append(bars_from_trades(ts, price, size, MINUTE_NS))
         _label(task, day, plan, simulated.onset_ns, prev_close, ts, price, result)
         start, end = session_bounds(day).regular
         regular = (ts >= start) & (ts < end)
@@ -139,10 +153,14 @@ def simulate_ticker(task: TickerTask) -> TickerResult:
             bar = bars_from_trades(ts[regular], price[regular], size[regular], 1 << 62)
             result.daily.append({"ticker": profile.ticker, "date": day, **{k: bar[k][0].item() for k in DAILY_FIELDS}})
             prev_close = float(bar["close"][0])
-    one_second, one_minute = _bars(profile.ticker, seconds), _bars(profile.ticker, minutes)
-    write_parquet(task.bars_1s_path, one_second)
-    write_parquet(task.bars_1m_path, one_minute)
-    result.bars_1s, result.bars_1m = one_second.num_rows, one_minute.num_rows
+    if task.bars_1s_path is not None:
+        one_second = _bars(profile.ticker, seconds)
+        write_parquet(task.bars_1s_path, one_second)
+        result.bars_1s = one_second.num_rows
+    if task.bars_1m_path is not None:
+        one_minute = _bars(profile.ticker, minutes)
+        write_parquet(task.bars_1m_path, one_minute)
+        result.bars_1m = one_minute.num_rows
     return result
 
 
@@ -204,6 +222,22 @@ def _check_arguments(tickers: int, days: int, history_days: int, workers: int) -
             raise LakeError(f"synthetic market: --{name} must be at least 1, got {value}")
 
 
+def check_tables(tables: Iterable[str]) -> list[LakeTable]:
+    """The market tables to write, in :data:`~sigma9_runtime.streams.LAKE_TABLES` order; :class:`LakeError` for
+    an unknown name, a list without ``daily`` (previous closes come from it) or without an intraday table."""
+    names = [t.strip() for t in (tables.split(",") if isinstance(tables, str) else tables) if t.strip()]
+    unknown = [t for t in names if t not in LAKE_TABLES]
+    if unknown:
+        raise LakeError(
+            f"synthetic market: --tables: unknown table {', '.join(unknown)}; expected some of {','.join(LAKE_TABLES)}"
+        )
+    if "daily" not in names:
+        raise LakeError("synthetic market: --tables must include daily (previous closes come from it)")
+    if not set(names) & {"trades", "1s", "1m"}:
+        raise LakeError("synthetic market: --tables must include an intraday table (trades, 1s or 1m)")
+    return [t for t in LAKE_TABLES if t in names]
+
+
 def _history_days(first: dt.date, count: int) -> list[dt.date]:
     out = [previous_trading_day(first)]
     while len(out) < count:
@@ -223,6 +257,7 @@ def generate_synthetic_lake(
     progress: bool = False,
     force: bool = False,
     anchor: float = DEFAULT_ANCHOR,
+    tables: Iterable[str] = LAKE_TABLES,
 ) -> SynthSummary:
     """Generate a synthetic market into the lake at ``root`` (see ``docs/lake.md``).
 
@@ -241,9 +276,13 @@ def generate_synthetic_lake(
         Worker processes (the result does not depend on it).
     progress
         Show a progress bar on stderr.
+    tables
+        The market tables to write (default all four; ``daily`` and an intraday table at least). The trades
+        are simulated either way: the market and the ground truth do not depend on it.
     """
     began = time.perf_counter()
     _check_arguments(tickers, days, history_days, workers)
+    written = check_tables(tables)
     layout = LakeLayout(Path(root))
     if (layout.meta.exists() or layout.daily.exists()) and not force:
         raise LakeError(f"{layout.root}: a lake is already there; pass --force to replace it")
@@ -259,9 +298,10 @@ def generate_synthetic_lake(
         last_day=intraday[-1].isoformat(),
         history_days=history_days,
         warmup_days=plan.warmup_days,
+        tables=list(written),
     )
     with LakeTransaction(layout) as txn:
-        tasks = [_task(txn, layout, profile, intraday, plan, seed, anchor) for profile in universe]
+        tasks = [_task(txn, layout, profile, intraday, plan, seed, anchor, written) for profile in universe]
         results = _run(tasks, workers, progress)
         daily_rows = [row for p in universe for row in _history_rows(p, history, seed)]
         for result in results:
@@ -292,6 +332,7 @@ def generate_synthetic_lake(
             "history_days": history_days,
             "warmup_days": plan.warmup_days,
             "anchor": anchor,
+            "tables": list(written),
         }
         txn.write_report("synth", {"generator": generator, "summary": summary.to_dict()})
         txn.commit(meta={"source": "synthetic", "generator": generator}, replace=force)
@@ -311,6 +352,7 @@ def _task(
     plan: MarketPlan,
     seed: int,
     anchor: float,
+    tables: list[LakeTable],
 ) -> TickerTask:
     return TickerTask(
         profile=profile,
@@ -319,9 +361,11 @@ def _task(
         splits={d: s for (t, d), s in plan.splits.items() if t == profile.index},
         seed=seed,
         anchor=anchor,
-        trade_paths=[txn.staged_path(layout.trades(profile.ticker, day)) for day in days],
-        bars_1s_path=txn.staged_path(layout.bars("1s", profile.ticker)),
-        bars_1m_path=txn.staged_path(layout.bars("1m", profile.ticker)),
+        trade_paths=[txn.staged_path(layout.trades(profile.ticker, day)) for day in days]
+        if "trades" in tables
+        else None,
+        bars_1s_path=txn.staged_path(layout.bars("1s", profile.ticker)) if "1s" in tables else None,
+        bars_1m_path=txn.staged_path(layout.bars("1m", profile.ticker)) if "1m" in tables else None,
     )
 
 

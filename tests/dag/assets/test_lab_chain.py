@@ -10,15 +10,14 @@ import pytest
 import yaml
 
 from sigma9_dag.assets.distill import CANDIDATE_STORE, candidate_id
-from sigma9_dag.definitions import ASSETS, CHECKS
 from sigma9_dag.lab.checks import artifact_problems, leakage_problems, parity_problems
 from sigma9_dag.partitions import sync_spec_partitions
-from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
+from sigma9_dag.resources import SpecCatalogResource
 from sigma9_dag.schedules import nightly_retrain
 from sigma9_runtime.contracts.io import load_artifact_manifest
 from sigma9_runtime.features.names import feature_names
 from sigma9_runtime.registry import FilesystemArtifactRegistry
-from tests.stubs import SMALL_LAKE_CONFIG
+from tests.stubs import SMALL_LAKE_CONFIG, materialized_lab
 
 PROJECT = Path(__file__).parents[3]
 SPEC_ID = "FS_2026-01-16_002"
@@ -30,23 +29,7 @@ def chain(synthetic_lake, tmp_path_factory):  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("chain")
     lake_root = root / "lake"
     shutil.copytree(synthetic_lake.root, lake_root, ignore=shutil.ignore_patterns("experiments"))
-    resources = {
-        "lake": LakeResource(root=str(lake_root)),
-        "specs": SpecCatalogResource(
-            directory=str(PROJECT / "feature_specs"), runs_directory=str(PROJECT / "run_configs")
-        ),
-        "artifacts": ArtifactStoreResource(root=str(root / "artifacts")),
-    }
-    with dg.instance_for_test() as instance:
-        sync_spec_partitions(instance, resources["specs"])
-        result = dg.materialize(
-            [*ASSETS, *CHECKS],
-            instance=instance,
-            resources=resources,
-            partition_key=SPEC_ID,
-            run_config={"ops": {name: {"config": knobs} for name, knobs in SMALL_LAKE_CONFIG.items()}},
-            raise_on_error=False,
-        )
+    with materialized_lab(lake_root, root / "artifacts", SPEC_ID, SMALL_LAKE_CONFIG) as (result, resources, instance):
         yield result, resources["lake"], resources["specs"], resources["artifacts"], instance
 
 
@@ -143,7 +126,7 @@ def _night():  # type: ignore[no-untyped-def]
 
 
 def test_the_manifest_body_follows_the_contract_without_a_payload() -> None:
-    from sigma9_dag.lab.manifest import manifest_body, min_bar_history, required_streams
+    from sigma9_dag.lab.manifest import manifest_body, min_bar_history
     from sigma9_runtime.contracts import load_backtest_run_config, load_feature_spec
     from sigma9_runtime.contracts.artifact_manifest import Thresholds
 
@@ -172,6 +155,6 @@ def test_the_manifest_body_follows_the_contract_without_a_payload() -> None:
         "test_start": "2025-02-24",
         "test_end": "2025-03-20",
     }
-    assert required_streams(spec) == ["T.*", "A.*", "AM.*"]
+    assert body["compatibility"]["required_streams"] == ["T.*", "A.*", "AM.*"]
     assert min_bar_history(spec) == {"bar_1s": "300s", "bar_1m": "30m", "daily": "60d"}
     json.dumps(body)

@@ -17,6 +17,9 @@ from sigma9_runtime.lake.tables import DAILY_SCHEMA, EVENTS_SCHEMA, TRADES_SCHEM
 from tests.stubs import feature_spec, run_config_document
 
 DAY = dt.date(2025, 1, 6)
+PREVIOUS_DAY = dt.date(2025, 1, 3)
+PREV_CLOSE = 11.83
+"""Previous close: +10% is 13.013, first reached by the 13.02 print at 10:15:00 (T0_NS)."""
 TICKER = "ABCD"
 START_NS = local_to_ns(DAY, dt.time(10, 0))
 T0_NS = local_to_ns(DAY, dt.time(10, 15))
@@ -34,7 +37,8 @@ def tiny_prices() -> np.ndarray:
 
 
 def write_tiny_lake(root: Path) -> LakeLayout:
-    """The lake of :func:`tiny_prices`: trades, 1 s and 1 m bars, a daily row, one ground-truth event."""
+    """The lake of :func:`tiny_prices`: trades, 1 s and 1 m bars, the day's and the previous day's daily rows,
+    and the one event they make (also as ground truth)."""
     layout = LakeLayout(root)
     ts = START_NS + np.arange(SECONDS, dtype=np.int64) * SECOND_NS
     trades = pa.table(
@@ -58,15 +62,15 @@ def write_tiny_lake(root: Path) -> LakeLayout:
             layout.daily,
             pa.table(
                 {
-                    "ticker": [TICKER],
-                    "date": [DAY],
-                    "open": [10.0],
-                    "high": [22.0],
-                    "low": [10.0],
-                    "close": [22.0],
-                    "volume": [120000.0],
-                    "vwap": [14.0],
-                    "transactions": [SECONDS],
+                    "ticker": [TICKER, TICKER],
+                    "date": [PREVIOUS_DAY, DAY],
+                    "open": [11.5, 10.0],
+                    "high": [12.0, 22.0],
+                    "low": [11.4, 10.0],
+                    "close": [PREV_CLOSE, 22.0],
+                    "volume": [100000.0, 120000.0],
+                    "vwap": [11.7, 14.0],
+                    "transactions": [SECONDS, SECONDS],
                 },
                 schema=DAILY_SCHEMA,
             ),
@@ -79,7 +83,7 @@ def write_tiny_lake(root: Path) -> LakeLayout:
                     "date": [DAY],
                     "t0_ns": [T0_NS],
                     "archetype": ["ramp"],
-                    "prev_close": [9.0],
+                    "prev_close": [PREV_CLOSE],
                     "onset_ns": [START_NS],
                 },
                 schema=EVENTS_SCHEMA,

@@ -97,9 +97,10 @@ def test_a_capture_replays_to_the_same_alerts_as_the_lake(synthetic_lake, tmp_pa
     assert lake_alerts and all(a["artifact_id"] == "ART_2026-01-16_001" for a in lake_alerts)
 
 
-def test_replay_refuses_a_day_without_trades_and_an_unknown_plugin(synthetic_lake, capsys):
+def test_replay_refuses_a_day_the_lake_does_not_hold_and_an_unknown_plugin(synthetic_lake, capsys):
     assert main(["replay", "--root", str(synthetic_lake.root), "--date", "2001-01-02"]) == 2
-    assert "no trades on 2001-01-02" in capsys.readouterr().err
+    err = capsys.readouterr().err  # the default spec: the newest shipped one the lake holds the tables of
+    assert "FS_2026-01-16_003 reads bar_1m; the lake at" in err and "has no 1-minute bars on 2001-01-02" in err
     day, ticker, _ = _event_day(synthetic_lake)
     code = main(_replay(synthetic_lake, day, [ticker], "--strategy", "nope"))
     assert code == 2 and "unknown strategy plugin 'nope'" in capsys.readouterr().err

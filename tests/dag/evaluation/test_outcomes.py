@@ -29,14 +29,15 @@ class FakePrices(LakePrices):
         super().__init__(LakeLayout(Path("/nonexistent")))
         self.bars = bars
 
-    def _read(self, symbol: str, day: dt.date) -> DayBars:
+    def _read(self, symbol: str, day: dt.date, kind: str = "A") -> DayBars:
         return self.bars.get((symbol, day), DayBars.empty())
 
 
 def bars(ts: list[int], open_: list[float], close: list[float] | None = None) -> DayBars:
     o = np.array(open_, dtype=float)
     c = np.array(close if close is not None else open_, dtype=float)
-    return DayBars(np.array(ts, np.int64), o, o + 0.05, o - 0.05, c, o, np.full(len(ts), 100.0))
+    count = len(ts)
+    return DayBars(np.array(ts, np.int64), o, o + 0.05, o - 0.05, c, o, np.full(count, 100.0), np.ones(count, np.int64))
 
 
 def alerts(rows: list[tuple[str, int]], spread_pct: float = 1.0) -> pd.DataFrame:

@@ -70,3 +70,34 @@ def test_attached_tradeability_equals_the_runtime_function_on_the_same_bars(synt
         assert got["dollar_volume_1m"].iloc[i] == pytest.approx(one.dollar_volume_1m, rel=1e-9)
         assert got["spread_pct"].iloc[i] == pytest.approx(one.spread_pct, rel=1e-9, nan_ok=True)
     assert (got["dollar_volume_1m"] >= 0).all() and got["spread_pct"].between(0.05, 5).any()
+
+
+def test_a_minute_bar_spec_reads_fills_and_tradeability_from_the_lakes_1m_bars(minute_lake: LakeLayout, event) -> None:  # type: ignore[no-untyped-def]
+    from tests.stubs import minute_bar_feature_spec
+
+    symbol, day, t0 = event
+    prices = LakePrices.for_spec(minute_lake, minute_bar_feature_spec())
+    assert prices.kind == "AM" and prices.bar_ns == 60 * S
+    bounds = session_bounds(day)
+    expected = read_bars(minute_lake, "1m", symbol, bounds.start, bounds.end).to_pandas()
+    bars = prices.day_bars(symbol, day)
+    assert np.array_equal(bars.ts, expected["ts"].to_numpy()) and bars.ts.size > 100
+    assert np.array_equal(bars.transactions, expected["transactions"].to_numpy())
+    order = t0 + 1  # a minute bar holds T0: the order fills at the open of the next one
+    fill = prices.fills(symbol, day, np.array([order]), side="buy")
+    assert fill.ts_ns[0] == (t0 // (60 * S) + 1) * 60 * S and fill.ts_ns[0] in set(bars.ts.tolist())
+    at = (t0 // (60 * S)) * 60 * S
+    dollar, spread = prices.tradeability(symbol, day, np.array([at]))
+    last = expected[expected["ts"] == at - 60 * S]
+    assert dollar[0] == pytest.approx(float((last["vwap"] * last["volume"]).sum()), rel=1e-12)
+    assert np.isfinite(spread[0])
+
+
+def test_the_evaluation_labels_alerts_with_the_events_the_lake_shows_not_its_ground_truth(
+    minute_lake: LakeLayout, synthetic_lake: LakeLayout
+) -> None:
+    truth = load_events(synthetic_lake)
+    found = LakePrices(minute_lake).events
+    assert len(found) == len(truth) > 0
+    minute = 60 * S
+    assert (found["t0_ns"].to_numpy() == (truth["t0_ns"].to_numpy() // minute + 1) * minute).all()

@@ -19,7 +19,7 @@ from sigma9_runtime.features.stats_store import FeatureStatsStore
 from sigma9_runtime.features.warmup import load_warmup
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import read_bars, read_events, read_trades
-from tests.stubs import SHIPPED_FEATURE_SPEC, feature_spec
+from tests.stubs import SHIPPED_FEATURE_SPEC, feature_spec, minute_bar_feature_spec
 
 
 def _event_day(lake: LakeLayout) -> tuple[dt.date, list[str]]:
@@ -105,3 +105,37 @@ def test_parity_cli_prints_the_comparison_and_refuses_a_day_without_trades(
     assert "mismatches        0" in out and "EQUAL" in out
     assert main([*args, "--date", "2025-01-04"]) == 2
     assert "no trades on 2025-01-04" in capsys.readouterr().err
+
+
+def test_minute_bar_spec_replayed_day_equals_offline_batch_bit_for_bit(synthetic_lake: LakeLayout) -> None:
+    day, tickers = _event_day(synthetic_lake)
+    spec = minute_bar_feature_spec()
+    report = feature_parity(synthetic_lake, spec, day, tickers=tickers, workers=1)
+    assert report.equal, report.render()
+    assert report.rows == 3 * 960 and report.features == 2 * 15  # one step a minute, 16 hours
+    # Not vacuous: the new series give values (trade-count z-scores, the close-location ratio).
+    plan = FeaturePlan.from_spec(spec)
+    _, rows = symbol_day_features(
+        synthetic_lake, plan, load_warmup(synthetic_lake, plan, day, tickers), tickers[0], day
+    )
+    regular = rows[330 + 60 : 330 + 390]  # 10:30-16:00: the regular session after its first hour
+    names = list(plan.names)
+    for key in ("intensity.trade_count_z_15m", "impact.ret_over_signed_vol_60m", "intensity.volume_rvol_tod_60m"):
+        assert np.isfinite(regular[:, names.index(key)]).mean() > 0.5, key
+
+
+def test_minute_bar_features_are_the_same_on_a_lake_of_minute_bars_alone(
+    synthetic_lake: LakeLayout, tmp_path: Path
+) -> None:
+    day, tickers = _event_day(synthetic_lake)
+    ticker = tickers[0]
+    plan = FeaturePlan.from_spec(minute_bar_feature_spec())
+    warmup = load_warmup(synthetic_lake, plan, day, [ticker])
+    minutes_only = LakeLayout(tmp_path / "minutes")
+    write_parquet(minutes_only.bars("1m", ticker), read_bars(synthetic_lake, "1m", ticker))
+    assert not minutes_only.trades(ticker, day).exists() and not minutes_only.bars("1s", ticker).exists()
+    steps_full, full = symbol_day_features(synthetic_lake, plan, warmup, ticker, day)
+    steps_minutes, minutes = symbol_day_features(minutes_only, plan, warmup, ticker, day)
+    assert np.array_equal(steps_full, steps_minutes)
+    assert np.array_equal(full, minutes, equal_nan=True)
+    assert np.isfinite(full[:, : len(plan.features)]).any(axis=0).all()

@@ -8,7 +8,14 @@ import pytest
 
 from sigma9_dag.lab.distill import cluster_ids, passes_threshold
 from sigma9_dag.lab.summary import performance_table, performance_text, precision_ratios
-from sigma9_dag.lab.validation import SweepPoint, before_cross, ml_weight_of, pick_threshold, quantile_thresholds
+from sigma9_dag.lab.validation import (
+    SweepPoint,
+    before_cross,
+    cross_known_ns,
+    ml_weight_of,
+    pick_threshold,
+    quantile_thresholds,
+)
 from sigma9_runtime.contracts import load_backtest_run_config
 from sigma9_runtime.contracts.artifact_manifest import Thresholds
 from tests.stubs import SHIPPED_RUN_CONFIG
@@ -46,6 +53,27 @@ def test_candidates_end_when_the_bar_holding_the_cross_completes() -> None:
     events = pd.DataFrame({"ticker": ["A"], "date": [DAY], "t0_ns": [t0]})
     kept = before_cross(scan, events)
     assert kept[["ticker", "ts_ns"]].values.tolist() == [["A", 19 * second], ["A", 20 * second], ["B", 30 * second]]
+
+
+def test_a_minute_bar_runtime_knows_the_cross_at_the_end_of_the_minute_holding_it() -> None:
+    second, minute = 1_000_000_000, 60_000_000_000
+    trade_t0 = 10 * minute + 20 * second + 5  # a trade inside minute 10
+    bar_t0 = 11 * minute  # the same cross read from 1-minute bars: the end of minute 10
+    second_t0 = 10 * minute + 21 * second  # read from 1-second bars: the end of second 20 of minute 10
+    known = cross_known_ns(
+        np.array([trade_t0, bar_t0, second_t0, trade_t0, bar_t0]),
+        np.array(["trade", "1m", "1s", "trade", "1m"]),
+        minute,
+    )
+    assert known.tolist() == [11 * minute] * 3 + [11 * minute] * 2
+    # a runtime on 1-second bars: the end of the second holding a trade, or T0 itself from a coarser lake
+    assert cross_known_ns(np.array([trade_t0, bar_t0]), np.array(["trade", "1m"]), second).tolist() == [
+        10 * minute + 21 * second,
+        11 * minute,
+    ]
+    scan = pd.DataFrame({"ticker": ["A"] * 3, "date": [DAY] * 3, "ts_ns": [10 * minute, 11 * minute, 12 * minute]})
+    events = pd.DataFrame({"ticker": ["A"], "date": [DAY], "t0_ns": [bar_t0], "t0_resolution": ["1m"]})
+    assert before_cross(scan, events, minute)["ts_ns"].tolist() == [10 * minute]
 
 
 def test_the_blend_weight_is_the_run_strategys() -> None:

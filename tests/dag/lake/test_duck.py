@@ -73,3 +73,98 @@ def test_lake_info_counts_rows_and_dates(tmp_path: Path) -> None:
     assert info.rows == {"daily": 2, "1m": 0, "1s": 2, "trades": 3}
     with pytest.raises(LakeError, match="no lake here"):
         lake_info(LakeLayout(tmp_path / "empty"))
+
+
+# --- derived views: events and coverage -----------------------------------------------------------
+
+
+def _event_lake(tmp_path: Path) -> LakeLayout:
+    from tests.stubs import write_event_lake
+
+    return write_event_lake(tmp_path / "lake")
+
+
+def _views(con: object) -> set[str]:
+    return {row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}  # type: ignore[attr-defined]
+
+
+def test_the_events_view_is_the_found_events_table(tmp_path: Path) -> None:
+    from sigma9_dag.lake.events import EVENT_TABLE_COLUMNS
+
+    sql = "SELECT t0_resolution, count(*) FROM events GROUP BY 1 ORDER BY 1"
+    con = connect(_event_lake(tmp_path), sql=sql)
+    assert con.execute(sql).fetchall() == [("1m", 3), ("1s", 1), ("trade", 1)]
+    columns = con.execute("SELECT * FROM events").description
+    assert tuple(c[0] for c in columns) == EVENT_TABLE_COLUMNS
+    assert con.execute("SELECT ticker FROM events WHERE flags = 'prev_gap'").fetchall() == [("GAPS",)]
+    assert con.execute("SELECT typeof(date), typeof(t0_ns) FROM events LIMIT 1").fetchone() == ("DATE", "BIGINT")
+
+
+def test_a_query_not_naming_events_computes_no_events(tmp_path: Path) -> None:
+    layout = _event_lake(tmp_path)
+    con = connect(layout, sql="SELECT count(*) FROM daily WHERE ticker <> 'events_like'")
+    assert _views(con) == {"daily", "bars_1s", "bars_1m", "trades", "splits"}
+    assert not (layout.root / "derived").exists()
+    connect(layout, sql="SELECT count(*) FROM truth_events")
+    assert not (layout.root / "derived").exists()
+    connect(layout, sql='SELECT count(*) FROM "Events"')
+    assert (layout.root / "derived" / "events").is_dir()
+
+
+def test_the_coverage_view_says_which_tables_hold_each_ticker_day(tmp_path: Path) -> None:
+    con = connect(_event_lake(tmp_path), derived=["coverage"])
+    assert "events" not in _views(con)
+    rows = con.execute(
+        'SELECT ticker, trades, "1s", "1m", daily FROM coverage WHERE date = DATE \'2025-01-06\' ORDER BY ticker'
+    ).fetchall()
+    assert rows[:3] == [
+        ("GAPS", False, False, True, True),
+        ("MINS", False, False, True, True),
+        ("NOPC", False, False, True, False),
+    ]
+    assert ("TRDE", True, True, True, True) in rows
+    assert con.execute("SELECT count(*) FROM coverage WHERE NOT daily").fetchone() == (1,)
+
+
+def test_truth_views_hold_the_synthetic_ground_truth(synthetic_lake: LakeLayout) -> None:
+    sql = "SELECT (SELECT count(*) FROM truth_events), (SELECT count(*) FROM truth_hard_negatives)"
+    con = connect(synthetic_lake, sql=sql)
+    from sigma9_runtime.lake.tables import read_events, read_hard_negatives
+
+    assert con.execute(sql).fetchone() == (
+        read_events(synthetic_lake).num_rows,
+        read_hard_negatives(synthetic_lake).num_rows,
+    )
+    assert {"truth_events", "truth_hard_negatives"} <= _views(con)
+    assert "events" not in _views(con) and "hard_negatives" not in _views(con)
+
+
+def test_universe_queries_may_read_the_events(tmp_path: Path) -> None:
+    layout = _event_lake(tmp_path)
+    assert query_tickers(layout, "SELECT ticker FROM events WHERE t0_resolution = '1m'") == ["GAPS", "MINS", "SPLT"]
+    assert query_tickers(layout, "SELECT ticker FROM coverage WHERE trades") == ["TRDE"]
+
+
+def test_an_unknown_derived_view_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(LakeError, match="unknown derived view nope"):
+        connect(_event_lake(tmp_path), derived=["nope"])
+
+
+def test_lake_info_lists_the_coverage_of_each_table(tmp_path: Path) -> None:
+    info = lake_info(_event_lake(tmp_path))
+    assert info.tickers == 8
+    assert info.coverage["1m"] == {
+        "ticker_days": 8,
+        "tickers": 8,
+        "days": 1,
+        "first": "2025-01-06",
+        "last": "2025-01-06",
+    }
+    assert info.coverage["trades"]["ticker_days"] == 1
+    assert info.coverage["daily"] == {
+        "ticker_days": 18, "tickers": 7, "days": 3, "first": "2025-01-02", "last": "2025-01-06",
+    }  # fmt: skip
+    lines = info.render().splitlines()
+    assert "coverage    1s               2 ticker-days      2 tickers     1 days  2025-01-06..2025-01-06" in lines
+    assert sum(line.startswith("coverage") for line in lines) == 4
+    assert any(line.startswith("rows        trades") for line in lines)

@@ -11,3 +11,20 @@ def test_shipped_feature_spec_validates() -> None:
 
 def test_shipped_run_config_validates() -> None:
     assert isinstance(load_any_contract(ROOT / "run_configs" / "RUN_2026-01-16_001.yaml"), BacktestRunConfig)
+
+
+def test_minute_bar_feature_spec_reads_neither_trades_nor_second_bars() -> None:
+    spec = load_any_contract(ROOT / "feature_specs" / "FS_2026-01-16_003.yaml")
+    assert isinstance(spec, FeatureSpec)
+    assert not spec.sources.tick.enabled and not spec.sources.bar_1s.enabled
+    assert {w.base for w in spec.windows} == {"bar_1m"}
+    assert spec.calendar.treat_halts_as == "gap"
+
+
+def test_minute_bar_run_config_runs_that_spec_without_second_bars() -> None:
+    run = load_any_contract(ROOT / "run_configs" / "RUN_2026-01-16_003.yaml")
+    assert isinstance(run, BacktestRunConfig)
+    assert run.feature_spec_ref.id == "FS_2026-01-16_003"
+    assert (ROOT / run.feature_spec_ref.path).is_file()
+    assert run.data.intraday.bar_1s is None
+    assert run.time.warmup.intraday_warmup_min >= 60  # the spec's longest window is 60 minutes

@@ -19,6 +19,7 @@ from sigma9_runtime.errors import Sigma9Error, SpecError
 from tests.stubs import (
     artifact_manifest_document,
     feature_spec_document,
+    minute_bar_feature_spec_document,
     run_config_document,
     write_yaml,
 )
@@ -167,6 +168,107 @@ def test_feature_spec_rejects_range_pct_with_wrong_order_of_fields() -> None:
     spec_body(document)["features"][4]["params"]["use"] = ["low", "high", "close"]
 
     assert_rejected(FeatureSpec, document, "feature_spec.features[4].params.use", "[high, low, close]")
+
+
+# --- FeatureSpec: what needs trades, and bar-based series ----------------------------------------
+
+
+def test_feature_spec_rejects_tick_input_saying_the_tick_source_is_disabled() -> None:
+    document = feature_spec_document()
+    spec_body(document)["sources"]["tick"]["enabled"] = False
+
+    assert_rejected(
+        FeatureSpec, document, "feature_spec.features[0].input", "needs trades", "sources.tick.enabled: false"
+    )
+
+
+def test_feature_spec_rejects_a_tick_input_among_minute_bar_features_when_ticks_are_disabled() -> None:
+    document = minute_bar_feature_spec_document()
+    spec_body(document)["features"][10]["inputs"][1] = "tick.signed_volume_proxy"
+    spec_body(document)["features"][10]["params"]["signed_proxy"] = "tick_rule"
+
+    assert_rejected(
+        FeatureSpec, document, "feature_spec.features[10].inputs[1]", "'tick.signed_volume_proxy'", "not enabled"
+    )
+
+
+@pytest.mark.parametrize("policy", ["forward_fill", "drop"])
+def test_feature_spec_rejects_a_halt_policy_that_needs_trades_when_the_tick_source_is_disabled(policy: str) -> None:
+    document = minute_bar_feature_spec_document()
+    spec_body(document)["calendar"]["treat_halts_as"] = policy
+
+    assert_rejected(
+        FeatureSpec,
+        document,
+        "feature_spec.calendar.treat_halts_as",
+        f"{policy!r} needs trades",
+        "sources.tick.enabled: false",
+        "'gap'",
+    )
+
+
+def test_feature_spec_accepts_a_halt_policy_that_needs_trades_when_the_tick_source_is_enabled() -> None:
+    document = feature_spec_document()
+    spec_body(document)["calendar"]["treat_halts_as"] = "drop"
+
+    assert parse_contract(FeatureSpec, document).calendar.treat_halts_as == "drop"
+
+
+@pytest.mark.parametrize("source", ["bar_1s", "bar_1m"])
+@pytest.mark.parametrize("series", ["transactions", "signed_volume_proxy"])
+def test_feature_spec_accepts_bar_trade_count_and_signed_volume_proxy_series(source: str, series: str) -> None:
+    document = feature_spec_document()
+    body = spec_body(document)
+    window = "w60s" if source == "bar_1s" else "w5m"
+    body["features"].append(
+        {
+            "key": "extra.z",
+            "window": window,
+            "op": "zscore",
+            "input": f"{source}.{series}",
+            "params": {"lookback": "20d"},
+        }
+    )
+
+    assert parse_contract(FeatureSpec, document).features[-1].input == f"{source}.{series}"
+
+
+@pytest.mark.parametrize("proxy", ["tick_rule", "lee_ready_if_quote_available_else_tickrule"])
+def test_feature_spec_rejects_a_tick_rule_proxy_for_a_bar_signed_volume_input(proxy: str) -> None:
+    document = minute_bar_feature_spec_document()
+    spec_body(document)["features"][10]["params"]["signed_proxy"] = proxy
+
+    assert_rejected(
+        FeatureSpec,
+        document,
+        "feature_spec.features[10].params.signed_proxy",
+        "'bar_1m.signed_volume_proxy'",
+        "'close_location'",
+    )
+
+
+def test_feature_spec_rejects_a_bar_signed_volume_input_left_at_the_default_tick_proxy() -> None:
+    document = minute_bar_feature_spec_document()
+    del spec_body(document)["features"][11]["params"]["signed_proxy"]
+
+    assert_rejected(FeatureSpec, document, "feature_spec.features[11].params.signed_proxy", "'close_location'")
+
+
+def test_feature_spec_rejects_the_close_location_proxy_for_a_tick_signed_volume_input() -> None:
+    document = feature_spec_document()
+    spec_body(document)["features"][3]["params"]["signed_proxy"] = "close_location"  # inputs[1] is tick.*
+
+    assert_rejected(
+        FeatureSpec, document, "feature_spec.features[3].params.signed_proxy", "'tick.signed_volume_proxy'", "tick_rule"
+    )
+
+
+def test_feature_spec_accepts_any_proxy_on_a_ratio_without_signed_volume() -> None:
+    document = minute_bar_feature_spec_document()
+    spec_body(document)["features"][10]["inputs"][1] = "bar_1m.transactions"
+    spec_body(document)["features"][10]["params"]["signed_proxy"] = "tick_rule"
+
+    assert parse_contract(FeatureSpec, document).features[10].inputs[1] == "bar_1m.transactions"  # type: ignore[union-attr]
 
 
 # --- FeatureSpec: sources -------------------------------------------------------------------------

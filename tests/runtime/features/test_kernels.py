@@ -6,10 +6,18 @@ import pytest
 from sigma9_runtime.contracts.feature_spec import FEATURE_OPS
 from sigma9_runtime.errors import SpecError
 from sigma9_runtime.features.baselines import BaselineKey
-from sigma9_runtime.features.kernels import FOLD_MIN_ROWS, OPS, seq_extreme, seq_sum
+from sigma9_runtime.features.kernels import (
+    FOLD_MIN_ROWS,
+    OPS,
+    clv_signed_volume,
+    flow_series,
+    seq_extreme,
+    seq_sum,
+    zscore_baseline,
+)
 from sigma9_runtime.features.names import feature_names
 from sigma9_runtime.features.plan import FeaturePlan
-from tests.stubs import feature_spec
+from tests.stubs import feature_spec, minute_bar_feature_spec
 
 
 class View:
@@ -39,8 +47,8 @@ class Context:
         return tuple(np.array([v]) for v in self.values[key.series])
 
 
-def _feature(key: str):  # type: ignore[no-untyped-def]
-    spec = feature_spec()
+def _feature(key: str, spec=None):  # type: ignore[no-untyped-def]
+    spec = spec or feature_spec()
     return next(f for f in spec.features if f.key == key)
 
 
@@ -135,3 +143,85 @@ def test_sequential_sums_agree_bit_for_bit_whichever_way_they_are_computed() -> 
     assert np.array_equal(seq_sum(block, weights), few_rows)
     assert np.array_equal(seq_sum(block), np.concatenate([seq_sum(block[i : i + 10]) for i in range(0, 300, 10)]))
     assert np.array_equal(seq_extreme(block, np.maximum), block.max(axis=1))
+
+
+# --- bar-based series: trade counts and the close-location signed volume --------------------------
+
+
+def test_clv_signed_volume_signs_a_bar_by_where_its_close_sits_in_its_range() -> None:
+    # (close - low) - (high - close) = 0.4 - 0.1 of a 0.5 range: 60% of the volume counts as bought.
+    assert float(clv_signed_volume(10.5, 10.0, 10.4, 1000.0)) == pytest.approx(600.0)
+    high, low, close = np.array([10.5, 10.5, 10.5]), np.array([10.0, 10.0, 10.0]), np.array([10.5, 10.0, 10.25])
+    assert clv_signed_volume(high, low, close, np.full(3, 200.0)).tolist() == [200.0, -200.0, 0.0]
+
+
+def test_clv_signed_volume_is_zero_on_a_flat_bar() -> None:
+    assert float(clv_signed_volume(10.0, 10.0, 10.0, 5000.0)) == 0.0
+    assert clv_signed_volume(np.zeros(4), np.zeros(4), np.zeros(4), np.zeros(4)).tolist() == [0.0] * 4  # no bar
+
+
+def test_clv_signed_volume_of_one_bar_equals_it_within_a_day_of_bars_bit_for_bit() -> None:
+    rng = np.random.default_rng(2)
+    low = rng.uniform(1, 20, 500)
+    high = low + rng.choice([0.0, 0.01, 0.37], 500)
+    close = low + (high - low) * rng.random(500)
+    volume = rng.integers(0, 10**6, 500).astype(float)
+    whole = clv_signed_volume(high, low, close, volume)
+    one_by_one = [float(clv_signed_volume(h, l, c, v)) for h, l, c, v in zip(high, low, close, volume, strict=True)]
+    assert np.array_equal(whole, np.array(one_by_one))
+
+
+def test_bar_transactions_and_signed_volume_proxy_are_flows_of_their_bar_group() -> None:
+    assert flow_series("bar_1m.transactions") == "m.transactions"
+    assert flow_series("bar_1s.transactions") == "s.transactions"
+    assert flow_series("bar_1m.signed_volume_proxy") == "m.signed_volume"
+    assert flow_series("bar_1s.signed_volume_proxy") == "s.signed_volume"
+    assert flow_series("bar_1m") == flow_series("bar_1m.volume") == "m.volume"
+    with pytest.raises(SpecError, match="not a flow"):
+        flow_series("bar_1m.high")
+
+
+@pytest.mark.parametrize(
+    ("key", "spec", "series"),
+    [
+        ("intensity.trade_count_z_5m", "minute", "transactions"),  # bar_1m.transactions
+        ("intensity.volume_z_5m", "minute", "volume"),  # bar_1m.volume
+        ("intensity.trade_count_z", "shipped", "transactions"),  # tick
+    ],
+)
+def test_zscore_baseline_is_transactions_for_trade_counts_and_volume_otherwise(
+    key: str, spec: str, series: str
+) -> None:
+    source = minute_bar_feature_spec() if spec == "minute" else feature_spec()
+    feature = _feature(key, source)
+    assert zscore_baseline(feature).series == series
+    plain_bars = feature.model_copy(update={"input": "bar_1m"})
+    assert zscore_baseline(plain_bars).series == "volume"
+
+
+def test_zscore_of_bar_transactions_sums_the_bars_trade_counts() -> None:
+    feature = _feature("intensity.trade_count_z_5m", minute_bar_feature_spec())
+    view = View({"m.transactions": [[40, 0, 12, 30, 18]], "m.volume": [[1e6] * 5]}, unit_seconds=60)
+    value = OPS["zscore"].kernel(view, feature, Context({"transactions": (10.0, 4.0)}))
+    assert value[0] == pytest.approx((100 - 10 * 5) / (4 * 5))
+
+
+def test_ratio_divides_close_return_by_the_bar_signed_volume() -> None:
+    feature = _feature("impact.ret_over_signed_vol_15m", minute_bar_feature_spec())
+    present = np.zeros(15)
+    present[[4, 14]] = 1
+    close = np.where(present > 0, 10.2, 0.0)
+    signed = np.zeros(15)
+    signed[[4, 14]] = clv_signed_volume(np.array([10.3, 10.25]), np.array([10.0, 10.1]), close[[4, 14]], 1000.0)
+    view = View({"m.present": [present], "m.close": [close], "m.signed_volume": [signed]}, 10.0, 60)
+    assert OPS["ratio"].kernel(view, feature, None)[0] == pytest.approx(np.log(10.2 / 10.0) / signed.sum())
+    assert OPS["ratio"].series(feature) == {"m.present", "m.close", "m.signed_volume"}
+
+
+def test_the_minute_bar_spec_reads_minute_bars_and_no_trades() -> None:
+    plan = FeaturePlan.from_spec(minute_bar_feature_spec())
+    assert plan.series["s"] == frozenset()
+    assert {"m.transactions", "m.signed_volume", "m.volume", "m.close"} <= plan.series["m"]
+    assert not plan.reads_trades
+    assert {key.series for key in plan.baselines} == {"transactions", "volume"}
+    assert FeaturePlan.from_spec(feature_spec()).reads_trades

@@ -9,12 +9,13 @@ from hypothesis import strategies as st
 
 from sigma9_runtime.calendar import NANOS_PER_SECOND, session_bounds
 from sigma9_runtime.features.baselines import MINUTES_PER_DAY
+from sigma9_runtime.features.kernels import clv_signed_volume
 from sigma9_runtime.features.normalization import NormParams
 from sigma9_runtime.features.online import SMALL_BATCH, OnlineFeatureBuilder
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
-from tests.stubs import feature_spec
+from tests.stubs import feature_spec, minute_bar_feature_spec
 
 DAY = dt.date(2025, 3, 4)
 SYMBOLS = ["AAA", "BBB", "CCC"]
@@ -90,18 +91,24 @@ def _stream(seed: int, seconds: int = 120) -> tuple[list[TradeEvent | AggEvent],
     return events, bad
 
 
-def _run(builder: OnlineFeatureBuilder, events: list, batch: bool, seconds: int = 120) -> list[np.ndarray]:  # type: ignore[type-arg]
+def _run(
+    builder: OnlineFeatureBuilder, events: list, batch: bool, seconds: int = 120, unit: int = NANOS_PER_SECOND
+) -> list[np.ndarray]:  # type: ignore[type-arg]
+    """Step ``builder`` every ``unit`` for ``seconds`` units, fed the events delivered by each step (one by one,
+    or as trade, ``A`` and ``AM`` batches)."""
     frames = []
     position = 0
-    for second in range(1, seconds + 1):
-        t = START + second * NANOS_PER_SECOND
+    for step in range(1, seconds + 1):
+        t = START + step * unit
         chunk = []
         while position < len(events) and _time(events[position]) <= t:
             chunk.append(events[position])
             position += 1
         if batch:
             builder.on_trades(TradeBatch.from_events(e for e in chunk if isinstance(e, TradeEvent)))
-            builder.on_aggs(AggBatch.from_events("A", (e for e in chunk if isinstance(e, AggEvent))))
+            aggs = [e for e in chunk if isinstance(e, AggEvent)]
+            builder.on_aggs(AggBatch.from_events("A", aggs))
+            builder.on_aggs(AggBatch.from_events("AM", aggs))
         else:
             for event in chunk:
                 builder.on_event(event)
@@ -239,3 +246,87 @@ def test_halt_policies_hold_or_drop_rows_of_a_symbol_without_trades() -> None:
                 dropped.on_event(e)
         frame = dropped.step(t)
     assert frame is not None and "AAA" not in frame.symbols and "BBB" in frame.symbols
+
+
+# --- a spec over 1-minute bars alone ---------------------------------------------------------------
+
+MINUTE = 60 * NANOS_PER_SECOND
+MINUTE_SPEC = minute_bar_feature_spec(**{"calendar.sessions": ["regular"]})
+
+
+def _minute_stream(seed: int, minutes: int = 90) -> tuple[list[TradeEvent | AggEvent], list[bool]]:
+    """``AM`` bars (some flat, some minutes without one) with planted bad ones, plus trades and ``A`` bars the
+    spec does not read; returns (events in delivery order, is_bad)."""
+    rng = np.random.default_rng(seed)
+    stream: list[tuple[TradeEvent | AggEvent, bool]] = []
+    price = {s: 5.0 + i for i, s in enumerate(SYMBOLS)}
+    for minute in range(minutes):
+        start = START + minute * MINUTE
+        for symbol in SYMBOLS:
+            p = price[symbol]
+            stream.append((TradeEvent(symbol, start + 5, p, 100.0, (), 4, minute + 1), False))
+            stream.append((AggEvent("A", symbol, start, start + NANOS_PER_SECOND, p, p, p, p, 100.0, p, 1), False))
+            if rng.random() < 0.2:
+                continue  # no bar this minute
+            o = p
+            c = price[symbol] = round(o * (1 + rng.normal(0, 0.004)), 2)
+            if rng.random() < 0.1:  # a flat bar: high == low, no signed volume
+                o = h = l = c
+            else:
+                h = max(o, c) + round(float(rng.uniform(0, 0.05)), 2)
+                l = min(o, c) - round(float(rng.uniform(0, 0.05)), 2)
+            volume = float(rng.integers(0, 50) * 100)
+            bar = AggEvent("AM", symbol, start, start + MINUTE, o, h, l, c, volume, (h + l) / 2, int(volume // 150))
+            stream.append((bar, False))
+            draw = rng.random()
+            if draw < 0.05:  # re-sent
+                stream.append((bar, True))
+            elif draw < 0.1:  # high < low
+                stream.append((AggEvent("AM", symbol, start, start + MINUTE, o, l, h, c, volume, o, 3), True))
+            elif draw < 0.15:  # a negative trade count
+                stream.append((AggEvent("AM", symbol, start, start + MINUTE, o, h, l, c, volume, o, -4), True))
+    stream.sort(key=lambda pair: _time(pair[0]))  # stable: a bad copy stays after its bar
+    return [e for e, _ in stream], [b for _, b in stream]
+
+
+def _run_minutes(builder: OnlineFeatureBuilder, events: list, batch: bool, minutes: int = 90) -> list[np.ndarray]:  # type: ignore[type-arg]
+    return _run(builder, events, batch, seconds=minutes, unit=MINUTE)
+
+
+@settings(max_examples=10)
+@given(st.integers(0, 10_000))
+def test_minute_bar_batches_equal_the_per_event_path_for_transactions_and_signed_volume(seed: int) -> None:
+    events, _ = _minute_stream(seed)
+    one, many = _builder(MINUTE_SPEC), _builder(MINUTE_SPEC)
+    assert _same(_run_minutes(one, events, batch=False), _run_minutes(many, events, batch=True))
+    assert +one.dropped == +many.dropped and +one.ignored == +many.ignored
+    ring_one, ring_many = one._rings["m"], many._rings["m"]
+    for series in ("m.transactions", "m.signed_volume"):
+        assert np.array_equal(ring_one.data[series], ring_many.data[series])
+
+
+def test_minute_bars_write_their_trade_count_and_close_location_signed_volume() -> None:
+    builder = _builder(MINUTE_SPEC)
+    bar = AggEvent("AM", "BBB", START, START + MINUTE, 10.0, 10.5, 10.0, 10.4, 1000.0, 10.2, 37)
+    flat = AggEvent("AM", "CCC", START, START + MINUTE, 10.0, 10.0, 10.0, 10.0, 800.0, 10.0, 5)
+    assert builder.on_agg(bar) and builder.on_agg(flat)
+    ring = builder._rings["m"]
+    rows = [builder.symbols.index(s) for s in ("BBB", "CCC")]
+    assert ring.data["m.transactions"][rows, 0].tolist() == [37.0, 5.0]
+    assert ring.data["m.signed_volume"][rows, 0].tolist() == [float(clv_signed_volume(10.5, 10.0, 10.4, 1000.0)), 0.0]
+    refused = AggEvent("AM", "AAA", START, START + MINUTE, 10.0, 10.5, 10.0, 10.4, 1000.0, 10.2, -1)
+    assert not builder.on_agg(refused) and builder.dropped["bad_size"] == 1
+
+
+def test_a_minute_bar_builder_counts_trades_and_second_bars_as_unused() -> None:
+    events, bad = _minute_stream(4, minutes=30)
+    builder = _builder(MINUTE_SPEC)
+    frames = _run_minutes(builder, events, batch=True, minutes=30)
+    unused = sum(not isinstance(e, AggEvent) or e.kind == "A" for e in events)
+    assert builder.ignored["unused_stream"] == unused
+    assert sum(builder.dropped.values()) == sum(bad)
+    clean = _builder(MINUTE_SPEC)
+    good = [e for e, b in zip(events, bad, strict=True) if not b and isinstance(e, AggEvent) and e.kind == "AM"]
+    assert _same(frames, _run_minutes(clean, good, batch=False, minutes=30))  # trades changed nothing
+    ratio = MINUTE_SPEC.features.index(next(f for f in MINUTE_SPEC.features if f.op == "ratio"))
+    assert np.isfinite(np.array(frames)[15:, :, ratio]).mean() > 0.5  # the bar-signed ratio has values

@@ -142,3 +142,36 @@ def test_a_reloaded_artifact_brings_its_anchor_from_the_next_step() -> None:
     )
     assert strategy.anchor == 0.20
     assert [c.symbol for c in strategy.score_step(t + 2 * S)] == ["AAA"] and strategy.crossing.anchor == 0.20
+
+
+def _bars_of_trades(kind: str, ts: np.ndarray, price: np.ndarray) -> list[AggEvent]:
+    """The ``kind`` bars of symbol AAA's trades ``(ts, price)``, by the one bar rule."""
+    from sigma9_runtime.bars import bars_from_trades
+
+    length = S if kind == "A" else 60 * S
+    bars = bars_from_trades(ts, price, np.full(ts.size, 100.0), length)
+    columns = [bars[c].tolist() for c in ("ts", "open", "high", "low", "close", "volume", "vwap", "transactions")]
+    return [
+        AggEvent(kind, "AAA", start, start + length, o, h, lo, c, v, w, n)  # type: ignore[arg-type]
+        for start, o, h, lo, c, v, w, n in zip(*columns)
+    ]
+
+
+def test_a_minute_tracker_crosses_at_the_end_of_the_minute_bar_holding_t0_and_ignores_second_bars() -> None:
+    rng = np.random.default_rng(6)
+    ts = np.sort(rng.integers(0, 20 * 60 * S, 3_000))
+    price = np.where(np.arange(ts.size) < 2_000, rng.uniform(1.9, 2.15, ts.size), rng.uniform(2.1, 2.4, ts.size))
+    t0 = int(ts[np.argmax(price >= 2.0 * 1.10)])  # the first trade at or above the threshold
+    seconds, minutes = _bars_of_trades("A", ts, price), _bars_of_trades("AM", ts, price)
+    by_second, by_minute, by_minute_batch = CrossTracker(0.10), CrossTracker(0.10, kind="AM"), CrossTracker(0.10, "AM")
+    for tracker in (by_second, by_minute, by_minute_batch):
+        tracker.start_day(DAY, {"AAA": 2.0})
+    for bar in [*minutes, *seconds]:  # every bar to both: each takes its own stream
+        by_second.add_event(bar)
+        by_minute.add_event(bar)
+    assert by_minute.kind == "AM" and by_second.kind == "A"
+    assert by_second.cross_ns("AAA") == (t0 // S + 1) * S
+    assert by_minute.cross_ns("AAA") == (t0 // (60 * S) + 1) * 60 * S  # floor(T0, 1 min) + 1 min
+    assert by_minute_batch.add_batch(AggBatch.from_events("A", seconds)) == 0  # second bars: ignored
+    assert by_minute_batch.add_batch(AggBatch.from_events("AM", minutes)) == 1
+    assert by_minute_batch.crossings == by_minute.crossings and by_minute_batch._high == by_minute._high
