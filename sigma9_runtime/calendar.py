@@ -7,7 +7,8 @@ they are trading days) the regular session ends at 13:00 and the after session a
 Holidays follow NYSE rules: New Year's Day, Martin Luther King Jr. Day, Washington's Birthday,
 Good Friday, Memorial Day, Juneteenth (from 2022), Independence Day, Labor Day, Thanksgiving and
 Christmas, moved to Friday when on a Saturday (except New Year's Day) and to Monday when on a
-Sunday; plus the special closures listed in ``SPECIAL_CLOSURES``.
+Sunday; plus the special closures listed in ``SPECIAL_CLOSURES``. A test proves the trading days and early
+closes equal ``exchange_calendars``' XNYS from 1995 to the end of its range (the runtime needs no pandas).
 """
 
 from __future__ import annotations
@@ -27,12 +28,24 @@ NANOS_PER_MINUTE = 60 * NANOS_PER_SECOND
 
 SPECIAL_CLOSURES: frozenset[dt.date] = frozenset(
     {
+        dt.date(1994, 4, 27),  # President Nixon
+        dt.date(2001, 9, 11),  # September 11
+        dt.date(2001, 9, 12),
+        dt.date(2001, 9, 13),
+        dt.date(2001, 9, 14),
+        dt.date(2004, 6, 11),  # President Reagan
+        dt.date(2007, 1, 2),  # President Ford
         dt.date(2012, 10, 29),  # Hurricane Sandy
         dt.date(2012, 10, 30),
         dt.date(2018, 12, 5),  # President G. H. W. Bush
         dt.date(2025, 1, 9),  # President Carter
     }
 )
+
+SPECIAL_EARLY_CLOSES: frozenset[dt.date] = frozenset(
+    {dt.date(1996, 7, 5), dt.date(1997, 12, 26), dt.date(1999, 12, 31), dt.date(2002, 7, 5), dt.date(2003, 12, 26)}
+)
+NOT_EARLY_CLOSES: frozenset[dt.date] = frozenset({dt.date(1996, 7, 3), dt.date(2002, 7, 3)})
 
 _SESSION_TIMES: dict[SessionName, tuple[dt.time, dt.time]] = {
     "pre": (dt.time(4, 0), dt.time(9, 30)),
@@ -85,7 +98,6 @@ def holidays(year: int) -> frozenset[dt.date]:
     """NYSE full-day holidays of ``year`` (special closures included)."""
     days = {
         _observed(dt.date(year, 1, 1), saturday_to_friday=False),
-        _nth_weekday(year, 1, 0, 3),
         _nth_weekday(year, 2, 0, 3),
         _easter(year) - dt.timedelta(days=2),
         _last_weekday(year, 5, 0),
@@ -94,6 +106,8 @@ def holidays(year: int) -> frozenset[dt.date]:
         _nth_weekday(year, 11, 3, 4),
         _observed(dt.date(year, 12, 25)),
     }
+    if year >= 1998:  # Martin Luther King Jr. Day, a market holiday from 1998
+        days.add(_nth_weekday(year, 1, 0, 3))
     if year >= 2022:
         days.add(_observed(dt.date(year, 6, 19)))
     # New Year's Day of next year on a Saturday is not observed on Dec 31 (NYSE rule).
@@ -108,11 +122,16 @@ def is_trading_day(day: dt.date) -> bool:
 
 
 def is_early_close(day: dt.date) -> bool:
-    """July 3, the day after Thanksgiving and December 24, when they are trading days."""
-    if not is_trading_day(day):
+    """July 3, the day after Thanksgiving and December 24, when they are trading days; plus the early closes of
+    ``SPECIAL_EARLY_CLOSES`` and minus ``NOT_EARLY_CLOSES`` (before 2004 the rule varied)."""
+    if not is_trading_day(day) or day in NOT_EARLY_CLOSES:
         return False
     thanksgiving = _nth_weekday(day.year, 11, 3, 4)
-    return day in (dt.date(day.year, 7, 3), thanksgiving + dt.timedelta(days=1), dt.date(day.year, 12, 24))
+    return day in SPECIAL_EARLY_CLOSES or day in (
+        dt.date(day.year, 7, 3),
+        thanksgiving + dt.timedelta(days=1),
+        dt.date(day.year, 12, 24),
+    )
 
 
 def trading_days(start: dt.date, end: dt.date) -> list[dt.date]:

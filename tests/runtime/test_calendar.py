@@ -7,6 +7,7 @@ from sigma9_runtime.calendar import (
     is_early_close,
     is_trading_day,
     iter_trading_days,
+    local_to_ns,
     ns_to_local,
     previous_trading_day,
     session_bounds,
@@ -75,3 +76,17 @@ def test_session_bounds_refuse_a_non_trading_day() -> None:
     assert not is_trading_day(dt.date(2025, 12, 25))
     with pytest.raises(ValueError, match="not a trading day"):
         session_bounds(dt.date(2025, 12, 25))
+
+
+def test_trading_days_and_early_closes_equal_exchange_calendars_xnys() -> None:
+    """The hand-written calendar against the well-kept one, over 1995 to the end of its range (a year ahead)."""
+    import exchange_calendars
+
+    xnys = exchange_calendars.get_calendar("XNYS", start="1995-01-01")
+    start, end = xnys.first_session.date(), xnys.last_session.date()
+    assert trading_days(start, end) == [d.date() for d in xnys.sessions]
+    early = [d for d in trading_days(start, end) if is_early_close(d)]
+    assert early == [d.date() for d in xnys.early_closes if start <= d.date() <= end]
+    closes = xnys.schedule.loc[xnys.early_closes, "close"].dt.tz_convert("America/New_York")
+    assert {t.time() for t in closes} == {dt.time(13, 0)}
+    assert all(session_bounds(d).regular[1] == local_to_ns(d, dt.time(13, 0)) for d in early[-5:])
