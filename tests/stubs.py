@@ -349,6 +349,8 @@ SMALL_LAKE_CONFIG: dict[str, dict[str, Any]] = {
     "discovery": {"n_neighbors": 10},
     "validation": {"n_estimators": 60, "min_alerts_per_day": 1.0},
     "distill": {"min_alerts_per_day": 1.0},
+    # the engine steps every second: three names with events, over the pre-market
+    "backtest": {"tickers": ["HWDJ", "PSAM", "VVOZ"], "sessions": ["pre"]},
 }
 """Smaller knobs per lab asset for the 10 ticker x 24 day ``synthetic_lake`` (asset name -> config)."""
 

@@ -20,6 +20,10 @@ class BacktestConfig(dg.Config):
 
     last_test_days: int = 1
     """The last N lake days of the dataset's test period (0: all of them)."""
+    tickers: list[str] = []
+    """Score only these tickers (default, empty: the run config's universe)."""
+    sessions: list[str] = []
+    """Score only these sessions among pre, regular, after (default, empty: the run config's ``session_filter``)."""
 
 
 @dg.asset(partitions_def=feature_spec_partitions, group_name="lab", deps=[distill], kinds={"nautilus"})
@@ -29,12 +33,16 @@ def backtest(
     """The candidate artifact, hosted by the runtime's strategy plugin, in a Nautilus backtest beside both baselines."""
     spec_id = context.partition_key
     spec, run = specs.spec(spec_id), specs.run_config(spec_id)
+    if config.sessions:
+        time = run.time.model_copy(update={"session_filter": config.sessions})
+        run = type(run).model_validate({**run.model_dump(), "time": time.model_dump()})  # checked like a file
     store = lake.lab(spec_id)
     first, last = store.read_json(DATASET, "split")["parts"]["test"]
     lake_days = lake_coverage(lake.layout()).days(intraday_tables(spec))
     test_days = [d for d in lake_days if first <= d.isoformat() <= last]
     days = test_days[-config.last_test_days :] if config.last_test_days > 0 else test_days
-    context.log.info(f"backtesting {len(days)} of {len(test_days)} test days: {days[0]} .. {days[-1]}")
+    who = f"{len(config.tickers)} tickers" if config.tickers else "the run's universe"
+    context.log.info(f"backtesting {who} on {len(days)} of {len(test_days)} test days: {days[0]} .. {days[-1]}")
     result = run_backtest(
         run,
         spec,
@@ -43,6 +51,7 @@ def backtest(
         artifact_id=candidate_id(spec_id),
         out_dir=store.path(STAGE, ""),
         days=days,
+        tickers=config.tickers or None,
     )
     performance = result.performance()
     store.write_json(STAGE, "summary", {"days": [d.isoformat() for d in days], "performance": performance})

@@ -1,4 +1,4 @@
-"""The whole lab chain on a lake of daily + 1-minute bars only (40 tickers x 62 trading days, about three months):
+"""The whole lab chain on a lake of daily + 1-minute bars only (20 tickers x 40 trading days, two months):
 FS_2026-01-16_003 publishes an artifact a container subscribed to ``AM.*`` alone loads; a spec that reads trades
 is refused in one line before anything runs."""
 
@@ -18,19 +18,19 @@ from tests.stubs import materialized_lab
 PROJECT = Path(__file__).parents[3]
 SPEC_ID = "FS_2026-01-16_003"
 MINUTE_LAKE_CONFIG: dict[str, dict[str, object]] = {
-    "dataset": {"scan_every_s": 300},
+    "dataset": {"warmup_days": 10, "scan_every_s": 300},
     "discovery": {"n_neighbors": 10},
     "validation": {"n_estimators": 60, "min_alerts_per_day": 1.0},
     "distill": {"min_alerts_per_day": 1.0},
 }
-"""Smaller knobs for a 40-ticker lake (the default warm-up of 20 days is kept: 62 days leave 42)."""
+"""Smaller knobs for a 20-ticker lake of 40 days (10 warm-up days leave 30)."""
 
 
 @pytest.fixture(scope="module")
 def minute_only_lake(tmp_path_factory: pytest.TempPathFactory) -> LakeLayout:
-    """A synthetic market of 40 tickers x 62 trading days written as daily + 1-minute bars only."""
+    """A synthetic market of 20 tickers x 40 trading days written as daily + 1-minute bars only."""
     root = tmp_path_factory.mktemp("minute-chain") / "lake"
-    generate_synthetic_lake(root, tickers=40, days=62, seed=5, history_days=30, workers=2, tables=("daily", "1m"))
+    generate_synthetic_lake(root, tickers=20, days=40, seed=5, history_days=30, workers=2, tables=("daily", "1m"))
     return LakeLayout(root)
 
 

@@ -19,7 +19,7 @@ from sigma9_runtime.features.stats_store import FeatureStatsStore
 from sigma9_runtime.features.warmup import load_warmup
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import read_bars, read_events, read_trades
-from tests.stubs import SHIPPED_FEATURE_SPEC, feature_spec, minute_bar_feature_spec
+from tests.stubs import feature_spec, feature_spec_document, minute_bar_feature_spec, write_yaml
 
 
 def _event_day(lake: LakeLayout) -> tuple[dt.date, list[str]]:
@@ -96,10 +96,13 @@ def test_stats_use_only_earlier_days_and_are_cached(synthetic_lake: LakeLayout, 
 
 
 def test_parity_cli_prints_the_comparison_and_refuses_a_day_without_trades(
-    synthetic_lake: LakeLayout, capsys: pytest.CaptureFixture[str]
+    synthetic_lake: LakeLayout, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     day, tickers = _event_day(synthetic_lake)
-    args = ["features", "parity", "--root", str(synthetic_lake.root), "--spec", str(SHIPPED_FEATURE_SPEC)]
+    document = feature_spec_document()
+    document["feature_spec"]["calendar"]["sessions"] = ["regular"]  # the full day is proven above; the CLI's own
+    spec = write_yaml(tmp_path / "FS_regular.yaml", document)  # printing and refusal on the regular session
+    args = ["features", "parity", "--root", str(synthetic_lake.root), "--spec", str(spec)]
     assert main([*args, "--date", day.isoformat(), "--tickers", tickers[1], "--no-progress", "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert "mismatches        0" in out and "EQUAL" in out
