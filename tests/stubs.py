@@ -418,7 +418,8 @@ def write_event_lake(root: Path) -> Any:
     * ``TRDE`` trades (and their 1 s / 1 m bars): an event at trade resolution, T0 = open + 60 s;
     * ``SECS`` 1 s and 1 m bars: an event at ``1s``, T0 = the end of the second holding 45 s (open + 46 s);
     * ``MINS`` 1 m bars: an event at ``1m``, T0 = the end of the minute holding 90 s (open + 120 s);
-    * ``GAPS`` 1 m bars, no daily bar on the middle day: an event flagged ``prev_gap``;
+    * ``GAPS`` 1 m bars and a surge, no daily bar on the middle day: no previous close (``prev_day_missing``),
+      no event (never the older close);
     * ``SPLT`` 1 m bars, a recorded 1-for-10 reverse split on the last day: an event flagged ``split_adjusted``;
     * ``SUSP`` 1 m bars, the same move without a recorded split: flagged as split-like, no event;
     * ``NOPC`` 1 m bars, no daily bar at all: no previous close;

@@ -46,6 +46,9 @@ def dataset(
     table = "| part | kind | samples |\n|---|---|---|\n" + "\n".join(
         f"| {part} | {kind} | {n:,} |" for (part, kind), n in counts.items()
     )
+    history = built.history
+    for line in history.lines():
+        context.log.warning(line)
     return dg.MaterializeResult(
         metadata={
             "samples": len(built.samples),
@@ -57,6 +60,9 @@ def dataset(
             "validation": " .. ".join(parts["validation"]),
             "test": " .. ".join(parts["test"]),
             "samples_by_part_and_kind": dg.MetadataValue.md(table),
+            "warmup": history.summary(),
+            "ticker_days_left_out": dg.MetadataValue.json(built.left_out),  # split suspect, no prev close
+            "warmup_short": dg.MetadataValue.md("\n".join(f"- {line}" for line in history.worst()) or "none"),
             "path": dg.MetadataValue.path(str(store.path(STAGE, ""))),
         }
     )

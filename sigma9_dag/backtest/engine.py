@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -39,7 +39,7 @@ from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.grid import day_grid
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.warmup import load_warmup
-from sigma9_runtime.lake.closes import previous_closes
+from sigma9_runtime.lake.closes import day_closes
 from sigma9_runtime.streams import gate_bar_kind
 
 TRADER_ID = "SIGMA9-001"
@@ -116,6 +116,11 @@ class EngineStats:
     trades: int = 0
     bars: int = 0
     seconds: float = 0.0
+    symbol_days: int = 0
+    """Symbol-days scored."""
+    no_prev_close: dict[str, int] = field(default_factory=dict)
+    """Scored symbol-days without a previous close (their cross rule off), per reason
+    (:data:`sigma9_runtime.lake.closes.CLOSE_STATUSES`)."""
 
     @property
     def events(self) -> int:
@@ -177,8 +182,11 @@ def run_engine(
         if scoring and window.steps.size:
             warmup = load_warmup(layout, plan, day, prepared.tickers)
             flatten = data.end_ns - execution.order_latency_ns - SECOND_NS
-            closes = previous_closes(layout, day, prepared.tickers)  # the cross rule's, as sigma9 replay's
-            strategy.begin_day(day, warmup, window.steps, flatten, closes)  # type: ignore[attr-defined]
+            closes = day_closes(layout, day, prepared.tickers)  # the cross rule's, as sigma9 replay's
+            stats.symbol_days += len(prepared.tickers)
+            for reason in closes.missing.values():
+                stats.no_prev_close[reason] = stats.no_prev_close.get(reason, 0) + 1
+            strategy.begin_day(day, warmup, window.steps, flatten, closes.closes)  # type: ignore[attr-defined]
         engine.add_data(data.data, sort=False)
         started = time.perf_counter()
         engine.run(streaming=True)

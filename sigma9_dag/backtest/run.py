@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,8 +47,10 @@ from sigma9_dag.backtest.scoring import make_plugin
 from sigma9_dag.backtest.strategy import ScoringHost
 from sigma9_dag.evaluation import EvaluationSettings, LakePrices
 from sigma9_dag.evaluation.settings import DEFAULT_NOTIONAL_USD
+from sigma9_dag.lake.history import HistoryReport, history_sufficiency, manifest_history_days
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
+from sigma9_runtime.errors import DataError
 from sigma9_runtime.gates import MLGate
 from sigma9_runtime.schema_hash import schema_hash
 
@@ -104,6 +106,8 @@ def run_backtest(
     notional_usd: float = DEFAULT_NOTIONAL_USD,
     candidate_every_s: int = DEFAULT_CANDIDATE_EVERY_S,
     alternatives: Sequence[FeatureSpec] = (),
+    strict: bool = False,
+    on_warmup: Callable[[HistoryReport], None] | None = None,
 ) -> BacktestResult:
     """Backtest ``run`` and write its outputs.
 
@@ -125,6 +129,11 @@ def run_backtest(
         Record baseline candidates every n scored seconds.
     alternatives
         FeatureSpecs named by the refusal of a lake that lacks a table the spec reads (when they fit it).
+    strict
+        Refuse (``DataError``, before the engine starts) a run in which a scored symbol-day's features would be
+        NaN for lack of history (:func:`warmup_history`).
+    on_warmup
+        Called with the warm-up report of the scored symbol-days before the engine starts (the CLI prints it).
 
     Raises
     ------
@@ -132,6 +141,8 @@ def run_backtest(
         The spec's schema hash differs from the artifact's; raised before the engine starts.
     SpecError
         A field of the run names something that does not exist (plugin, file, lake day).
+    DataError
+        ``strict`` and a scored symbol-day lacks the history its features need.
     """
     prepared = prepare(
         run,
@@ -145,7 +156,21 @@ def run_backtest(
         tickers=tickers,
         alternatives=alternatives,
     )
-    return execute(prepared, notional_usd=notional_usd, candidate_every_s=candidate_every_s)
+    history = warmup_history(prepared)
+    if strict and history.insufficient:
+        raise DataError(history.refusal())
+    if on_warmup is not None:
+        on_warmup(history)
+    return execute(prepared, notional_usd=notional_usd, candidate_every_s=candidate_every_s, history=history)
+
+
+def warmup_history(prepared: PreparedRun) -> HistoryReport:
+    """Warm-up sufficiency of the scored symbol-days: normalization and baseline days against the spec's (and the
+    artifact's ``min_bar_history``) needs."""
+    artifact = prepared.artifact
+    days = manifest_history_days(artifact.manifest) if artifact is not None else None
+    lake = prepared.coverage if prepared.coverage is not None else prepared.layout
+    return history_sufficiency(lake, prepared.spec, prepared.days, prepared.tickers, min_history_days=days)
 
 
 def starting_cash(run: BacktestRunConfig, notional_usd: float) -> float:
@@ -158,9 +183,11 @@ def execute(
     *,
     notional_usd: float = DEFAULT_NOTIONAL_USD,
     candidate_every_s: int = DEFAULT_CANDIDATE_EVERY_S,
+    history: HistoryReport | None = None,
 ) -> BacktestResult:
-    """Run a prepared backtest and write its outputs."""
+    """Run a prepared backtest and write its outputs (``history``: its warm-up report, computed when not given)."""
     run, spec = prepared.run, prepared.spec
+    history = history if history is not None else warmup_history(prepared)
     execution = ExecutionSettings.from_config(run.execution)
     horizon_min = run.evaluation.lead_time.target_max
     horizon_ns = round(horizon_min * 60e9)
@@ -206,7 +233,9 @@ def execute(
         days=days,
     )
     lab = lab_cost_stream(alerts, events, prices, settings, days)
-    return write_outputs(prepared, model, lab, baselines, trades, stats, host, cash, notional_usd, horizon_min)
+    return write_outputs(
+        prepared, model, lab, baselines, trades, stats, host, cash, notional_usd, horizon_min, history=history
+    )
 
 
 def _ensure_feature_stats(prepared: PreparedRun) -> None:
@@ -237,6 +266,8 @@ def write_outputs(
     cash: float,
     notional_usd: float,
     horizon_min: float,
+    *,
+    history: HistoryReport | None = None,
 ) -> BacktestResult:
     """Write every output of the run; return the result."""
     run, out = prepared.run, prepared.out_dir
@@ -282,7 +313,7 @@ def write_outputs(
     paths["metrics"] = out / FILES["metrics"]
     write_json(metrics_doc, paths["metrics"])
     report = backtest_report(
-        prepared, model, baselines, metrics_doc, trades, stats, host, cash, notional_usd, horizon_min, paths
+        prepared, model, baselines, metrics_doc, trades, stats, host, cash, notional_usd, horizon_min, paths, history
     )
     if run.output.write_sigma9_backtest_report:
         paths["report"] = out / FILES["report"]
@@ -302,6 +333,7 @@ def backtest_report(
     notional_usd: float,
     horizon_min: float,
     paths: dict[str, Path],
+    history: HistoryReport | None = None,
 ) -> dict[str, Any]:
     """The Sigma9 BacktestReport document (schema in ``docs/backtest.md``)."""
     run, spec = prepared.run, prepared.spec
@@ -365,6 +397,9 @@ def backtest_report(
             "steps": host.record.steps,
             "idle_steps": host.record.idle_steps,
             "rows_scored": host.record.rows,
+            "symbol_days": stats.symbol_days,
+            "no_prev_close": dict(sorted(stats.no_prev_close.items())),
         },
+        "warmup": history.to_json() if history is not None else None,
         "files": {name: path.name for name, path in sorted(paths.items())},
     }

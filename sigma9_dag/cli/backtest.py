@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sigma9_dag.lake.history import HistoryReport
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -15,7 +20,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="Backtest RUN.yaml: the run's scoring plugin hosted in a Nautilus strategy over the lake, "
         "with the run's fills, slippage, commission and latency; writes alerts, trades, equity curve, metrics, "
         "plots and a BacktestReport JSON to the output directory (docs/backtest.md). Exit code 2 on a bad "
-        "config, a missing data path or a schema hash mismatch.",
+        "config, a missing data path or a schema hash mismatch. When scored symbols have fewer earlier days than "
+        "the spec's normalization and baselines need, a warm-up line on stderr says so before the engine starts "
+        "(--strict: refused when their features would be NaN).",
     )
     parser.add_argument("run_config", type=Path, metavar="RUN.yaml", help="BacktestRunConfig file")
     parser.add_argument("--root", type=Path, default=None, help="lake root (default: the run's data.parquet_root)")
@@ -36,7 +43,18 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="DATE",
         help="score these lake days instead of the split's test days",
     )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse (exit 2) when a scored symbol's features would be NaN for lack of earlier days",
+    )
     parser.set_defaults(handler=_run)
+
+
+def _print_warmup(report: HistoryReport) -> None:
+    """The warm-up lines on stderr (stdout holds the performance JSON)."""
+    for line in report.lines():
+        print(line, file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -55,6 +73,8 @@ def _run(args: argparse.Namespace) -> int:
         out_dir=args.out,
         days=args.days,
         alternatives=catalog_specs(),
+        strict=args.strict,
+        on_warmup=_print_warmup,
     )
     print(json.dumps(result.performance(), indent=2, sort_keys=True))
     for name, path in sorted(result.paths.items()):

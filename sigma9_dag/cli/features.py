@@ -43,7 +43,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="replay a lake day through the online builder and compare with the offline batch",
         description="Replay every event of DATE (all symbols, time order, as raw Massive WebSocket frames) "
         "through the OnlineFeatureBuilder, compute the offline frame of the same day, and compare every value. "
-        "Exit code 1 on any mismatch.",
+        "Exit code 1 on any mismatch. When symbols have fewer earlier days than the spec's normalization and "
+        "baselines need, a warm-up line says so first (NaN equals NaN: such a parity proves little).",
     )
     _common(parity)
     parity.add_argument(
@@ -53,6 +54,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parity.add_argument("--typed", action="store_true", help="feed typed event batches instead of raw JSON frames")
     parity.add_argument("--workers", type=int, default=2, metavar="W", help="worker processes for stats (default 2)")
     parity.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parity.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse (exit 2) when a symbol's features would be NaN for lack of earlier days (a NaN-only parity)",
+    )
     parity.set_defaults(handler=_parity)
 
     consistency = actions.add_parser(
@@ -108,10 +114,17 @@ def _stats(args: argparse.Namespace) -> int:
 
 def _parity(args: argparse.Namespace) -> int:
     from sigma9_dag.features.replay import feature_parity
+    from sigma9_dag.lake.history import history_sufficiency
+    from sigma9_runtime.errors import DataError
 
     layout = LakeLayout(resolve_data_root(args.root))
     spec = _load(args.spec)
     coverage = _checked(layout, spec, [args.date])
+    history = history_sufficiency(coverage, spec, [args.date], args.tickers)
+    if args.strict and history.insufficient:
+        raise DataError(history.refusal())
+    for line in history.lines():
+        print(line)
     report = feature_parity(
         layout,
         spec,

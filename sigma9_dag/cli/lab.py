@@ -31,6 +31,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="SELECTION",
         help="Dagster asset selection, e.g. 'validation*' (default '*': the whole chain and its checks)",
     )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse (exit 2) when the dataset would hold a symbol-day whose features are NaN for lack of history",
+    )
     run.set_defaults(handler=_run)
 
 
@@ -61,11 +66,14 @@ def _run(args: argparse.Namespace) -> int:
 
     specs = resources()["specs"]
     spec = specs.spec(args.spec_id)  # type: ignore[attr-defined]  # a clear error for an unknown id
-    _check_lake(resources()["lake"].layout(), spec, specs.all_specs())  # type: ignore[attr-defined]
     try:
         selection = dg.AssetSelection.from_string(args.select)
+        keys = selection.resolve(ASSETS)
     except dg.DagsterError as e:
         raise SpecError(f"--select {args.select!r} is not a Dagster asset selection ({e})") from e
+    with_dataset = dg.AssetKey("dataset") in keys
+    lake = resources()["lake"].layout()  # type: ignore[attr-defined]
+    _check_lake(lake, spec, specs.all_specs(), dataset=with_dataset, strict=args.strict)  # type: ignore[attr-defined]
     with _instance() as instance:
         sync_spec_partitions(instance, specs)  # type: ignore[arg-type]
         result = dg.materialize(
@@ -91,14 +99,28 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_lake(layout, spec, alternatives) -> None:  # type: ignore[no-untyped-def]
-    """Refuse, in one line and before Dagster starts, a lake lacking a table the spec reads."""
+def _check_lake(  # type: ignore[no-untyped-def]
+    layout, spec, alternatives, *, dataset: bool = False, strict: bool = False
+) -> None:
+    """Refuse, in one line and before Dagster starts, a lake lacking a table the spec reads; when the run builds
+    the dataset, also a lake too short for its date split, print its warm-up sufficiency when history is short,
+    and (``strict``) refuse it when a symbol-day's features would be NaN for lack of history."""
+    from sigma9_dag.assets.dataset import DatasetConfig
+    from sigma9_dag.lab.dataset import dataset_history, spec_split
     from sigma9_dag.lake.coverage import lake_coverage, require_sources
-    from sigma9_runtime.errors import LakeError
+    from sigma9_runtime.errors import DataError, LakeError
 
     if not layout.root.is_dir():
         raise LakeError(f"{layout.root}: no lake here (build one with `sigma9 lake synth` or an import)")
-    require_sources(spec, lake_coverage(layout), alternatives=alternatives)
+    coverage = lake_coverage(layout)
+    require_sources(spec, coverage, alternatives=alternatives)
+    if not dataset:
+        return
+    history = dataset_history(coverage, spec, spec_split(coverage, spec, DatasetConfig().settings()))
+    if strict and history.insufficient:
+        raise DataError(history.refusal())
+    for line in history.lines():
+        print(line)
 
 
 def _print_headline(spec_id: str) -> None:

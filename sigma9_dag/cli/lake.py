@@ -19,6 +19,11 @@ IMPORTERS = {
     "massive-flat": ("import_massive_flat", "Massive flat files (trades_v1, minute_aggs_v1, day_aggs_v1 as csv.gz)"),
     "massive-ws": ("import_massive_ws", "Massive WebSocket captures (JSON lines of raw T/A/AM frames)"),
     "databento": ("import_databento", "Databento DBN files (trades, ohlcv-1s, ohlcv-1m; .dbn or .dbn.zst)"),
+    "splits": (
+        "import_splits",
+        "Massive's splits reference for the splits table (JSON body of the splits endpoint, or CSV "
+        "ticker,execution_date,split_from,split_to)",
+    ),
 }
 
 
@@ -124,6 +129,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     query.set_defaults(handler=_query)
 
+    from sigma9_dag.cli import lake_quality
+
+    lake_quality.register(actions, add_root_argument)
+
 
 def _synth(args: argparse.Namespace) -> int:
     from sigma9_dag.lake.synth import generate_synthetic_lake
@@ -178,9 +187,10 @@ def _events(args: argparse.Namespace) -> int:
         write_event_table(args.out, scan.events)
     elif len(table) and args.limit > 0:
         print(render_events(table, limit=args.limit))
+    why = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in scan.no_prev_close_counts().items())
     print(
         f"{_count(len(table), 'event')}; {_count(len(scan.split_flagged), 'day')} flagged as split-like "
-        f"(kept out), {_count(scan.no_prev_close, 'day')} without a previous close"
+        f"(kept out), {_count(scan.no_prev_close, 'day')} without a previous close" + (f" ({why})" if why else "")
     )
     if args.out is not None:
         print(f"events written to {args.out}")

@@ -13,6 +13,7 @@ from sigma9_runtime.lake.layout import LakeLayout, resolve_data_root
 
 if TYPE_CHECKING:
     from sigma9_dag.lake.coverage import LakeCoverage
+    from sigma9_runtime.container import RuntimeContainer
 
 
 def _clock(text: str) -> dt.time:
@@ -48,7 +49,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "or from a Massive WebSocket capture, through the runtime container's strategy: the TickDispatcher runs "
         "the 1 s scanner and ignition-monitor loops by event time. Prints the alerts; --out writes them with "
         "their explanations (.parquet, else JSON lines). A lake lacking a table the spec reads on DATE is "
-        "refused in one line (exit 2).",
+        "refused in one line (exit 2). When a symbol has fewer earlier days than the spec's normalization and "
+        "baselines need, a warm-up line says how many and which symbols are short (--strict: refused when "
+        "their features would be NaN).",
     )
     add_root_argument(parser)
     parser.add_argument("--date", type=dt.date.fromisoformat, required=True, metavar="DATE", help="trading day")
@@ -78,6 +81,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--log-features", type=Path, metavar="FILE", help="write the consistency log (parquet)")
     parser.add_argument("--limit", type=int, default=20, metavar="N", help="alerts shown in the table (default 20)")
     parser.add_argument("--workers", type=int, default=2, metavar="W", help="worker processes for stats (default 2)")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse (exit 2) when a replayed symbol's features would be NaN for lack of earlier days",
+    )
     parser.set_defaults(handler=_replay)
 
 
@@ -99,6 +107,36 @@ def default_spec(coverage: LakeCoverage | None = None) -> Path:
             except Sigma9Error:
                 continue
     return found[-1]
+
+
+def _warmup_check(
+    coverage: LakeCoverage | None,
+    container: RuntimeContainer,
+    day: dt.date,
+    symbols: list[str],
+    *,
+    strict: bool,
+    capture: bool = False,
+) -> None:
+    """Print the warm-up sufficiency of the replayed symbols when history is short (stdout, before the replay);
+    with ``strict`` refuse a replay in which a symbol's features would be NaN for lack of history."""
+    from sigma9_dag.lake.history import history_sufficiency, manifest_history_days
+    from sigma9_runtime.errors import DataError
+
+    spec = container.spec
+    if coverage is None:  # a capture without a lake holding the spec's tables: nothing warms the features up
+        line = f"warm-up ({spec.id}): no lake history for the capture's symbols (--root holds none of its tables)"
+        if strict:
+            raise DataError(f"--strict: {line}; features NaN")
+        print(f"{line} — features NaN")
+        return
+    artifact = container.artifact
+    days = manifest_history_days(artifact.manifest) if artifact is not None else None
+    report = history_sufficiency(coverage, spec, [day], symbols, min_history_days=days, held_only=not capture)
+    if strict and report.insufficient:
+        raise DataError(report.refusal())
+    for line in report.lines():
+        print(line)
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -139,12 +177,17 @@ def _replay(args: argparse.Namespace) -> int:
     has_lake = coverage is not None and bool(coverage.days(tables))
 
     symbols = args.tickers or (coverage.tickers(tables) if has_lake else [])  # type: ignore[union-attr]
+    lake = coverage if has_lake else None
+    _warmup_check(lake, container, args.date, symbols, strict=args.strict, capture=args.capture is not None)
     warmup = None
     previous_close = None  # a capture without --root's lake: the cross rule has no previous closes (off)
     if has_lake and symbols:
-        from sigma9_runtime.lake.closes import previous_closes
+        from sigma9_runtime.lake.closes import day_closes
 
-        previous_close = previous_closes(layout, args.date, symbols)
+        closes = day_closes(layout, args.date, symbols)
+        previous_close = closes.closes
+        if closes.missing:
+            print(closes.summary())
     if has_lake and symbols:
         from sigma9_dag.features.stats import ensure_stats, normalization_days
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 import numpy as np
@@ -34,6 +34,7 @@ from sigma9_dag.features.batch import features_at
 from sigma9_dag.features.stats import ensure_stats
 from sigma9_dag.lake.coverage import LakeCoverage, intraday_tables, lake_coverage, require_sources
 from sigma9_dag.lake.events import find_events
+from sigma9_dag.lake.history import HistoryReport, history_sufficiency, usable_days_note
 from sigma9_runtime.calendar import NANOS_PER_SECOND
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.errors import DataError
@@ -98,18 +99,38 @@ class DateSplit:
         return days[0], days[-1]
 
 
-def split_dates(days: Sequence[dt.date], settings: DatasetSettings) -> DateSplit:
-    """Warm-up, train, validation and test parts in date order, ``purge_days`` between them."""
+def _part_sizes(days: int, settings: DatasetSettings) -> tuple[int, int, int]:
+    """(train, validation, test) day counts of a split of ``days`` trade days (train may come out below 1)."""
+    usable = max(days - settings.warmup_days, 0)
+    n_test = max(1, round(usable * settings.test_fraction))
+    n_validation = max(1, round(usable * settings.validation_fraction))
+    return usable - n_test - n_validation - 2 * settings.purge_days, n_validation, n_test
+
+
+def days_needed(settings: DatasetSettings) -> int:
+    """The fewest trade days that leave at least one day to train on."""
+    days = settings.warmup_days + 2 * settings.purge_days + 3
+    while _part_sizes(days, settings)[0] < 1:
+        days += 1
+    return days
+
+
+def split_dates(days: Sequence[dt.date], settings: DatasetSettings, *, usable: str | None = None) -> DateSplit:
+    """Warm-up, train, validation and test parts in date order, ``purge_days`` between them.
+
+    ``usable`` says which lake days ``days`` are and why the others are not
+    (:func:`~sigma9_dag.lake.history.usable_days_note`); a refusal starts with it.
+    """
     days = sorted(days)
-    usable = days[settings.warmup_days :]
+    usable_days = days[settings.warmup_days :]
     purge = settings.purge_days
-    n_test = max(1, round(len(usable) * settings.test_fraction))
-    n_validation = max(1, round(len(usable) * settings.validation_fraction))
-    n_train = len(usable) - n_test - n_validation - 2 * purge
+    n_train, n_validation, n_test = _part_sizes(len(days), settings)
     if n_train < 1:
+        counted = f"{usable}; these {len(days)}" if usable else f"{len(days)} trade days"
         raise DataError(
-            f"date split: {len(days)} trade days leave none to train on after {settings.warmup_days} warm-up days, "
-            f"{n_validation} validation, {n_test} test and 2 x {purge} purge days"
+            f"date split: {counted} leave none to train on after {settings.warmup_days} warm-up days, "
+            f"{n_validation} validation, {n_test} test and 2 x {purge} purge days "
+            f"(the split needs at least {days_needed(settings)} days)"
         )
     part: dict[dt.date, SplitPart] = dict.fromkeys(days[: settings.warmup_days], "warmup")
     order: list[tuple[SplitPart, int]] = [
@@ -121,7 +142,7 @@ def split_dates(days: Sequence[dt.date], settings: DatasetSettings) -> DateSplit
     ]
     position = 0
     for name, count in order:
-        for day in usable[position : position + count]:
+        for day in usable_days[position : position + count]:
             part[day] = name
         position += count
     return DateSplit(part)
@@ -136,6 +157,10 @@ class Dataset:
     events: pd.DataFrame  # ticker, date, t0_ns, prev_close, part, archetype
     split: DateSplit
     names: list[str]
+    history: HistoryReport  # warm-up sufficiency of the train, validation and test symbol-days
+    left_out: dict[str, int] = field(default_factory=dict)
+    """Ticker-days of intraday data searched for no event, per reason: ``split_suspect`` and the reasons of no
+    previous close (``first_day``, ``prev_day_missing``, ``bad_close``)."""
 
 
 def _window_times(ref_ns: int, settings: DatasetSettings) -> np.ndarray:
@@ -256,23 +281,48 @@ def scan_times(spec: FeatureSpec, tickers: Sequence[str], days: Sequence[dt.date
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["ticker", "date", "ts_ns"])
 
 
+def spec_split(coverage: LakeCoverage, spec: FeatureSpec, settings: DatasetSettings) -> DateSplit:
+    """The date split of the lake days holding every intraday table ``spec`` reads; a refusal names which lake
+    days count and why the others do not."""
+    tables = intraday_tables(spec)
+    days = coverage.days(tables)
+    if not days or not coverage.tickers(tables):
+        raise DataError(f"{coverage.root}: the lake holds no day of {', '.join(tables)} for {spec.id}")
+    return split_dates(days, settings, usable=usable_days_note(coverage, spec))
+
+
+def dataset_history(coverage: LakeCoverage, spec: FeatureSpec, split: DateSplit) -> HistoryReport:
+    """Warm-up sufficiency of the symbol-days the dataset draws samples and scan rows from (train, validation
+    and test days; warm-up and purged days only feed the history)."""
+    days = split.days("train") + split.days("validation") + split.days("test")
+    return history_sufficiency(coverage, spec, days)
+
+
 def build_dataset(
-    layout: LakeLayout, spec: FeatureSpec, settings: DatasetSettings, *, alternatives: Sequence[FeatureSpec] = ()
+    layout: LakeLayout,
+    spec: FeatureSpec,
+    settings: DatasetSettings,
+    *,
+    alternatives: Sequence[FeatureSpec] = (),
+    strict: bool = False,
 ) -> Dataset:
     """Events, samples with features and scan candidates for ``spec`` from the lake at ``layout``.
 
     The days and tickers are those holding every intraday table the spec reads (``trades``, ``1s``,
     ``1m``: :func:`~sigma9_dag.lake.coverage.intraday_tables`); a lake lacking one of the spec's tables is
-    refused first, in one line naming what is missing and which of ``alternatives`` would work.
+    refused first, in one line naming what is missing and which of ``alternatives`` would work. With
+    ``strict``, a dataset in which a symbol-day's features would be NaN for lack of history
+    (:func:`dataset_history`) is refused before any feature is computed.
     """
     coverage = lake_coverage(layout)
     require_sources(spec, coverage, alternatives=alternatives)
     tables = intraday_tables(spec)
+    split = spec_split(coverage, spec, settings)
     days = coverage.days(tables)
     tickers = coverage.tickers(tables)
-    if not days or not tickers:
-        raise DataError(f"{layout.root}: the lake holds no day of {', '.join(tables)} for {spec.id}")
-    split = split_dates(days, settings)
+    history = dataset_history(coverage, spec, split)
+    if strict and history.insufficient:
+        raise DataError(history.refusal())
     names = feature_names(spec)
     ensure_stats(layout, spec, tickers, days, workers=settings.workers, coverage=coverage)
     scan = find_events(layout, anchor=settings.anchor, near_miss_from=settings.near_miss_from)
@@ -297,4 +347,7 @@ def build_dataset(
     candidates = scan_times(spec, tickers, split.days("validation") + split.days("test"), settings.scan_every_s)
     candidates["part"] = [split.part[d] for d in candidates["date"]]
     scan_rows = attach_features(layout, spec, candidates, names, settings.workers, coverage)
-    return Dataset(samples=samples, scan=scan_rows, events=events, split=split, names=names)
+    left_out = {"split_suspect": len(scan.split_flagged), **scan.no_prev_close_counts()}
+    return Dataset(
+        samples=samples, scan=scan_rows, events=events, split=split, names=names, history=history, left_out=left_out
+    )

@@ -12,15 +12,14 @@ regular-session close, adjusted for splits executed since. Its **T0** is when th
 Bars are built from eligible trades by the one bar rule, so a bar-based T0 is the end of the bar holding
 the trade-based T0: ``floor(t0, interval) + interval``.
 
-Splits: with a splits table (``reference/splits.parquet``), ``prev_close`` is multiplied by
-``split_from / split_to`` of every split whose execution date falls after the previous day and on
-or before the day (a 1-for-10 reverse split, ``split_from=10, split_to=1``, multiplies it by 10).
-A day whose overnight move looks like an unrecorded split (see :func:`looks_like_split`) is
-flagged, kept out of events and counted.
+The previous close is :func:`sigma9_runtime.lake.closes.close_table`'s, the one implementation the runtime's
+cross rule uses too: the close of the **previous exchange trading day**, adjusted by the recorded splits
+(``reference/splits.parquet``) executed since. A ticker-day without it (first day, previous trading day
+missing from the daily table, bad close) has no event and is counted with its reason; a day whose overnight
+move looks like an unrecorded split (``split_suspect``) is flagged, kept out of events and counted.
 
-Each event carries ``flags`` (comma-separated, ``""`` when none): ``split_adjusted`` when a recorded
-split changed its previous close, ``prev_gap`` when the previous close's daily bar is not from the
-previous NYSE trading day (a missing day in the daily table; only flagged).
+Each event carries ``flags`` (comma-separated, ``""`` when none): ``split_adjusted`` when a recorded split
+changed its previous close.
 
 :func:`lake_events` is :func:`find_events` over the whole lake, cached under ``<root>/derived/events/``
 keyed by the anchor and a fingerprint of the lake's table files (:func:`lake_fingerprint`);
@@ -34,6 +33,8 @@ import datetime as dt
 import hashlib
 import json
 import math
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,23 +46,17 @@ import pyarrow.parquet as pq
 from sigma9_dag.parallel import map_tickers
 from sigma9_runtime.atomic import TEMP_PREFIX, atomic_path
 from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
-from sigma9_runtime.calendar import local_to_ns, ns_to_local, previous_trading_day
+from sigma9_runtime.calendar import local_to_ns, ns_to_local
 from sigma9_runtime.errors import DataError, LakeError
-from sigma9_runtime.lake.closes import (  # noqa: F401 (re-exported: the lab and the runtime share them)
-    SPLIT_MAX_DOLLAR_VOLUME_RATIO,
-    SPLIT_MIN_MOVE,
-    SPLIT_RATIO_TOLERANCE,
-    looks_like_split,
-)
+from sigma9_runtime.lake.closes import close_table
 from sigma9_runtime.lake.layout import BarKind, LakeLayout
-from sigma9_runtime.lake.tables import eligible_trades_mask, read_daily, read_splits
+from sigma9_runtime.lake.tables import DAILY_SCHEMA, SPLITS_SCHEMA, eligible_trades_mask, read_daily, read_splits
 
 DEFAULT_ANCHOR = 0.10
 RESOLUTIONS: tuple[str, ...] = ("trade", "1s", "1m")
 """``t0_resolution`` values, finest first."""
 BAR_INTERVAL_NS: dict[str, int] = {"1s": SECOND_NS, "1m": MINUTE_NS}
 FLAG_SPLIT_ADJUSTED = "split_adjusted"
-FLAG_PREV_GAP = "prev_gap"
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "ticker",
@@ -101,46 +96,20 @@ _BAR_HIGH = {"high": pa.float64()}
 _DAY = dt.timedelta(days=1)
 
 
-def previous_closes(daily: pd.DataFrame, splits: pd.DataFrame) -> pd.DataFrame:
-    """Per (ticker, date): raw and split-adjusted previous close, the split factor and a split flag.
+def previous_closes(daily: pd.DataFrame | pa.Table, splits: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    """:func:`sigma9_runtime.lake.closes.close_table` of the lake tables as a DataFrame (one row per ticker-day
+    of ``daily``: the previous close, its status and the split guard's evidence); ``split_suspect`` is
+    ``status == "split_suspect"``."""
+    table = close_table(_arrow(daily, DAILY_SCHEMA), _arrow(splits, SPLITS_SCHEMA))
+    frame = pd.DataFrame(table.columns())
+    frame["split_suspect"] = frame["status"] == "split_suspect"
+    return frame
 
-    Parameters
-    ----------
-    daily
-        Daily bars (ticker, date, open, close, volume, vwap, ...).
-    splits
-        Splits table (ticker, execution_date, split_from, split_to); may be empty.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ticker, date, prev_date, prev_close_raw, split_factor, prev_close, split_suspect.
-        ``split_suspect`` is True when no recorded split explains a split-like overnight move.
-    """
-    frame = (
-        daily[["ticker", "date", "open", "close", "volume", "vwap"]]
-        .sort_values(["ticker", "date"])
-        .reset_index(drop=True)
-    )
-    dollar_volume = frame["volume"] * frame["vwap"]
-    frame["prev_date"] = frame.groupby("ticker")["date"].shift(1)
-    frame["prev_close_raw"] = frame.groupby("ticker")["close"].shift(1)
-    factor = np.ones(len(frame))
-    if len(splits):
-        by_ticker = {t: g for t, g in splits.groupby("ticker")}
-        for i, (ticker, day, prev_day) in enumerate(zip(frame["ticker"], frame["date"], frame["prev_date"])):
-            group = by_ticker.get(ticker)
-            if group is None or pd.isna(prev_day):
-                continue
-            hit = group[(group["execution_date"] > prev_day) & (group["execution_date"] <= day)]
-            for split_from, split_to in zip(hit["split_from"], hit["split_to"]):
-                factor[i] *= split_from / split_to
-    frame["split_factor"] = factor
-    frame["prev_close"] = frame["prev_close_raw"] * frame["split_factor"]
-    price_ratio = (frame["open"] / frame["prev_close"]).to_numpy()
-    volume_ratio = (dollar_volume / dollar_volume.groupby(frame["ticker"]).shift(1)).to_numpy()
-    frame["split_suspect"] = [looks_like_split(p, v) for p, v in zip(price_ratio, volume_ratio)]
-    return frame[["ticker", "date", "prev_date", "prev_close_raw", "split_factor", "prev_close", "split_suspect"]]
+def _arrow(frame: pd.DataFrame | pa.Table, schema: pa.Schema) -> pa.Table:
+    if isinstance(frame, pa.Table):
+        return frame
+    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
 
 
 def first_cross(ts: np.ndarray, price: np.ndarray, threshold: float) -> int | None:
@@ -162,7 +131,9 @@ class EventScan:
     split_flagged
         (ticker, date) with intraday data whose overnight move looks like an unrecorded split.
     no_prev_close
-        How many (ticker, date) with intraday data have no previous close (listed in ``no_prev_close_days``).
+        How many (ticker, date) with intraday data have no previous close (listed in ``no_prev_close_days``,
+        each with its reason in ``no_prev_close_why``: a :data:`sigma9_runtime.lake.closes.CLOSE_STATUSES`
+        value, ``first_day``, ``prev_day_missing`` or ``bad_close``).
     """
 
     events: pd.DataFrame
@@ -170,6 +141,11 @@ class EventScan:
     split_flagged: list[tuple[str, dt.date]] = field(default_factory=list)
     no_prev_close: int = 0
     no_prev_close_days: list[tuple[str, dt.date]] = field(default_factory=list)
+    no_prev_close_why: list[str] = field(default_factory=list)
+
+    def no_prev_close_counts(self) -> dict[str, int]:
+        """Days without a previous close per reason."""
+        return dict(sorted(Counter(self.no_prev_close_why).items()))
 
     def between(self, first: dt.date | None = None, last: dt.date | None = None) -> EventScan:
         """The scan restricted to dates in ``[first, last]`` (either bound optional)."""
@@ -182,13 +158,15 @@ class EventScan:
                 return frame
             return frame[[keep(d) for d in frame["date"]]].reset_index(drop=True)
 
-        missing = [(t, d) for t, d in self.no_prev_close_days if keep(d)]
+        kept = [(td, why) for td, why in zip(self.no_prev_close_days, self.no_prev_close_why) if keep(td[1])]
+        missing = [td for td, _ in kept]
         return EventScan(
             events=rows(self.events),
             near_misses=rows(self.near_misses),
             split_flagged=[(t, d) for t, d in self.split_flagged if keep(d)],
             no_prev_close=len(missing),
             no_prev_close_days=missing,
+            no_prev_close_why=[why for _, why in kept],
         )
 
 
@@ -198,8 +176,8 @@ class EventScan:
 @dataclass(frozen=True)
 class _PrevClose:
     prev_close: float  # NaN when unknown
-    prev_date: dt.date | None
-    suspect: bool
+    prev_date: dt.date
+    status: str  # a sigma9_runtime.lake.closes.CLOSE_STATUSES value
     flags: str
 
 
@@ -211,7 +189,8 @@ class _TickerJob:
     ticker: str
     trade_files: tuple[tuple[dt.date, Path], ...]
     bar_kinds: tuple[BarKind, ...]
-    closes: dict[dt.date, _PrevClose]
+    daily: pa.Table  # the ticker's daily bars
+    splits: pa.Table  # the ticker's splits
     days: frozenset[dt.date] | None
     anchor: float
     near_miss_from: float | None
@@ -223,7 +202,7 @@ class _TickerScan:
     events: list[tuple[object, ...]] = field(default_factory=list)
     near_misses: list[tuple[object, ...]] = field(default_factory=list)
     split_flagged: list[dt.date] = field(default_factory=list)
-    no_prev_close: list[dt.date] = field(default_factory=list)
+    no_prev_close: list[tuple[dt.date, str]] = field(default_factory=list)
 
 
 def _read_columns(path: Path, columns: dict[str, pa.DataType], file: pq.ParquetFile | None = None) -> pa.Table:
@@ -314,13 +293,14 @@ def _scan_ticker(job: _TickerJob) -> _TickerScan:
         ends = ts + BAR_INTERVAL_NS[kind]  # a bar's high is known when the bar completes
         for day, a, b in slices:
             sources[day] = (kind, (ends[a:b], high[a:b]))
+    closes = _closes(job.daily, job.splits, sources)
     for day in sorted(sources):
-        close = job.closes.get(day)
-        if close is None or not (math.isfinite(close.prev_close) and close.prev_close > 0):
-            out.no_prev_close.append(day)
-            continue
-        if close.suspect:
+        close = closes.get(day, _NO_DAILY)
+        if close.status == "split_suspect":
             out.split_flagged.append(day)
+            continue
+        if close.status != "ok":
+            out.no_prev_close.append((day, close.status))
             continue
         resolution, source = sources[day]
         if resolution == "trade":
@@ -354,28 +334,35 @@ def _eligible_trades(path: Path, job: _TickerJob, close: _PrevClose) -> tuple[np
 # --- the lake -------------------------------------------------------------------------------------
 
 
-def _close_table(daily: pd.DataFrame, splits: pd.DataFrame) -> dict[str, dict[dt.date, _PrevClose]]:
-    """Per ticker and date: the previous close, where it comes from, the split flag and the event flags."""
-    closes = previous_closes(daily, splits)
-    out: dict[str, dict[dt.date, _PrevClose]] = {}
-    for ticker, day, prev_date, prev_close, factor, suspect in zip(
-        closes["ticker"],
-        closes["date"],
-        closes["prev_date"],
-        closes["prev_close"].to_numpy(np.float64),
-        closes["split_factor"].to_numpy(np.float64),
-        closes["split_suspect"],
+_NO_DAILY = _PrevClose(math.nan, dt.date.min, "first_day", "")
+
+
+def _closes(daily: pa.Table, splits: pa.Table, days: Iterable[dt.date]) -> dict[dt.date, _PrevClose]:
+    """Per day with intraday data: the previous close (:func:`sigma9_runtime.lake.closes.close_table`), its
+    status and the event flags."""
+    table = close_table(daily, splits, add_days=days)
+    out: dict[dt.date, _PrevClose] = {}
+    for day, prev_date, prev_close, factor, status in zip(
+        table.date, table.prev_date, table.prev_close, table.split_factor, table.status
     ):
-        known = isinstance(prev_date, dt.date)
-        flags = []
-        if known and factor != 1.0:
-            flags.append(FLAG_SPLIT_ADJUSTED)
-        if known and prev_date != previous_trading_day(day):
-            flags.append(FLAG_PREV_GAP)
-        out.setdefault(ticker, {})[day] = _PrevClose(
-            float(prev_close), prev_date if known else None, bool(suspect), ",".join(flags)
-        )
+        flags = FLAG_SPLIT_ADJUSTED if status == "ok" and factor != 1.0 else ""
+        out[day] = _PrevClose(float(prev_close), prev_date, str(status), flags)
     return out
+
+
+_EMPTY_DAILY = DAILY_SCHEMA.empty_table()
+_EMPTY_SPLITS = SPLITS_SCHEMA.empty_table()
+
+
+def _by_ticker(table: pa.Table) -> dict[str, pa.Table]:
+    """The rows of ``table`` per value of its ``ticker`` column."""
+    if not table.num_rows:
+        return {}
+    table = table.sort_by([("ticker", "ascending")])
+    names = table.column("ticker").to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.r_[True, names[1:] != names[:-1]])
+    ends = np.r_[starts[1:], len(names)]
+    return {str(names[a]): table.slice(a, b - a) for a, b in zip(starts, ends)}
 
 
 def find_events(
@@ -414,7 +401,8 @@ def find_events(
     """
     if not layout.daily.exists():
         raise LakeError(f"{layout.daily}: not found; events need the daily bars (previous closes)")
-    closes = _close_table(read_daily(layout).to_pandas(), read_splits(layout).to_pandas())
+    daily = _by_ticker(read_daily(layout))
+    splits = _by_ticker(read_splits(layout))
     trade_files: dict[str, list[tuple[dt.date, Path]]] = {}
     for ticker, day, path in layout.trade_files():
         trade_files.setdefault(ticker, []).append((day, path))
@@ -432,7 +420,8 @@ def find_events(
             ticker=ticker,
             trade_files=tuple(trade_files.get(ticker, ())),
             bar_kinds=tuple(bar_kinds.get(ticker, ())),
-            closes=closes.get(ticker, {}),
+            daily=daily.get(ticker, _EMPTY_DAILY),
+            splits=splits.get(ticker, _EMPTY_SPLITS),
             days=wanted,
             anchor=anchor,
             near_miss_from=near_miss_from,
@@ -442,7 +431,8 @@ def find_events(
     results = sorted(map_tickers(_scan_ticker, jobs, workers=workers), key=lambda r: r.ticker)
     events = pd.DataFrame([e for r in results for e in r.events], columns=list(EVENT_COLUMNS))
     misses = pd.DataFrame([m for r in results for m in r.near_misses], columns=list(NEAR_MISS_COLUMNS))
-    missing = [(r.ticker, d) for r in results for d in r.no_prev_close]
+    missing = [(r.ticker, d) for r in results for d, _ in r.no_prev_close]
+    why = [status for r in results for _, status in r.no_prev_close]
     return EventScan(
         events=events.astype(
             {
@@ -457,6 +447,7 @@ def find_events(
         split_flagged=[(r.ticker, d) for r in results for d in r.split_flagged],
         no_prev_close=len(missing),
         no_prev_close_days=missing,
+        no_prev_close_why=why,
     )
 
 
@@ -508,7 +499,7 @@ def write_event_table(path: Path, events: pd.DataFrame) -> Path:
 
 EVENTS_CACHE_DIR = "derived/events"
 """Where :func:`lake_events` keeps computed events, under the lake root."""
-EVENTS_CACHE_VERSION = 1
+EVENTS_CACHE_VERSION = 2
 """Part of every cache key: raise it when the event rule or the cached columns change."""
 _CACHE_META = b"sigma9.events"
 _CACHE_SCHEMA = pa.schema(
@@ -561,7 +552,9 @@ def events_cache_path(layout: LakeLayout, anchor: float = DEFAULT_ANCHOR, finger
 def _write_cache(path: Path, scan: EventScan, anchor: float) -> None:
     skipped = {
         "split_flagged": [[t, d.isoformat()] for t, d in scan.split_flagged],
-        "no_prev_close": [[t, d.isoformat()] for t, d in scan.no_prev_close_days],
+        "no_prev_close": [
+            [t, d.isoformat(), why] for (t, d), why in zip(scan.no_prev_close_days, scan.no_prev_close_why)
+        ],
     }
     table = pa.Table.from_pandas(scan.events[list(EVENT_COLUMNS)], schema=_CACHE_SCHEMA, preserve_index=False)
     table = table.replace_schema_metadata({_CACHE_META: json.dumps(skipped).encode()})
@@ -582,13 +575,14 @@ def _read_cache(path: Path) -> EventScan | None:
     except (pa.ArrowException, OSError, KeyError, ValueError):
         return None  # unreadable: recomputed and rewritten
     events = table.to_pandas(date_as_object=True)
-    missing = [(t, dt.date.fromisoformat(d)) for t, d in skipped["no_prev_close"]]
+    missing = [(t, dt.date.fromisoformat(d)) for t, d, _ in skipped["no_prev_close"]]
     return EventScan(
         events=events,
         near_misses=pd.DataFrame(columns=list(NEAR_MISS_COLUMNS)),
         split_flagged=[(t, dt.date.fromisoformat(d)) for t, d in skipped["split_flagged"]],
         no_prev_close=len(missing),
         no_prev_close_days=missing,
+        no_prev_close_why=[why for _, _, why in skipped["no_prev_close"]],
     )
 
 

@@ -42,6 +42,14 @@ STAGING_PREFIX = f"{TEMP_PREFIX}txn-"
 MAX_SAMPLES = 5
 ROW_COLUMN = "__row"
 
+# Bounds of plausible values (docs/importers.md, "Bounds"). Anything outside is a data error, never a market.
+MAX_PRICE = 1_000_000.0
+"""Highest plausible price in USD: the dearest US share (BRK.A) has stayed below it; prices are also > 0."""
+MAX_TRADE_SIZE = 1_000_000_000.0
+"""Largest plausible trade print in shares (block prints reach tens of millions); sizes are also > 0."""
+MAX_BAR_VOLUME = 100_000_000_000.0
+"""Largest plausible bar or daily volume in shares: ten times the whole US market's daily volume."""
+
 
 # --- quarantine ---------------------------------------------------------------------------------
 
@@ -152,18 +160,23 @@ def _nulls(table: pa.Table, names: list[str]) -> np.ndarray:
     return bad
 
 
+def _outside(values: np.ndarray, high: float) -> np.ndarray:
+    """Where ``values`` are NaN, infinite, non-positive or above ``high``."""
+    with np.errstate(invalid="ignore"):
+        return ~np.isfinite(values) | (values <= 0) | (values > high)
+
+
 def clean_trades(table: pa.Table, source: str, report: QuarantineReport) -> pa.Table:
     """Conform trades, quarantine bad rows, sort by (ts, sequence).
 
-    Quarantined: null ticker/ts/price/size; NaN, infinite or non-positive price; NaN, infinite or
-    non-positive size; exact duplicates of (ticker, ts, sequence, price, size).
+    Quarantined: null ticker/ts/price/size; price NaN, infinite, non-positive or above
+    :data:`MAX_PRICE` (``bad_price``); size NaN, infinite, non-positive or above
+    :data:`MAX_TRADE_SIZE` (``bad_size``); exact duplicates of (ticker, ts, sequence, price, size).
     """
     table = conform(table, TRADES_SCHEMA, source)
     table = quarantine_rows(table, _nulls(table, ["ticker", "ts", "price", "size"]), "null_field", source, report)
-    price, size = _as_float(table, "price"), _as_float(table, "size")
-    table = quarantine_rows(table, ~np.isfinite(price) | (price <= 0), "bad_price", source, report)
-    size = _as_float(table, "size")
-    table = quarantine_rows(table, ~np.isfinite(size) | (size <= 0), "bad_size", source, report)
+    table = quarantine_rows(table, _outside(_as_float(table, "price"), MAX_PRICE), "bad_price", source, report)
+    table = quarantine_rows(table, _outside(_as_float(table, "size"), MAX_TRADE_SIZE), "bad_size", source, report)
     table = quarantine_rows(
         table, _duplicated(table, ["ticker", "ts", "sequence", "price", "size"]), "duplicate_trade", source, report
     )
@@ -175,16 +188,19 @@ def clean_bars(
 ) -> pa.Table:
     """Conform bars (or daily bars with ``key="date"``), quarantine bad rows, sort.
 
-    Quarantined: null keys or prices; non-finite or non-positive prices; high < low; open or close
-    outside [low, high]; negative or non-finite volume; duplicate (ticker, key) rows after the first.
+    Quarantined: null keys or prices; open, high, low, close or a known vwap NaN, infinite,
+    non-positive or above :data:`MAX_PRICE` (``bad_price``; a NaN vwap means unknown and is kept);
+    high < low; open or close outside [low, high]; volume negative, non-finite or above
+    :data:`MAX_BAR_VOLUME` (``bad_volume``); duplicate (ticker, key) rows after the first.
     """
     table = conform(table, schema, source)
     prices = ["open", "high", "low", "close"]
     table = quarantine_rows(table, _nulls(table, ["ticker", key, *prices]), "null_field", source, report)
-    o, h, l, c = (_as_float(table, n) for n in prices)
     bad_price = np.zeros(table.num_rows, dtype=bool)
-    for values in (o, h, l, c):
-        bad_price |= ~np.isfinite(values) | (values <= 0)
+    for name in prices:
+        bad_price |= _outside(_as_float(table, name), MAX_PRICE)
+    vwap = _as_float(table, "vwap")  # null or NaN: unknown, filled by the importer
+    bad_price |= ~np.isnan(vwap) & _outside(vwap, MAX_PRICE)
     table = quarantine_rows(table, bad_price, "bad_price", source, report)
     o, h, l, c = (_as_float(table, n) for n in prices)
     table = quarantine_rows(table, h < l, "high_below_low", source, report)
@@ -192,7 +208,9 @@ def clean_bars(
     outside = (o < l) | (o > h) | (c < l) | (c > h)
     table = quarantine_rows(table, outside, "open_close_outside_range", source, report)
     volume = _as_float(table, "volume")
-    table = quarantine_rows(table, ~np.isfinite(volume) | (volume < 0), "bad_volume", source, report)
+    with np.errstate(invalid="ignore"):
+        bad_volume = ~np.isfinite(volume) | (volume < 0) | (volume > MAX_BAR_VOLUME)
+    table = quarantine_rows(table, bad_volume, "bad_volume", source, report)
     table = quarantine_rows(table, _duplicated(table, ["ticker", key]), "duplicate_bar", source, report)
     return _finish(_sorted(table, ["ticker", key], source, report))
 
@@ -200,6 +218,40 @@ def clean_bars(
 def clean_daily(table: pa.Table, source: str, report: QuarantineReport) -> pa.Table:
     """:func:`clean_bars` for daily bars (keyed by date)."""
     return clean_bars(table, source, report, key="date", schema=DAILY_SCHEMA)
+
+
+def clean_splits(table: pa.Table, source: str, report: QuarantineReport) -> pa.Table:
+    """Conform splits, quarantine repeated rows, sort by (ticker, execution_date) (no ``re-sorted`` note).
+
+    The reader has already refused bad values (:mod:`sigma9_dag.lake.importers.splits`); here a row
+    equal to an earlier one (same ticker, date and ratio) is quarantined as ``duplicate_split``, and
+    two rows of one ticker and date with different ratios raise :class:`DataError` naming both rows.
+    """
+    table = conform(table, SPLITS_SCHEMA, source)
+    keys = ["ticker", "execution_date"]
+    table = quarantine_rows(
+        table, _duplicated(table, [*keys, "split_from", "split_to"]), "duplicate_split", source, report
+    )
+    conflict = np.flatnonzero(_duplicated(table, keys))
+    if conflict.size:
+        _raise_conflicting_split(table, int(conflict[0]), source)
+    # Reference rows have no time order to keep: sorted without a note.
+    return _finish(table.take(pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys])))
+
+
+def _raise_conflicting_split(table: pa.Table, row: int, source: str) -> None:
+    """Raise a DataError naming the two rows of one ticker and date with different ratios."""
+    rows = table.to_pylist()
+    second = rows[row]
+    first = next(r for r in rows if (r["ticker"], r["execution_date"]) == (second["ticker"], second["execution_date"]))
+
+    def ratio(r: dict[str, Any]) -> str:
+        return f"{r['split_from']:g}:{r['split_to']:g} (row {r[ROW_COLUMN]})"
+
+    raise DataError(
+        f"{source}: two splits of {second['ticker']} on {second['execution_date']} with different ratios: "
+        f"{ratio(first)} and {ratio(second)} (split_from:split_to)"
+    )
 
 
 def _duplicated(table: pa.Table, keys: list[str]) -> np.ndarray:

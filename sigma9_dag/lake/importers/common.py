@@ -1,7 +1,7 @@
 """What every importer shares: the collected batch, bar/daily completion, the report and the summary.
 
-An importer reads its files into an :class:`ImportBatch` (trades, bars and daily rows, each cleaned
-per file by :mod:`sigma9_dag.lake.writer` with rows quarantined and counted), then calls
+An importer reads its files into an :class:`ImportBatch` (trades, bars, daily rows and splits, each
+cleaned per file by :mod:`sigma9_dag.lake.writer` with rows quarantined and counted), then calls
 :func:`finish_import`, which
 
 1. merges what several files hold (duplicates across files quarantined) and groups trades by
@@ -20,7 +20,13 @@ per file by :mod:`sigma9_dag.lake.writer` with rows quarantined and counted), th
 
 What an import holds replaces what the lake held, per ticker-day: the trades file of each
 ticker-day, the 1 s / 1 m bars of each ticker-day it writes bars for (so stored bars never mix two
-imports), and daily rows by (ticker, date). Other ticker-days are left as they were.
+imports), daily rows by (ticker, date) and splits by (ticker, execution_date). Other ticker-days are
+left as they were.
+
+Sanity checks every importer shares (docs/importers.md, "Sanity at import"): :func:`import_files`
+refuses a 0-byte file and the importers a file without rows with :func:`no_rows`;
+:func:`check_timestamps` refuses timestamps that are not plausible times in the unit the source
+writes (naming the unit they look like) or, for a file named by its date, not of that date.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from sigma9_dag.lake.writer import (
     QuarantineReport,
     clean_bars,
     clean_daily,
+    clean_splits,
     clean_trades,
     conform,
     quarantine_rows,
@@ -51,15 +58,16 @@ from sigma9_dag.lake.writer import (
 )
 from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.calendar import is_trading_day, session_date
+from sigma9_runtime.errors import DataError
+from sigma9_runtime.lake.closes import close_table
 from sigma9_runtime.lake.layout import TICKER_PATTERN, BarKind, LakeLayout
 from sigma9_runtime.lake.tables import (
     BARS_SCHEMA,
     DAILY_SCHEMA,
+    SPLITS_SCHEMA,
     TRADES_SCHEMA,
     bars_table_from_trades,
     daily_bar_from_trades,
-    read_daily,
-    read_splits,
     read_table,
 )
 
@@ -69,6 +77,22 @@ ACROSS_FILES = "(across files)"
 """Source named in samples of duplicates found between two files of one import."""
 _MIN_TS = 0
 _MAX_TS = 2**62  # year 2116: beyond it a timestamp cannot be a session day we import
+PLAUSIBLE_FIRST_DAY = dt.date(1990, 1, 1)
+PLAUSIBLE_END_DAY = dt.date(2100, 1, 1)
+"""Timestamps are plausible from 1990-01-01 (before any tick data these sources sell) to 2100-01-01 UTC, end
+exclusive. The span is narrow enough that a value is plausible in at most one unit (see :func:`time_unit`)."""
+TIME_UNITS: dict[str, int] = {
+    "nanoseconds": 1,
+    "microseconds": 1_000,
+    "milliseconds": 1_000_000,
+    "seconds": 1_000_000_000,
+}
+"""Units a file may write epoch timestamps in, with their length in nanoseconds."""
+_EPOCH = dt.date(1970, 1, 1)
+_PLAUSIBLE_NS = (
+    (PLAUSIBLE_FIRST_DAY - _EPOCH).days * 86_400 * SECOND_NS,
+    (PLAUSIBLE_END_DAY - _EPOCH).days * 86_400 * SECOND_NS,
+)
 
 T = TypeVar("T")
 
@@ -87,6 +111,8 @@ class ImportSummary:
         Distinct tickers and session days with imported rows.
     trades, bars_1s, bars_1m, daily
         Rows written (bars and daily rows include those rebuilt from trades).
+    splits
+        Rows merged into the splits table (``sigma9 lake import splits``).
     quarantined
         Rows (or WebSocket messages) left out, all reasons.
     report
@@ -101,14 +127,16 @@ class ImportSummary:
     bars_1s: int = 0
     bars_1m: int = 0
     daily: int = 0
+    splits: int = 0
     quarantined: int = 0
     report: Path | None = None
 
     def __str__(self) -> str:
+        splits = f"{self.splits:,} splits, " if self.splits else ""
         return (
             f"{self.source}: {self.files} file(s), {self.tickers} ticker(s), {self.days} day(s): "
             f"{self.trades:,} trades, {self.bars_1s:,} 1s bars, {self.bars_1m:,} 1m bars, {self.daily:,} daily rows, "
-            f"{self.quarantined:,} quarantined (report: {self.report})"
+            f"{splits}{self.quarantined:,} quarantined (report: {self.report})"
         )
 
 
@@ -120,6 +148,72 @@ def progress_iter(items: Iterable[T], *, enabled: bool, total: int | None = None
     from tqdm import tqdm
 
     yield from tqdm(items, total=total, desc=desc, file=sys.stderr, leave=False)
+
+
+# --- sanity -------------------------------------------------------------------------------------
+
+
+def no_rows(path: Path, why: str) -> DataError:
+    """The error every importer raises for a file that holds no rows (``why``: empty, header only, ...)."""
+    return DataError(f"{path}: holds no rows ({why})")
+
+
+def time_unit(value: int) -> str | None:
+    """The unit of :data:`TIME_UNITS` in which epoch ``value`` falls in the plausible span, else None.
+
+    >>> time_unit(1735830000000)
+    'milliseconds'
+    """
+    for unit, scale in TIME_UNITS.items():
+        if _PLAUSIBLE_NS[0] <= value * scale < _PLAUSIBLE_NS[1]:
+            return unit
+    return None
+
+
+def check_timestamps(
+    values: np.ndarray,
+    rows: np.ndarray,
+    unit: str,
+    where: Callable[[int], str],
+    *,
+    day: dt.date | None = None,
+) -> None:
+    """Refuse a file whose epoch timestamps are not plausible times in ``unit``.
+
+    ``values`` are the (non-null) timestamps as the file writes them, ``rows`` their row numbers
+    and ``where(row)`` names the file, line and field of a row. Raises
+    :class:`~sigma9_runtime.errors.DataError` at the first value outside 1990..2100 in ``unit``
+    (naming the unit it looks like, e.g. milliseconds where nanoseconds are expected) or, with
+    ``day``, the first one whose New York date is not ``day`` (a file named by its date).
+    """
+    values = np.asarray(values, dtype=np.int64)
+    scale = TIME_UNITS[unit]
+    low, high = -(-_PLAUSIBLE_NS[0] // scale), _PLAUSIBLE_NS[1] // scale
+    implausible = np.flatnonzero((values < low) | (values >= high))
+    if implausible.size:
+        i = int(implausible[0])
+        value = int(values[i])
+        guess = time_unit(value)
+        if guess is not None:
+            seen = session_date(value * TIME_UNITS[guess])
+            raise DataError(
+                f"{where(int(rows[i]))}: timestamps look like {guess} ({value} → {seen}), "
+                f"expected {unit} since the epoch"
+            )
+        raise DataError(
+            f"{where(int(rows[i]))}: timestamp {value} is not a time from {PLAUSIBLE_FIRST_DAY.year} to "
+            f"{PLAUSIBLE_END_DAY.year} in {unit} since the epoch"
+        )
+    if day is not None and values.size:
+        ordinals = session_ordinals(values * scale)
+        other = np.flatnonzero(ordinals != day.toordinal())
+        if other.size:
+            i = int(other[0])
+            seen = dt.date.fromordinal(int(ordinals[i]))
+            raise DataError(
+                f"{where(int(rows[i]))}: timestamp {int(values[i])} is on {seen} (New York), "
+                f"not on {day}, the date the file is named for"
+            )
 
 
 # --- days ---------------------------------------------------------------------------------------
@@ -205,7 +299,11 @@ class ImportBatch:
     trades: list[pa.Table] = field(default_factory=list)
     bars: dict[BarKind, list[pa.Table]] = field(default_factory=lambda: {"1s": [], "1m": []})
     daily: list[pa.Table] = field(default_factory=list)
+    splits: list[pa.Table] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    _split_ratios: dict[tuple[str, dt.date], tuple[float, float, str]] = field(
+        default_factory=dict, init=False, repr=False
+    )  # (ticker, date) -> (split_from, split_to, file) of the splits added so far
 
     def add_trades(self, table: pa.Table, source: str) -> None:
         """Conform, quarantine and sort the trades read from ``source``."""
@@ -224,6 +322,24 @@ class ImportBatch:
         table = _group_by_ticker(conform(table, DAILY_SCHEMA, source))
         table = _prefilter(table, source, self.report, ts=None, date="date")
         self.daily.append(clean_daily(table, source, self.report))
+
+    def add_splits(self, table: pa.Table, source: str) -> None:
+        """Conform the splits read from ``source`` (values already checked), quarantine repeated rows.
+
+        A ticker and date given two different ratios, in one file or in two files of the import,
+        raise :class:`~sigma9_runtime.errors.DataError`.
+        """
+        table = clean_splits(table, source, self.report)
+        for ticker, day, split_from, split_to in zip(
+            *(table.column(n).to_pylist() for n in ("ticker", "execution_date", "split_from", "split_to"))
+        ):
+            known = self._split_ratios.setdefault((ticker, day), (split_from, split_to, source))
+            if known[:2] != (split_from, split_to):
+                raise DataError(
+                    f"{source}: split of {ticker} on {day} is {split_from:g}:{split_to:g} (split_from:split_to), "
+                    f"but {known[2]} gives {known[0]:g}:{known[1]:g}"
+                )
+        self.splits.append(table)
 
     def add_dropped(self, reason: str, source: str, row: int, values: dict[str, Any], count: int = 1) -> None:
         """Count ``count`` inputs dropped before they became rows (e.g. WebSocket messages)."""
@@ -358,35 +474,50 @@ def _report_name(layout: LakeLayout, source: str) -> str:
     return name
 
 
-def _split_suspects(txn: LakeTransaction, touched: set[tuple[str, dt.date]]) -> list[dict[str, Any]]:
-    """Ticker-days of (or right after) this import's daily rows whose overnight move looks like a
-    split that no splits row explains (:func:`sigma9_dag.lake.events.previous_closes`)."""
-    from sigma9_dag.lake.events import previous_closes
-
-    staged = txn.staged.daily
+def _staged_or_lake(txn: LakeTransaction, staged: Path, final: Path, schema: pa.Schema) -> pa.Table | None:
+    """The table this transaction staged, else the lake's, else None."""
     if staged.exists():
-        daily = read_table(staged, DAILY_SCHEMA)
-    elif txn.layout.daily.exists():
-        daily = read_daily(txn.layout)
-    else:
+        return read_table(staged, schema)
+    if final.exists():
+        return read_table(final, schema)
+    return None
+
+
+def _split_suspects(txn: LakeTransaction, touched: set[tuple[str, dt.date]]) -> list[dict[str, Any]]:
+    """Ticker-days of (or right after) this import's daily rows whose overnight move looks like a split that no
+    splits row explains, with the split guard's evidence (:func:`sigma9_runtime.lake.closes.close_table`)."""
+    daily = _staged_or_lake(txn, txn.staged.daily, txn.layout.daily, DAILY_SCHEMA)
+    if daily is None:
         return []
+    splits = _staged_or_lake(txn, txn.staged.splits, txn.layout.splits, SPLITS_SCHEMA)
     tickers = sorted({t for t, _ in touched})
     daily = daily.filter(pc.is_in(daily.column("ticker"), pa.array(tickers, pa.string())))
     if daily.num_rows < 2:
         return []
-    closes = previous_closes(daily.to_pandas(), read_splits(txn.layout).to_pandas())
+    table = close_table(daily, splits if splits is not None else SPLITS_SCHEMA.empty_table())
     suspects = []
-    for row in closes[closes["split_suspect"]].itertuples(index=False):
-        if (row.ticker, row.date) in touched or (row.ticker, row.prev_date) in touched:
+    for i in np.flatnonzero(table.status == "split_suspect"):
+        ticker, day, prev_date = table.ticker[i], table.date[i], table.prev_date[i]
+        if (ticker, day) in touched or (ticker, prev_date) in touched:
             suspects.append(
                 {
-                    "ticker": row.ticker,
-                    "date": row.date.isoformat(),
-                    "prev_date": row.prev_date.isoformat(),
-                    "prev_close": float(row.prev_close_raw),
+                    "ticker": ticker,
+                    "date": day.isoformat(),
+                    "prev_date": prev_date.isoformat(),
+                    "prev_close": float(table.prev_close_raw[i]),
+                    "ratio": table.split_ratio[i],
+                    "price_ratio": _finite_or_none(table.price_ratio[i]),
+                    "share_volume_ratio": _finite_or_none(table.share_volume_ratio[i]),
+                    "dollar_volume_ratio": _finite_or_none(table.dollar_volume_ratio[i]),
+                    "prior_move": _finite_or_none(table.prior_move[i]),
+                    "reason": table.split_reason[i],
                 }
             )
     return suspects
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
 
 
 def finish_import(layout: LakeLayout, batch: ImportBatch, *, progress: bool = False) -> ImportSummary:
@@ -418,6 +549,10 @@ def finish_import(layout: LakeLayout, batch: ImportBatch, *, progress: bool = Fa
         batch.daily or [DAILY_SCHEMA.empty_table()], daily_keys, daily_keys, "duplicate_bar", report
     )
     provided_daily = _Groups.of(daily_rows, _daily_ordinals(daily_rows))
+    split_keys = ["ticker", "execution_date", "split_from", "split_to"]
+    splits = _merge_across_files(
+        batch.splits or [SPLITS_SCHEMA.empty_table()], split_keys, split_keys, "duplicate_split", report
+    )
 
     out_bars: dict[BarKind, dict[str, list[pa.Table]]] = {"1s": defaultdict(list), "1m": defaultdict(list)}
     bar_days: dict[BarKind, dict[str, set[int]]] = {"1s": defaultdict(set), "1m": defaultdict(set)}
@@ -461,7 +596,7 @@ def finish_import(layout: LakeLayout, batch: ImportBatch, *, progress: bool = Fa
 
     summary = ImportSummary(source=batch.source, files=len(batch.files))
     touched_days = {(t, dt.date.fromordinal(o)) for t, o in keys}
-    summary.tickers = len({t for t, _ in touched_days})
+    summary.tickers = len({t for t, _ in touched_days} | set(splits.column("ticker").to_pylist()))
     summary.days = len({d for _, d in touched_days})
     for name, count in notes.items():
         report.note(name, count)
@@ -478,6 +613,9 @@ def finish_import(layout: LakeLayout, batch: ImportBatch, *, progress: bool = Fa
             daily = pa.concat_tables(out_daily)
             txn.write_daily(daily)
             summary.daily = daily.num_rows
+        if splits.num_rows:
+            txn.write_splits(splits)
+            summary.splits = splits.num_rows
         daily_days = {(t, dt.date.fromordinal(o)) for t, o in keys if (t, o) in provided_daily.runs}
         daily_days |= {(t, d) for t, d in touched_days if (t, d.toordinal()) in trade_groups.runs}
         suspects = _split_suspects(txn, daily_days)
@@ -513,10 +651,15 @@ def import_files(
     progress: bool = False,
 ) -> ImportSummary:
     """Read every file of ``paths`` into one :class:`ImportBatch` (``read_file(path, batch)``), then write
-    them all together with :func:`finish_import` — all files or nothing. The importers' one driver."""
+    them all together with :func:`finish_import` — all files or nothing. The importers' one driver.
+
+    A 0-byte file raises :class:`~sigma9_runtime.errors.DataError` (it holds no rows) before any is read.
+    """
     layout = LakeLayout(Path(root))
     batch = ImportBatch(source)
     for path in progress_iter([Path(p) for p in paths], enabled=progress, total=len(paths), desc="reading"):
+        if path.stat().st_size == 0:
+            raise no_rows(path, "empty file, 0 bytes")
         read_file(path, batch)
         batch.files.append(str(path))
     return finish_import(layout, batch, progress=progress)

@@ -6,7 +6,9 @@ its magic bytes) is decompressed by pyarrow first, which detects a truncated str
 Symbols: ``instrument_id`` -> ticker from the metadata's symbology mappings (the side of each
 mapping that is a number is the instrument id; intervals are UTC dates, end exclusive) and from
 ``SymbolMappingMsg`` records (``stype_out_symbol``, else ``stype_in_symbol``; ``start_ts``..``end_ts``).
-A record whose instrument has no mapping at its ``ts_event`` is quarantined as ``unmapped_instrument``.
+An undefined ``start_ts`` / ``end_ts`` (``UNDEF_TIMESTAMP``, as live data sends them) leaves the
+interval open on that side. A record whose instrument has no mapping at its ``ts_event`` is
+quarantined as ``unmapped_instrument``; a file in which no record maps to a ticker is refused.
 
 - ``TradeMsg`` (trades, rtype ``mbp-0``) -> trades: ts = ``ts_event`` (ns), price = fixed-point
   ``price`` / 1e9 (``UNDEF_PRICE`` -> quarantined as ``bad_price``), size, exchange =
@@ -19,6 +21,12 @@ A record whose instrument has no mapping at its ``ts_event`` is quarantined as `
   same import's trades, else vwap = (h + l + c) / 3 and transactions = 0 (counted in the report).
 - Other records (other OHLCV intervals, status, errors, ...) are counted in the report's notes as
   ``skipped_record:<type>``. A file whose metadata names another schema is refused.
+
+Only US equities are imported: a file whose metadata names a dataset outside
+:data:`US_EQUITY_DATASETS` (e.g. ``GLBX.MDP3`` futures, ``OPRA.PILLAR`` options), or that holds an
+``InstrumentDefMsg`` whose ``instrument_class`` is not ``STOCK``, is refused. So is a file without
+trade or OHLCV records (metadata only), a symbol that is not UTF-8 text, and a ``ts_event`` that is
+not nanoseconds between 1990 and 2100.
 
 Samples name the file and the 0-based record index (after the metadata) as ``row``.
 """
@@ -35,16 +43,43 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from sigma9_dag.lake.importers.common import ImportBatch, ImportSummary, import_files, with_rows
+from sigma9_dag.lake.importers.common import (
+    ImportBatch,
+    ImportSummary,
+    check_timestamps,
+    import_files,
+    no_rows,
+    with_rows,
+)
 from sigma9_dag.lake.writer import MAX_SAMPLES
 from sigma9_runtime.errors import DataError
 
 SOURCE = "databento"
 SCHEMAS = ("trades", "ohlcv-1s", "ohlcv-1m")
 """DBN schemas this importer reads (a file without a schema, e.g. live data, may mix them)."""
+US_EQUITY_DATASETS = frozenset(
+    {
+        # Nasdaq venues
+        "XNAS.ITCH", "XNAS.BASIC", "XNAS.NLS", "XNAS.QBBO", "XBOS.ITCH", "XPSX.ITCH",
+        # NYSE venues
+        "XNYS.PILLAR", "XNYS.BBO", "XNYS.TRADES", "XNYS.TRADESBBO", "ARCX.PILLAR", "XASE.PILLAR",
+        "XCHI.PILLAR", "XCIS.PILLAR", "XCIS.BBO", "XCIS.TRADES", "XCIS.TRADESBBO",
+        # Cboe, IEX, MEMX, MIAX Pearl, Blue Ocean ATS
+        "BATS.PITCH", "BATY.PITCH", "EDGA.PITCH", "EDGX.PITCH", "IEXG.TOPS", "MEMX.MEMOIR", "EPRL.DOM",
+        "OCEA.MEMOIR",
+        # FINRA trade reporting facilities
+        "FINN.NLS", "FINY.TRADES",
+        # Databento's consolidated US equities
+        "DBEQ.BASIC", "EQUS.PLUS", "EQUS.ALL", "EQUS.MINI", "EQUS.SUMMARY",
+    }
+)  # fmt: skip
+"""Databento datasets of US equities (https://databento.com/docs/venues-and-datasets): a file of any
+other dataset (futures, options, other countries) is refused. Add a new US equities dataset here."""
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _CHUNK = 1 << 20
 _DAY_NS = 86_400 * 1_000_000_000
+_UNDEF_TIMESTAMP = 2**64 - 1  # databento_dbn.UNDEF_TIMESTAMP
+_OPEN_END = 2**63 - 1  # beyond every int64 ns timestamp
 
 
 def _chunks(path: Path) -> Iterator[bytes]:
@@ -66,6 +101,9 @@ class _Symbology:
     intervals: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
 
     def add(self, instrument_id: int, start_ns: int, end_ns: int, ticker: str) -> None:
+        """Map ``instrument_id`` to ``ticker`` over [start_ns, end_ns); ``UNDEF_TIMESTAMP`` leaves a side open."""
+        start_ns = 0 if start_ns == _UNDEF_TIMESTAMP else start_ns
+        end_ns = _OPEN_END if end_ns == _UNDEF_TIMESTAMP else min(end_ns, _OPEN_END)
         self.intervals.setdefault(instrument_id, []).append((start_ns, end_ns, ticker))
 
     def add_metadata(self, mappings: dict[str, list[dict[str, Any]]]) -> None:
@@ -125,6 +163,15 @@ def _int32(values: Sequence[int]) -> np.ndarray:
 
 
 @dataclass
+class _Mapped:
+    """How many records of one file resolve to a ticker, and the instrument ids that do not."""
+
+    records: int = 0
+    mapped: int = 0
+    unmapped_ids: set[int] = field(default_factory=set)
+
+
+@dataclass
 class _Columns:
     """Fields of the records of one kind, gathered as tuples and compacted into numpy blocks (a
     Python tuple per record would hold a large file several times over in memory)."""
@@ -174,19 +221,16 @@ def read_dbn(path: Path, batch: ImportBatch) -> None:
     trades = _trade_columns()
     bars = {"1s": _bar_columns(), "1m": _bar_columns()}
     metadata = None
-    index = 0
+    index = size = 0
     try:
         for chunk in _chunks(path):
+            size += len(chunk)
             for record in decoder.write_and_decode(chunk):
                 if metadata is None:
                     if not isinstance(record, dbn.Metadata):
                         raise DataError(f"{path}: DBN data without metadata")
                     metadata = record
-                    schema = getattr(metadata.schema, "value", metadata.schema)
-                    if schema is not None and schema not in SCHEMAS:
-                        raise DataError(
-                            f"{path}: unsupported DBN schema {schema!r} (expected one of {', '.join(SCHEMAS)})"
-                        )
+                    _check_metadata(path, metadata)
                     symbology.add_metadata(metadata.mappings)
                     continue
                 if isinstance(record, dbn.TradeMsg):
@@ -202,27 +246,86 @@ def read_dbn(path: Path, batch: ImportBatch) -> None:
                         index,
                     )  # fmt: skip
                 elif isinstance(record, dbn.SymbolMappingMsg):
-                    ticker = record.stype_out_symbol
-                    if not ticker or ticker.isdigit():
-                        ticker = record.stype_in_symbol
+                    ticker = _mapped_symbol(path, index, record)
                     symbology.add(record.instrument_id, record.start_ts, record.end_ts, ticker)
                 else:
+                    if isinstance(record, dbn.InstrumentDefMsg):
+                        _check_instrument(path, index, metadata.dataset, record)
                     batch.report.note(f"skipped_record:{type(record).__name__}")
                 index += 1
             for columns in (trades, *bars.values()):
                 columns.compact()
     except dbn.DBNError as e:
         raise DataError(f"{path}: corrupt DBN data after record {index} ({e})") from e
+    if size == 0:
+        raise no_rows(path, "empty after zstd decompression, not even metadata")
     if metadata is None:
         raise DataError(f"{path}: not a DBN file (no metadata)")
     if decoder.buffer():
         raise DataError(f"{path}: truncated DBN data ({len(decoder.buffer())} bytes of a partial record)")
+    if not (trades or bars["1s"] or bars["1m"]):
+        raise no_rows(path, f"metadata and {index} record(s), none of them a trade or ohlcv-1s/1m bar")
     source = str(path)
+    mapped = _Mapped()
+    tables: list[tuple[str, pa.Table]] = []
     if trades:
-        batch.add_trades(_trades_table(trades, symbology, batch, source), source)
+        tables.append(("trades", _trades_table(trades, symbology, batch, source, mapped)))
     for kind in ("1s", "1m"):
         if bars[kind]:
-            batch.add_bars(kind, _bars_table(bars[kind], symbology, batch, source), source)  # type: ignore[arg-type]
+            tables.append((kind, _bars_table(bars[kind], symbology, batch, source, mapped)))
+    if mapped.mapped == 0:
+        ids = ", ".join(str(i) for i in sorted(mapped.unmapped_ids)[:10])
+        raise DataError(
+            f"{path}: none of its {mapped.records} record(s) maps to a ticker (no symbol mapping for instrument "
+            f"id(s) {ids} at their ts_event; a live capture must keep its SymbolMappingMsg records)"
+        )
+    for kind, table in tables:
+        if kind == "trades":
+            batch.add_trades(table, source)
+        else:
+            batch.add_bars(kind, table, source)  # type: ignore[arg-type]
+
+
+def _check_metadata(path: Path, metadata: Any) -> None:
+    """Refuse a file whose dataset is not one of :data:`US_EQUITY_DATASETS` or whose schema is not one
+    of :data:`SCHEMAS` (a file without a schema, e.g. live data, may mix them)."""
+    if metadata.dataset not in US_EQUITY_DATASETS:
+        raise DataError(
+            f"{path}: dataset {metadata.dataset!r} is not a US equities dataset (e.g. XNAS.ITCH, EQUS.MINI); "
+            "only US stocks are imported"
+        )
+    schema = getattr(metadata.schema, "value", metadata.schema)
+    if schema is not None and schema not in SCHEMAS:
+        raise DataError(f"{path}: unsupported DBN schema {schema!r} (expected one of {', '.join(SCHEMAS)})")
+
+
+def _check_instrument(path: Path, index: int, dataset: str, record: Any) -> None:
+    """Refuse a file defining an instrument that is not a stock (a future, an option, ...)."""
+    import databento_dbn as dbn
+
+    kind = record.instrument_class  # an InstrumentClass, or its raw character when unknown to the package
+    if getattr(kind, "value", kind) != dbn.InstrumentClass.STOCK.value:
+        name = getattr(kind, "name", repr(kind))
+        raise DataError(
+            f"{path}: record {index}: instrument {record.raw_symbol!r} of dataset {dataset} has instrument_class "
+            f"{name}, not STOCK; only US stocks are imported"
+        )
+
+
+def _mapped_symbol(path: Path, index: int, record: Any) -> str:
+    """The ticker of a ``SymbolMappingMsg``: ``stype_out_symbol``, else ``stype_in_symbol`` when the
+    output is the numeric instrument id; a symbol that is not UTF-8 text raises DataError."""
+    import databento_dbn as dbn
+
+    try:
+        ticker: str = record.stype_out_symbol
+        if not ticker or ticker.isdigit():
+            ticker = record.stype_in_symbol
+    except dbn.DBNError as e:
+        raise DataError(
+            f"{path}: record {index}: symbol mapping of instrument {record.instrument_id}: symbol is not UTF-8 text"
+        ) from e
+    return ticker
 
 
 def _price(fixed: np.ndarray) -> np.ndarray:
@@ -234,12 +337,27 @@ def _price(fixed: np.ndarray) -> np.ndarray:
 
 
 def _tickers(
-    instrument_ids: np.ndarray, ts: np.ndarray, rows: np.ndarray, symbology: _Symbology, batch: ImportBatch, source: str
+    instrument_ids: np.ndarray,
+    ts: np.ndarray,
+    rows: np.ndarray,
+    symbology: _Symbology,
+    batch: ImportBatch,
+    source: str,
+    mapped: _Mapped,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Tickers of the records and the mask of those that resolve; unresolved ones are quarantined."""
+    """Tickers of the records and the mask of those that resolve; unresolved ones are quarantined.
+
+    Also checks the records' ``ts_event`` (nanoseconds of a plausible time; undefined ones are
+    left to the cleaners) and counts the records that resolve in ``mapped``.
+    """
+    defined = ts != 0
+    check_timestamps(ts[defined], rows[defined], "nanoseconds", lambda row: f"{source}: record {row}: field 'ts_event'")
     tickers = symbology.resolve(instrument_ids, ts)
     known = tickers != None  # noqa: E711 - elementwise over an object array
     unmapped = np.flatnonzero(~known)
+    mapped.records += int(known.size)
+    mapped.mapped += int(known.sum())
+    mapped.unmapped_ids.update(int(i) for i in np.unique(instrument_ids[unmapped]))
     for i in unmapped[:MAX_SAMPLES].tolist():
         values = {"instrument_id": int(instrument_ids[i]), "ts_event": int(ts[i])}
         batch.add_dropped("unmapped_instrument", source, int(rows[i]), values)
@@ -248,9 +366,11 @@ def _tickers(
     return tickers, known
 
 
-def _trades_table(columns: _Columns, symbology: _Symbology, batch: ImportBatch, source: str) -> pa.Table:
+def _trades_table(
+    columns: _Columns, symbology: _Symbology, batch: ImportBatch, source: str, mapped: _Mapped
+) -> pa.Table:
     instrument_ids, stamps, price, size, publisher, sequence, rows = columns.arrays()
-    tickers, known = _tickers(instrument_ids, stamps, rows, symbology, batch, source)
+    tickers, known = _tickers(instrument_ids, stamps, rows, symbology, batch, source, mapped)
     n = len(tickers)
     table = pa.table(
         {
@@ -267,9 +387,9 @@ def _trades_table(columns: _Columns, symbology: _Symbology, batch: ImportBatch, 
     return with_rows(table, rows).filter(pa.array(known))
 
 
-def _bars_table(columns: _Columns, symbology: _Symbology, batch: ImportBatch, source: str) -> pa.Table:
+def _bars_table(columns: _Columns, symbology: _Symbology, batch: ImportBatch, source: str, mapped: _Mapped) -> pa.Table:
     instrument_ids, stamps, open_, high, low, close, volume, rows = columns.arrays()
-    tickers, known = _tickers(instrument_ids, stamps, rows, symbology, batch, source)
+    tickers, known = _tickers(instrument_ids, stamps, rows, symbology, batch, source, mapped)
     n = len(tickers)
     prices = {"open": open_, "high": high, "low": low, "close": close}
     table = pa.table(
@@ -305,7 +425,8 @@ def import_databento(root: str | Path, paths: Sequence[str | Path], *, progress:
     Raises
     ------
     DataError
-        A file is not DBN, is truncated or corrupt, or holds another schema; nothing is written then.
+        A file is not DBN, is truncated or corrupt, holds another schema, is not US equities, holds
+        no trade or bar record, or no record of it maps to a ticker; nothing is written then.
 
     Examples
     --------

@@ -15,8 +15,14 @@ name (``minute_aggs``/``day_aggs``), else by the data (day aggregates start at N
     :func:`~sigma9_dag.lake.importers.common.finish_import` takes it from the same import's trades,
     else approximates it.
 
-Bad input: a missing column, a value that does not parse or a corrupt/truncated gzip raise
-:class:`~sigma9_runtime.errors.DataError` naming the file (and the line); bad rows are quarantined.
+Sanity: a file named by its date (Massive names them ``2025-01-02.csv.gz``) must hold only
+timestamps of that New York date; any file only timestamps that are nanoseconds between 1990 and
+2100 (milliseconds or seconds written instead are named as such).
+
+Bad input: a missing column, a value that does not parse, a byte that is not UTF-8 text, a
+timestamp that fails the sanity check, a file without rows (empty, header only) or a
+corrupt/truncated gzip raise :class:`~sigma9_runtime.errors.DataError` naming the file (and the
+line); bad rows are quarantined.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import re
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,7 +44,9 @@ import pyarrow.csv as pa_csv
 from sigma9_dag.lake.importers.common import (
     ImportBatch,
     ImportSummary,
+    check_timestamps,
     import_files,
+    no_rows,
     session_ordinals,
     with_rows,
 )
@@ -71,6 +80,7 @@ AGG_COLUMNS: dict[str, pa.DataType] = {
 """Columns of ``minute_aggs_v1`` and ``day_aggs_v1``."""
 _GZIP_MAGIC = b"\x1f\x8b"
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_NAMED_DAY = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
 
 def _is_gzip(path: Path) -> bool:
@@ -145,17 +155,21 @@ def _raise_bad_row(path: Path, gz: bool, error: Exception) -> None:
 
 
 def _raise_bad_value(path: Path, gz: bool, columns: dict[str, pa.DataType], error: Exception) -> None:
-    """Raise a DataError naming the file, line and column of the first value that does not parse."""
-    strings = {name: pa.string() for name in columns}
-    convert = pa_csv.ConvertOptions(column_types=strings, include_columns=list(columns), strings_can_be_null=True)
+    """Raise a DataError naming the file, line and column of the first value that is not UTF-8 text
+    or does not parse."""
+    raw = {name: pa.binary() for name in columns}
+    convert = pa_csv.ConvertOptions(column_types=raw, include_columns=list(columns), strings_can_be_null=True)
     with pa.input_stream(path, compression="gzip" if gz else None) as stream:
         table = pa_csv.read_csv(stream, convert_options=convert)
     for name, kind in columns.items():
-        if kind == pa.string():
-            continue
-        row = _first_bad(table.column(name).combine_chunks(), kind)
+        column = table.column(name).combine_chunks()
+        row = _first_bad(column, pa.string())
         if row is not None:
-            value = table.column(name)[row].as_py()
+            value = column[row].as_py()
+            raise DataError(f"{path}:{row + 2}: column {name!r}: {value!r} is not UTF-8 text") from error
+        row = _first_bad(column.cast(pa.string()), kind)
+        if row is not None:
+            value = column[row].as_py().decode()
             raise DataError(f"{path}:{row + 2}: column {name!r}: cannot read {value!r} as {kind}") from error
     raise DataError(f"{path}: {error}") from error
 
@@ -294,18 +308,50 @@ def import_massive_flat(root: str | Path, paths: Sequence[str | Path], *, progre
     return import_files(root, paths, SOURCE, _read_flat_file, progress=progress)
 
 
+def named_day(path: Path) -> dt.date | None:
+    """The date a file is named for (``2025-01-02.csv.gz``, ``2025-01-02.trades_v1.csv.gz``), if any."""
+    match = _NAMED_DAY.search(path.name)
+    if match is None:
+        return None
+    try:
+        return dt.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def _check_rows(path: Path, table: pa.Table, column: str, header_only: bool) -> None:
+    """Refuse a file without rows, or with timestamps (``ts``, read from ``column``) that are not
+    nanoseconds of a plausible time, or not of the date the file is named for."""
+    if header_only:
+        raise no_rows(path, "header only")
+    ts = table.column("ts")
+    valid = ts.is_valid()
+    check_timestamps(
+        ts.filter(valid).to_numpy(),
+        table.column("__row").filter(valid).to_numpy(),
+        "nanoseconds",
+        lambda row: f"{path}:{row + 2}: column {column!r}",
+        day=named_day(path),
+    )
+
+
 def _read_flat_file(path: Path, batch: ImportBatch) -> None:
     """Add one flat file (trades, minute or day aggregates, told by name or header) to ``batch``."""
     source = str(path)
     gz = _is_gzip(path)
     header = _header(path, gz)
+    if not header:
+        raise no_rows(path, "empty, not even a header")
     kind = detect_kind(path, header)
     if kind == "trades":
         _check_columns(path, header, TRADE_COLUMNS)
-        batch.add_trades(read_trades(path, gz), source)
+        trades = read_trades(path, gz)
+        _check_rows(path, trades, "sip_timestamp", trades.num_rows == 0)
+        batch.add_trades(trades, source)
         return
     _check_columns(path, header, AGG_COLUMNS)
     bars = read_aggs(path, gz)
+    _check_rows(path, bars, "window_start", bars.num_rows == 0)
     if kind is None:
         kind = "day_aggs" if _starts_at_midnight(bars.column("ts").fill_null(0).to_numpy()) else "minute_aggs"
     if kind == "minute_aggs":

@@ -14,21 +14,35 @@ Messages the parser drops are counted per reason in the report, with samples nam
 the 0-based line (``row``; the line number is ``row + 1``); they are never fatal. A file that is not
 gzip or UTF-8 text (its first line), or whose lines are none of them JSON, raises
 :class:`~sigma9_runtime.errors.DataError` naming the file.
+
+Sanity: ``t`` and ``s`` must be milliseconds between 1990 and 2100; values that look like seconds,
+microseconds or nanoseconds (the parser drops the last two as ``bad_timestamp``) raise a
+``DataError`` naming the file, line and unit. A capture without frames, with only status
+messages, or in which no message became a row, holds no rows: ``DataError`` too.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 import pyarrow as pa
 
-from sigma9_dag.lake.importers.common import ImportBatch, ImportSummary, import_files, with_rows
+from sigma9_dag.lake.importers.common import (
+    ImportBatch,
+    ImportSummary,
+    check_timestamps,
+    import_files,
+    no_rows,
+    time_unit,
+    with_rows,
+)
 from sigma9_runtime.errors import DataError
 from sigma9_runtime.feeds.events import AggBatch, TradeBatch
 from sigma9_runtime.feeds.massive_ws import parse_frame_columnar
@@ -36,6 +50,9 @@ from sigma9_runtime.feeds.massive_ws import parse_frame_columnar
 SOURCE = "massive-ws"
 _GZIP_MAGIC = b"\x1f\x8b"
 _SNIPPET = 200
+_NS_PER_MS = 1_000_000
+_TIME_FIELDS = {"T": "t", "A": "s", "AM": "s"}
+"""The field each message is stamped with (milliseconds on the wire)."""
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -86,6 +103,32 @@ def _bars_table(batch: AggBatch, rows: np.ndarray) -> pa.Table:
     return with_rows(table, rows)
 
 
+def _field_at(path: Path, name: str) -> Callable[[int], str]:
+    """Where field ``name`` of a 0-based line is, as :func:`check_timestamps` names it."""
+    return lambda row: f"{path}:{row + 1}: field {name!r}"
+
+
+def _check_accepted_times(path: Path, key: str, ts_ns: np.ndarray, rows: np.ndarray) -> None:
+    """Refuse accepted ``key`` messages whose time is not plausible milliseconds (e.g. seconds)."""
+    check_timestamps(ts_ns // _NS_PER_MS, rows, "milliseconds", _field_at(path, _TIME_FIELDS[key]))
+
+
+def _check_dropped_times(path: Path, number: int, line: bytes) -> None:
+    """Refuse a line whose messages the parser dropped for a timestamp in another unit (µs, ns)."""
+    try:
+        messages = json.loads(line)
+    except ValueError:
+        return
+    for message in messages if isinstance(messages, list) else [messages]:
+        if not isinstance(message, dict) or message.get("ev") not in _TIME_FIELDS:
+            continue
+        name = _TIME_FIELDS[message["ev"]]
+        value = message.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and time_unit(value) not in (None, "milliseconds"):
+            row = np.array([number - 1], dtype=np.int64)
+            check_timestamps(np.array([value], dtype=np.int64), row, "milliseconds", _field_at(path, name))
+
+
 def read_capture(path: Path, batch: ImportBatch) -> None:
     """Parse one capture file into ``batch`` (trades, 1 s and 1 m bars, parser drops)."""
     source = str(path)
@@ -113,12 +156,21 @@ def read_capture(path: Path, batch: ImportBatch) -> None:
                 rows[key].append(np.full(len(parsed), number - 1, dtype=np.int64))
         status += frame.status
         malformed += frame.dropped.get("malformed_json", 0)
+        if frame.dropped.get("bad_timestamp"):
+            _check_dropped_times(path, number, line)
         for reason, count in frame.dropped.items():
             dropped[reason] += count
             snippet = line[:_SNIPPET].decode("utf-8", errors="replace").rstrip()
             batch.add_dropped(reason, source, number - 1, {"line": number, "frame": snippet}, count)
-    if lines and malformed == lines:
+    if lines == 0:
+        raise no_rows(path, "no frames")
+    if malformed == lines:
         raise DataError(f"{path}: no line is a JSON frame (not a Massive WebSocket capture?)")
+    if not (trades or seconds or minutes):
+        if not dropped:
+            raise no_rows(path, f"{lines} frame(s) of status messages only")
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(dropped.items()))
+        raise no_rows(path, f"every message was dropped: {reasons}")
     batch.extra.setdefault("websocket", {})[source] = {
         "lines": lines,
         "status_messages": status,
@@ -127,6 +179,11 @@ def read_capture(path: Path, batch: ImportBatch) -> None:
 
     def concat(parts: list[np.ndarray]) -> np.ndarray:
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    for key, parsed in (("T", trades), ("A", seconds), ("AM", minutes)):
+        if parsed:
+            stamps = np.concatenate([b.ts_ns if key == "T" else b.start_ns for b in parsed])  # type: ignore[union-attr]
+            _check_accepted_times(path, key, stamps, concat(rows[key]))
 
     batch.add_trades(_trades_table(TradeBatch.concat(trades), concat(rows["T"])), source)
     if seconds:

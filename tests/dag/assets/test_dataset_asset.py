@@ -26,6 +26,12 @@ def test_dataset_asset_writes_its_tables_for_the_partition(synthetic_lake) -> No
         )
         result = dataset(context, lake=lake, specs=SpecCatalogResource(directory=str(SPECS)))
     assert result.metadata["positives"] > 0
+    # 8 warm-up days of 24 against a 60-day normalization: every symbol-day short, none NaN
+    assert (
+        result.metadata["warmup"].endswith(" with features from fewer days") and "NaN" not in result.metadata["warmup"]
+    )
+    assert ": 0 of " in result.metadata["warmup"] and "/60 normalization days" in result.metadata["warmup_short"].value
+    assert result.metadata["ticker_days_left_out"].value == {"split_suspect": 0}  # splits recorded, closes known
     store = lake.lab(SPEC_ID)
     for name in ("samples", "scan", "events"):
         assert store.path("dataset", f"{name}.parquet").exists()

@@ -86,6 +86,28 @@ def test_outputs_hold_alerts_trades_equity_metrics_plots_and_a_report_with_both_
     curve = pd.read_parquet(result.paths["equity_curve"])
     assert curve["equity"].iloc[-1] == pytest.approx(report["trading"]["starting_cash"] + report["summary"]["net_pnl"])
     assert not math.isnan(report["metrics"]["tail_loss_p95"])
+    # the lake's only day has no earlier one: the report says its features are NaN
+    assert report["warmup"]["symbol_days"] == 1 and report["warmup"]["insufficient"] == 1
+    assert report["warmup"]["short_symbol_days"][0]["normalization_days"] == 0
+    assert (report["engine_stats"]["symbol_days"], report["engine_stats"]["no_prev_close"]) == (1, {})
+
+
+def test_a_missing_previous_trading_day_leaves_no_previous_close_and_is_counted(
+    tiny_run: BacktestRunConfig, tiny_lake: LakeLayout, tmp_path: Path
+) -> None:
+    """The daily bar of 2025-01-03 moved to 2025-01-02: never that older close; the cross rule is off."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    daily = pq.read_table(tiny_lake.daily)
+    dates = [dt.date(2025, 1, 2) if d == dt.date(2025, 1, 3) else d for d in daily.column("date").to_pylist()]
+    pq.write_table(daily.set_column(1, "date", pa.array(dates, pa.date32())), tiny_lake.daily)
+
+    result = run_backtest(tiny_run, SPEC, lake_root=tiny_lake.root, out_dir=tmp_path / "out")
+
+    report = json.loads(result.paths["report"].read_text())
+    assert report["engine_stats"]["no_prev_close"] == {"prev_day_missing": 1}
+    assert report["summary"]["after_cross"] == 0  # no previous close: no candidate ends at a cross
 
 
 def test_the_same_config_and_data_give_identical_outputs(tiny_run, tiny_lake: LakeLayout, tmp_path: Path) -> None:
@@ -94,3 +116,33 @@ def test_the_same_config_and_data_give_identical_outputs(tiny_run, tiny_lake: La
     assert sorted(first.paths) == sorted(second.paths)
     for name, path in first.paths.items():
         assert path.read_bytes() == second.paths[name].read_bytes(), name
+
+
+def test_backtest_prints_the_warmup_on_stderr_and_strict_refuses_before_the_engine(
+    tiny_lake: LakeLayout, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sigma9_dag.cli import main
+    from tests.dag.backtest.conftest import tiny_run_document
+    from tests.stubs import write_yaml
+
+    out = tmp_path / "out"
+    path = write_yaml(tmp_path / "RUN_tiny.yaml", tiny_run_document(tiny_lake.root, out))
+    assert main(["backtest", str(path), "--root", str(tiny_lake.root), "--strict"]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == "" and not out.exists()
+    assert printed.err.count("\n") == 1 and printed.err.startswith(
+        "sigma9: error: --strict: 1 of 1 symbol-days lack the history FS_2026-01-16_001 needs (features NaN), "
+        f"e.g. {TICKER} {DAY}: 0/60 normalization days, 0/20 baseline days — features NaN"
+    )
+    seen: list[str] = []
+
+    def stop(report) -> None:  # type: ignore[no-untyped-def]  # the callback runs before the engine: stop there
+        seen.extend(report.lines())
+        raise ValueError("stop")
+
+    run = BacktestRunConfig.model_validate(tiny_run_document(tiny_lake.root, out)["backtest_run"])
+    with pytest.raises(ValueError, match="stop"):
+        run_backtest(run, SPEC, on_warmup=stop)
+    assert seen[0].startswith("warm-up (FS_2026-01-16_001; needs 60 normalization days, 20 baseline days): 0 of 1")
+    assert seen[1] == f"  {TICKER} {DAY}: 0/60 normalization days, 0/20 baseline days — features NaN"
+    assert not out.exists()

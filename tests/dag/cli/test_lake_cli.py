@@ -15,7 +15,10 @@ from sigma9_runtime.lake.layout import LakeLayout
 from tests.stubs import write_event_lake
 
 COLUMNS = ["ticker", "date", "prev_close", "prev_date", "t0_ns", "t0_ny", "t0_resolution", "max_gain", "flags"]
-COUNTS = "5 events; 1 day flagged as split-like (kept out), 1 day without a previous close"
+COUNTS = (
+    "4 events; 1 day flagged as split-like (kept out), 2 days without a previous close "
+    "(1 first day, 1 prev day missing)"
+)
 
 
 @pytest.fixture
@@ -40,11 +43,11 @@ def test_lake_events_prints_a_table_of_the_events_in_t0_order_and_the_counts(
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0].split()[:4] == ["ticker", "date", "prev_close", "prev_date"]
-    assert [line.split()[0] for line in lines[1:6]] == ["SECS", "TRDE", "MINS", "GAPS", "SPLT"]
+    assert [line.split()[0] for line in lines[1:5]] == ["SECS", "TRDE", "MINS", "SPLT"]
     first = ["SECS", "2025-01-06", "5.0000", "2025-01-03", "2025-01-06T09:30:46.000-05:00", "1s", "+12.0%"]
     assert lines[1].split() == first
-    assert lines[4].split()[-1] == "prev_gap" and lines[5].split()[-1] == "split_adjusted"
-    assert lines[6:] == [COUNTS]
+    assert lines[4].split()[-1] == "split_adjusted"
+    assert lines[5:] == [COUNTS]
 
 
 def test_lake_events_limits_the_table_and_says_how_many_more(
@@ -53,7 +56,7 @@ def test_lake_events_limits_the_table_and_says_how_many_more(
     assert main(_events(lake, "--limit", "2")) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 + 2 + 2
-    assert lines[-2:] == ["... 3 more", COUNTS]
+    assert lines[-2:] == ["... 2 more", COUNTS]
 
 
 def test_lake_events_writes_csv_with_exactly_the_event_columns(
@@ -67,10 +70,10 @@ def test_lake_events_writes_csv_with_exactly_the_event_columns(
     assert printed == [COUNTS, f"events written to {out}"]
     frame = pd.read_csv(out)
     assert list(frame.columns) == COLUMNS
-    assert frame["ticker"].tolist() == ["SECS", "TRDE", "MINS", "GAPS", "SPLT"]
+    assert frame["ticker"].tolist() == ["SECS", "TRDE", "MINS", "SPLT"]
     assert frame["t0_ns"].dtype == "int64" and frame["t0_ns"].is_monotonic_increasing
     assert all(re.fullmatch(r"2025-01-06T09:3\d:\d\d\.\d{3}-05:00", t) for t in frame["t0_ny"])
-    assert frame["flags"].fillna("").tolist() == ["", "", "", "prev_gap", "split_adjusted"]
+    assert frame["flags"].fillna("").tolist() == ["", "", "", "split_adjusted"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
 
 
@@ -84,7 +87,7 @@ def test_lake_events_writes_parquet_with_typed_columns(lake: LakeLayout, tmp_pat
     assert [str(table.schema.field(c).type) for c in ("date", "prev_date", "t0_ns", "max_gain")] == [
         "date32[day]", "date32[day]", "int64", "double",
     ]  # fmt: skip
-    assert table.column("t0_resolution").to_pylist() == ["1s", "trade", "1m", "1m", "1m"]
+    assert table.column("t0_resolution").to_pylist() == ["1s", "trade", "1m", "1m"]
 
 
 def test_lake_events_refuses_an_unknown_output_suffix_in_one_line_before_reading_the_lake(
@@ -147,7 +150,7 @@ def test_lake_query_counts_events_by_resolution(lake: LakeLayout, capsys: pytest
     assert main(["lake", "query", "--root", str(lake.root), "--workers", "1", sql]) == 0
 
     out = capsys.readouterr().out
-    assert re.search(r"│\s*1m\s*│\s*3\s*│", out) and re.search(r"│\s*trade\s*│\s*1\s*│", out)
+    assert re.search(r"│\s*1m\s*│\s*2\s*│", out) and re.search(r"│\s*trade\s*│\s*1\s*│", out)
 
 
 def test_lake_query_reads_coverage_and_a_missing_view_is_one_line(

@@ -9,7 +9,14 @@ import pytest
 
 from sigma9_dag.features.batch import day_bars, day_warmup, ticker_bars
 from sigma9_dag.features.offline import symbol_day_features
-from sigma9_dag.lab.dataset import Dataset, DatasetSettings, build_dataset, draw_samples, split_dates
+from sigma9_dag.lab.dataset import (
+    Dataset,
+    DatasetSettings,
+    build_dataset,
+    days_needed,
+    draw_samples,
+    split_dates,
+)
 from sigma9_runtime.calendar import trading_days
 from sigma9_runtime.contracts.io import load_feature_spec
 from sigma9_runtime.errors import DataError
@@ -33,6 +40,20 @@ def test_split_keeps_date_order_and_purges_between_parts() -> None:
 def test_split_refuses_too_few_days() -> None:
     with pytest.raises(DataError, match="none to train on"):
         split_dates(DAYS[:25], DatasetSettings(warmup_days=20))
+
+
+def test_split_refusal_says_which_days_count_and_how_many_it_needs() -> None:
+    note = "3 of 126 lake days are usable for FS_x (the days holding trades, which its tick source reads)"
+    with pytest.raises(DataError) as refused:
+        split_dates(DAYS[:3], DatasetSettings(), usable=note)
+    assert str(refused.value) == (
+        f"date split: {note}; these 3 leave none to train on after 20 warm-up days, 1 validation, 1 test and "
+        "2 x 1 purge days (the split needs at least 26 days)"
+    )
+    assert days_needed(DatasetSettings()) == 26
+    split_dates(DAYS[:26], DatasetSettings())  # exactly enough
+    with pytest.raises(DataError, match="at least 26 days"):
+        split_dates(DAYS[:25], DatasetSettings())
 
 
 def test_settings_refuse_a_pre_window_after_t0() -> None:
@@ -96,3 +117,14 @@ def test_sample_features_equal_the_offline_rows_at_their_step(synthetic_lake, bu
     )
     assert steps.tolist() == [sample["step_ns"]]
     assert np.array_equal(rows[0], sample[built.names].to_numpy(dtype=float), equal_nan=True)
+
+
+def test_dataset_history_covers_the_sampled_days_and_says_none_is_nan(built: Dataset) -> None:
+    history = built.history
+    sampled = set(built.split.days("train") + built.split.days("validation") + built.split.days("test"))
+    assert {r.day for r in history.rows} == sampled and len(history.rows) == 10 * len(sampled)
+    # 8 warm-up days: every sampled day has at least 8 earlier days, short of the spec's 60 but never NaN
+    assert not history.insufficient and len(history.short) == len(history.rows)
+    assert min(r.normalization_have for r in history.rows) == 8
+    values = built.samples[[n for n in built.names if not n.endswith(":missing")]]
+    assert values.notna().to_numpy().any(axis=0).all()  # the report's "defined": every feature has values

@@ -93,10 +93,10 @@ def test_the_events_view_is_the_found_events_table(tmp_path: Path) -> None:
 
     sql = "SELECT t0_resolution, count(*) FROM events GROUP BY 1 ORDER BY 1"
     con = connect(_event_lake(tmp_path), sql=sql)
-    assert con.execute(sql).fetchall() == [("1m", 3), ("1s", 1), ("trade", 1)]
+    assert con.execute(sql).fetchall() == [("1m", 2), ("1s", 1), ("trade", 1)]
     columns = con.execute("SELECT * FROM events").description
     assert tuple(c[0] for c in columns) == EVENT_TABLE_COLUMNS
-    assert con.execute("SELECT ticker FROM events WHERE flags = 'prev_gap'").fetchall() == [("GAPS",)]
+    assert con.execute("SELECT ticker FROM events WHERE flags = 'split_adjusted'").fetchall() == [("SPLT",)]
     assert con.execute("SELECT typeof(date), typeof(t0_ns) FROM events LIMIT 1").fetchone() == ("DATE", "BIGINT")
 
 
@@ -141,7 +141,7 @@ def test_truth_views_hold_the_synthetic_ground_truth(synthetic_lake: LakeLayout)
 
 def test_universe_queries_may_read_the_events(tmp_path: Path) -> None:
     layout = _event_lake(tmp_path)
-    assert query_tickers(layout, "SELECT ticker FROM events WHERE t0_resolution = '1m'") == ["GAPS", "MINS", "SPLT"]
+    assert query_tickers(layout, "SELECT ticker FROM events WHERE t0_resolution = '1m'") == ["MINS", "SPLT"]
     assert query_tickers(layout, "SELECT ticker FROM coverage WHERE trades") == ["TRDE"]
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from sigma9_dag.lake.events import DEFAULT_ANCHOR, find_events, looks_like_split, previous_closes
+from sigma9_dag.lake.events import DEFAULT_ANCHOR, find_events, previous_closes
 from sigma9_dag.lake.writer import LakeTransaction
 from sigma9_runtime.bars import SECOND_NS
 from sigma9_runtime.calendar import session_bounds
@@ -105,23 +105,6 @@ def test_an_unrecorded_split_is_flagged_and_kept_out_of_events(tmp_path: Path) -
     assert "REVS" not in scan.events["ticker"].tolist()
 
 
-@pytest.mark.parametrize(
-    ("price_ratio", "dollar_volume_ratio", "expected"),
-    [
-        (10.1, 0.9, True),
-        (0.5, 1.1, True),
-        (2.0, 20.0, False),
-        (1.4, 1.0, False),
-        (7.5, 1.0, False),
-        (9.0, float("nan"), True),
-    ],
-)
-def test_split_heuristic_needs_a_split_ratio_and_a_steady_dollar_volume(
-    price_ratio: float, dollar_volume_ratio: float, expected: bool
-) -> None:
-    assert looks_like_split(price_ratio, dollar_volume_ratio) is expected
-
-
 @pytest.mark.parametrize("with_split_table", [True, False])
 def test_the_runtimes_previous_closes_adjust_splits_and_leave_out_unrecorded_ones(
     tmp_path: Path, with_split_table: bool
@@ -139,7 +122,7 @@ def test_the_runtimes_previous_closes_adjust_splits_and_leave_out_unrecorded_one
 
 def test_the_runtimes_previous_closes_are_the_labs_on_the_synthetic_lake(synthetic_lake: LakeLayout) -> None:
     lab = previous_closes(read_daily(synthetic_lake).to_pandas(), read_splits(synthetic_lake).to_pandas())
-    lab = lab[lab["prev_close"].notna() & ~lab["split_suspect"]]
+    lab = lab[lab["status"] == "ok"]
     for day, rows in lab.groupby("date"):
         assert runtime_previous_closes(synthetic_lake, day) == dict(zip(rows["ticker"], rows["prev_close"]))
 
@@ -189,7 +172,7 @@ def test_each_day_is_timed_by_trades_else_1s_bars_else_1m_bars_at_the_end_of_the
 ) -> None:
     day, open_ns = _day_and_open()
     events = find_events(_event_lake(tmp_path)).events.set_index("ticker")
-    assert set(events.index) == {"TRDE", "SECS", "MINS", "GAPS", "SPLT"}
+    assert set(events.index) == {"TRDE", "SECS", "MINS", "SPLT"}
     assert (events.loc["TRDE", "t0_resolution"], events.loc["TRDE", "t0_ns"]) == ("trade", open_ns + 60 * SECOND_NS)
     assert events.loc["TRDE", "t0_price"] == 11.0  # the excluded 12.0 print at 20 s is no cross
     assert (events.loc["SECS", "t0_resolution"], events.loc["SECS", "t0_ns"]) == ("1s", open_ns + 46 * SECOND_NS)
@@ -210,12 +193,16 @@ def test_max_gain_is_the_days_eligible_peak_over_prev_close(tmp_path: Path) -> N
     assert events.loc["MINS", "max_gain"] == pytest.approx(2.3 / 2.0 - 1)
 
 
-def test_a_recorded_split_flags_the_event_split_adjusted_and_a_missing_previous_day_prev_gap(tmp_path: Path) -> None:
-    events = find_events(_event_lake(tmp_path)).events.set_index("ticker")
+def test_a_recorded_split_flags_the_event_split_adjusted_and_a_missing_previous_day_leaves_no_close(
+    tmp_path: Path,
+) -> None:
+    day, _ = _day_and_open()
+    scan = find_events(_event_lake(tmp_path))
+    events = scan.events.set_index("ticker")
     assert events.loc["SPLT", "flags"] == "split_adjusted"
     assert events.loc["SPLT", "prev_close"] == pytest.approx(10.0)  # 1.0 x 10 (1-for-10 reverse split)
-    assert events.loc["GAPS", "flags"] == "prev_gap"
-    assert events.loc["GAPS", "prev_date"] == dt.date(2025, 1, 2)  # 2025-01-03 is missing from the daily table
+    assert "GAPS" not in events.index  # 2025-01-03 is missing: never the close of 2025-01-02
+    assert dict(zip(scan.no_prev_close_days, scan.no_prev_close_why))[("GAPS", day)] == "prev_day_missing"
     assert events.loc[["TRDE", "SECS", "MINS"], "flags"].tolist() == ["", "", ""]
     assert events.loc["TRDE", "prev_date"] == dt.date(2025, 1, 3)
 
@@ -224,7 +211,8 @@ def test_split_like_days_and_days_without_a_previous_close_are_counted_on_bar_la
     day, _ = _day_and_open()
     scan = find_events(_event_lake(tmp_path))
     assert scan.split_flagged == [("SUSP", day)]
-    assert (scan.no_prev_close, scan.no_prev_close_days) == (1, [("NOPC", day)])
+    assert (scan.no_prev_close, scan.no_prev_close_days) == (2, [("GAPS", day), ("NOPC", day)])
+    assert scan.no_prev_close_counts() == {"first_day": 1, "prev_day_missing": 1}
     assert not {"SUSP", "NOPC", "QUIE"} & set(scan.events["ticker"])
 
 
@@ -331,7 +319,7 @@ def test_the_event_table_orders_by_t0_and_gives_new_york_time(tmp_path: Path) ->
     assert tuple(table.columns) == EVENT_TABLE_COLUMNS == (
         "ticker", "date", "prev_close", "prev_date", "t0_ns", "t0_ny", "t0_resolution", "max_gain", "flags",
     )  # fmt: skip
-    assert table["ticker"].tolist() == ["SECS", "TRDE", "MINS", "GAPS", "SPLT"]
+    assert table["ticker"].tolist() == ["SECS", "TRDE", "MINS", "SPLT"]
     assert table["t0_ns"].is_monotonic_increasing
     assert table.loc[1, "t0_ny"] == "2025-01-06T09:31:00.000-05:00"
     assert table.loc[0, "t0_ny"] == "2025-01-06T09:30:46.000-05:00"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,19 @@ from sigma9_runtime.lake.tables import (
 DAY = dt.date(2025, 1, 2)  # Thursday
 NEXT_DAY = dt.date(2025, 1, 3)
 HOLIDAY = dt.date(2025, 1, 1)
+AGGS_HEADER = "ticker,volume,open,close,high,low,window_start,transactions"
+"""Header of Massive's minute_aggs_v1 and day_aggs_v1 flat files."""
+
+
+def agg_line(ticker: str, ts: int, o: float, h: float, l: float, c: float, volume: float = 1000, tx: int = 7) -> str:
+    """One line of a Massive aggregates flat file."""
+    return f"{ticker},{volume},{o},{c},{h},{l},{ts},{tx}"
+
+
+def write_csv_gz(path: Path, header: str, lines: list[str]) -> Path:
+    """A gzip CSV file of ``header`` and ``lines``."""
+    path.write_bytes(gzip.compress(("\n".join([header, *lines]) + "\n").encode()))
+    return path
 
 
 def at(day: dt.date, clock: str) -> int:

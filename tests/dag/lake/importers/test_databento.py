@@ -4,6 +4,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import databento_dbn as dbn
+import pyarrow as pa
 import pytest
 
 from sigma9_dag.lake.importers import import_databento
@@ -156,7 +157,7 @@ def truncated(data: bytes) -> bytes:
         ("t.dbn.zst", True, truncated, r"t\.dbn\.zst: corrupt or truncated zstd"),
         ("t.dbn", False, lambda data: b"garbage!" * 40, r"t\.dbn: corrupt DBN data"),
         ("t.dbn", False, lambda data: data[:30] + b"\xff" * 30 + data[60:], r"t\.dbn: corrupt DBN data"),
-        ("t.dbn", False, lambda data: b"", r"t\.dbn: not a DBN file"),
+        ("t.dbn", False, lambda data: b"", r"t\.dbn: holds no rows \(empty file, 0 bytes\)"),
     ],
 )
 def test_a_truncated_or_corrupt_dbn_file_raises_and_leaves_the_lake_unchanged(
@@ -178,3 +179,137 @@ def test_a_dbn_file_of_another_schema_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"mbp\.dbn: unsupported DBN schema 'mbp-1'"):
         import_databento(tmp_path / "lake", [path])
     assert not (tmp_path / "lake").exists() or not any((tmp_path / "lake").iterdir())
+
+
+# --- live captures, datasets and sanity at import ---------------------------------------------------
+
+
+def live_metadata(dataset: str = "XNAS.ITCH") -> dbn.Metadata:
+    """Metadata of a live session as the live client writes it: no schema, no symbology mappings."""
+    return dbn.Metadata(dataset=dataset, start=at(DAY, "04:00"), stype_in=None, stype_out=dbn.SType.INSTRUMENT_ID,
+                        schema=None, symbols=["ABC", "XYZ"], mappings=[])  # fmt: skip
+
+
+def live_mapping(
+    instrument: int, symbol: str, start_ts: int, end_ts: int = dbn.UNDEF_TIMESTAMP
+) -> dbn.SymbolMappingMsg:
+    """A live SymbolMappingMsg: the raw symbol in stype_out_symbol, an undefined end (open-ended)."""
+    return dbn.SymbolMappingMsg(
+        publisher_id=2, instrument_id=instrument, ts_event=at(DAY, "04:00"), stype_in=dbn.SType.RAW_SYMBOL,
+        stype_in_symbol=symbol, stype_out=dbn.SType.RAW_SYMBOL, stype_out_symbol=symbol, start_ts=start_ts,
+        end_ts=end_ts,
+    )  # fmt: skip
+
+
+def write_live(path: Path, records: list[object], dataset: str = "XNAS.ITCH") -> Path:
+    path.write_bytes(live_metadata(dataset).encode() + b"".join(bytes(r) for r in records))  # type: ignore[call-overload]
+    return path
+
+
+def definition(instrument: int, symbol: str, kind: dbn.InstrumentClass) -> dbn.InstrumentDefMsg:
+    return dbn.InstrumentDefMsg(
+        publisher_id=2, instrument_id=instrument, ts_event=at(DAY, "04:00"), ts_recv=at(DAY, "04:00"),
+        min_price_increment=10_000_000, display_factor=dbn.FIXED_PRICE_SCALE, raw_symbol=symbol, asset=symbol,
+        security_type="", instrument_class=kind, security_update_action=dbn.SecurityUpdateAction.ADD,
+    )  # fmt: skip
+
+
+def test_a_live_capture_maps_instruments_whose_mapping_has_an_undefined_end(tmp_path: Path) -> None:
+    path = write_live(
+        tmp_path / "live.dbn",
+        [
+            live_mapping(ABC, "ABC", at(DAY, "04:00")),  # undefined end: open-ended
+            live_mapping(XYZ, "XYZ", dbn.UNDEF_TIMESTAMP),  # undefined start and end
+            definition(ABC, "ABC", dbn.InstrumentClass.STOCK),
+            trade(ABC, "09:30:00.100", 10.0, 100, 1),
+            trade(XYZ, "09:30:00.200", 2.0, 50, 2),
+            ohlcv(dbn.RType.OHLCV_1M, ABC, "09:30", 10.0, 10.0, 10.0, 10.0, 100),
+        ],
+    )
+    summary = import_databento(tmp_path / "lake", [path])
+    layout = LakeLayout(tmp_path / "lake")
+    assert read_trades(layout, "ABC", DAY).column("price").to_pylist() == [10.0]
+    assert read_trades(layout, "XYZ", DAY).column("price").to_pylist() == [2.0]
+    assert (summary.trades, summary.quarantined, summary.bars_1m) == (2, 0, 2)
+    assert report_of(summary)["notes"]["skipped_record:InstrumentDefMsg"] == 1
+
+
+def test_a_file_in_which_no_record_maps_to_a_ticker_is_refused(tmp_path: Path) -> None:
+    path = write_live(tmp_path / "live.dbn", [trade(UNKNOWN, "09:30", 10.0, 100, 1), trade(LATE, "09:31", 1.0, 1, 2)])
+    with pytest.raises(DataError, match=r"live\.dbn: none of its 2 record\(s\) maps to a ticker .*103, 999"):
+        import_databento(tmp_path / "lake", [path])
+
+
+@pytest.mark.parametrize("dataset", ["GLBX.MDP3", "OPRA.PILLAR", "XEUR.EOBI", ""])
+def test_a_file_of_a_dataset_that_is_not_us_equities_is_refused(tmp_path: Path, dataset: str) -> None:
+    path = write_live(tmp_path / "f.dbn", [live_mapping(ABC, "ESH5", at(DAY, "04:00")), trade(ABC, "09:30", 1, 1, 1)],
+                      dataset)  # fmt: skip
+    with pytest.raises(DataError, match=rf"f\.dbn: dataset '{dataset}' is not a US equities dataset"):
+        import_databento(tmp_path / "lake", [path])
+
+
+@pytest.mark.parametrize("kind", [dbn.InstrumentClass.FUTURE, dbn.InstrumentClass.CALL, dbn.InstrumentClass.BOND])
+def test_a_definition_of_an_instrument_that_is_not_a_stock_is_refused(
+    tmp_path: Path, kind: dbn.InstrumentClass
+) -> None:
+    records = [live_mapping(ABC, "ABC", at(DAY, "04:00")), definition(ABC, "ABC", kind), trade(ABC, "09:30", 1, 1, 1)]
+    with pytest.raises(DataError, match=rf"f\.dbn: record 1: instrument 'ABC' of dataset XNAS\.ITCH has "
+                                        rf"instrument_class {kind.name}, not STOCK"):  # fmt: skip
+        import_databento(tmp_path / "lake", [write_live(tmp_path / "f.dbn", records)])
+
+
+@pytest.mark.parametrize(
+    ("records", "message"),
+    [
+        ([], r"holds no rows \(metadata and 0 record\(s\), none of them a trade or ohlcv-1s/1m bar\)"),
+        ([live_mapping(ABC, "ABC", dbn.UNDEF_TIMESTAMP)], r"holds no rows \(metadata and 1 record\(s\)"),
+    ],
+)
+def test_a_file_with_metadata_but_no_trade_or_bar_holds_no_rows(
+    tmp_path: Path, records: list[object], message: str
+) -> None:
+    with pytest.raises(DataError, match=r"f\.dbn: " + message):
+        import_databento(tmp_path / "lake", [write_live(tmp_path / "f.dbn", records)])
+    with pytest.raises(DataError, match=r"t\.dbn: " + message):
+        import_databento(tmp_path / "lake", [write_dbn(tmp_path / "t.dbn", dbn.Schema.TRADES, records)])
+
+
+def test_a_symbol_that_is_not_utf8_raises_naming_the_record(tmp_path: Path) -> None:
+    data = bytes(live_mapping(XYZ, "XYZ", dbn.UNDEF_TIMESTAMP))
+    data = data.replace(b"XYZ", b"X\xffZ")
+    path = tmp_path / "f.dbn"
+    path.write_bytes(live_metadata().encode() + data + bytes(trade(XYZ, "09:30", 1.0, 1, 1)))
+    with pytest.raises(DataError, match=r"f\.dbn: record 0: symbol mapping of instrument 102: symbol is not UTF-8"):
+        import_databento(tmp_path / "lake", [path])
+
+
+def test_timestamps_in_milliseconds_raise_naming_the_unit(tmp_path: Path) -> None:
+    record = trade(ABC, "09:30", 10.0, 100, 1)
+    record.ts_event = at(DAY, "09:30") // 1_000_000
+    path = write_dbn(tmp_path / "t.dbn", dbn.Schema.TRADES, [record])
+    with pytest.raises(DataError, match=r"t\.dbn: record 0: field 'ts_event': timestamps look like milliseconds "
+                                        r"\(\d+ → 2025-01-02\), expected nanoseconds since the epoch"):  # fmt: skip
+        import_databento(tmp_path / "lake", [path])
+
+
+def test_absurd_prices_sizes_and_volumes_are_quarantined(tmp_path: Path) -> None:
+    trades = write_dbn(
+        tmp_path / "t.dbn",
+        dbn.Schema.TRADES,
+        [trade(ABC, "09:30", 10.0, 100, 1), trade(ABC, "09:31", 5_000_000.0, 100, 2),
+         trade(ABC, "09:32", 10.0, 2_000_000_000, 3)],
+    )  # fmt: skip
+    bars = write_dbn(
+        tmp_path / "m.dbn",
+        dbn.Schema.OHLCV_1M,
+        [ohlcv(dbn.RType.OHLCV_1M, ABC, "09:40", 1.0, 1.0, 1.0, 1.0, 200_000_000_000)],
+    )
+    report = report_of(import_databento(tmp_path / "lake", [trades, bars]))
+    assert report["quarantined"] == {"bad_price": 1, "bad_size": 1, "bad_volume": 1}
+
+
+def test_a_zstd_file_of_nothing_holds_no_rows(tmp_path: Path) -> None:
+    path = tmp_path / "t.dbn.zst"
+    path.write_bytes(pa.compress(b"", codec="zstd", asbytes=True))  # a valid zstd frame of 0 bytes
+    with pytest.raises(DataError, match=r"t\.dbn\.zst: holds no rows \(empty after zstd decompression"):
+        import_databento(tmp_path / "lake", [path])

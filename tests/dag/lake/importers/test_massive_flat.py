@@ -1,5 +1,6 @@
 import datetime as dt
 import gzip
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,22 +15,24 @@ from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import SPLITS_SCHEMA, read_bars, read_trades
 
 from . import (
+    AGGS_HEADER,
     DAY,
     HOLIDAY,
     NEXT_DAY,
+    agg_line,
     assert_bars_rebuilt_from_trades,
     at,
     daily_row,
     expected_daily,
     report_of,
     snapshot,
+    write_csv_gz,
 )
 
 TRADES_HEADER = (
     "ticker,conditions,correction,exchange,id,participant_timestamp,price,sequence_number,sip_timestamp,size,"
     "tape,trf_id,trf_timestamp"
 )
-AGGS_HEADER = "ticker,volume,open,close,high,low,window_start,transactions"
 
 
 def trade_line(ticker: str, ts: int, price: object, size: object = 100, sequence: int = 1, conditions: str = "",
@@ -37,18 +40,10 @@ def trade_line(ticker: str, ts: int, price: object, size: object = 100, sequence
     return f'{ticker},"{conditions}",{correction},{exchange},id{sequence},{ts - 7},{price},{sequence},{ts},{size},1,,'
 
 
-def agg_line(ticker: str, ts: int, o: float, h: float, l: float, c: float, volume: float = 1000, tx: int = 7) -> str:
-    return f"{ticker},{volume},{o},{c},{h},{l},{ts},{tx}"
-
-
-def write_csv_gz(path: Path, header: str, lines: list[str]) -> Path:
-    path.write_bytes(gzip.compress(("\n".join([header, *lines]) + "\n").encode()))
-    return path
-
-
 def day_trades(tmp_path: Path) -> Path:
+    # Two days of trades: a file named by one date may only hold that date, so this one is not.
     return write_csv_gz(
-        tmp_path / "2025-01-02.trades_v1.csv.gz",
+        tmp_path / "trades_v1.csv.gz",
         TRADES_HEADER,
         [
             trade_line("ABC", at(DAY, "08:00:00.5"), 9.5, 300, 1, "12,37"),  # pre-market, eligible
@@ -294,11 +289,131 @@ def test_the_report_lists_split_like_moves_that_no_splits_row_explains(tmp_path:
         ],
     )
     report = report_of(import_massive_flat(tmp_path / "lake", [day]))
-    assert report["split_suspects"] == [
-        {"ticker": "ABC", "date": NEXT_DAY.isoformat(), "prev_date": DAY.isoformat(), "prev_close": 10.0}
-    ]
+    (suspect,) = report["split_suspects"]
+    assert {k: suspect[k] for k in ("ticker", "date", "prev_date", "prev_close", "ratio", "share_volume_ratio")} == {
+        "ticker": "ABC",
+        "date": NEXT_DAY.isoformat(),
+        "prev_date": DAY.isoformat(),
+        "prev_close": 10.0,
+        "ratio": "10:1",  # a 10-for-1 forward split: a tenth of the price, ten times the shares
+        "share_volume_ratio": 10.0,
+    }
+    assert suspect["reason"].startswith("suspect: x0.1 overnight")
     with LakeTransaction(LakeLayout(tmp_path / "lake")) as txn:
         txn.write_splits(pa.table({"ticker": ["ABC"], "execution_date": [NEXT_DAY], "split_from": [1.0],
                                    "split_to": [10.0]}, schema=SPLITS_SCHEMA))  # fmt: skip
         txn.commit({"source": "test"})
     assert report_of(import_massive_flat(tmp_path / "lake", [day]))["split_suspects"] == []
+
+
+# --- sanity at import ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("divisor", "unit"),
+    [(1_000_000, "milliseconds"), (1_000, "microseconds"), (1_000_000_000, "seconds")],
+)
+def test_timestamps_in_another_unit_raise_naming_the_unit_and_leave_the_lake_unchanged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], divisor: int, unit: str
+) -> None:
+    root = tmp_path / "lake"
+    import_massive_flat(root, [day_trades(tmp_path)])
+    before = snapshot(root)
+    ts = at(DAY, "10:00") // divisor
+    path = write_csv_gz(tmp_path / "2025-01-02.trades_v1.csv.gz", TRADES_HEADER, [trade_line("ABC", ts, 10.0)])
+    code = main(["lake", "import", "massive-flat", "--root", str(root), str(path)])
+    _, err = capsys.readouterr()
+    assert code == EXIT_BAD_INPUT and snapshot(root) == before
+    assert err.strip() == (
+        f"sigma9: error: {path}:2: column 'sip_timestamp': timestamps look like {unit} ({ts} → 2025-01-02), "
+        "expected nanoseconds since the epoch"
+    )
+
+
+def test_aggregates_in_milliseconds_are_refused_whatever_the_file_name(tmp_path: Path) -> None:
+    ms = local_to_ns(DAY, dt.time(0)) // 1_000_000
+    path = write_csv_gz(tmp_path / "aggs.csv.gz", AGGS_HEADER, [agg_line("ABC", ms, 1, 2, 1, 2)])
+    with pytest.raises(DataError, match=r"aggs\.csv\.gz:2: column 'window_start': timestamps look like milliseconds"):
+        import_massive_flat(tmp_path / "lake", [path])
+
+
+def test_a_timestamp_that_is_no_time_at_all_is_refused(tmp_path: Path) -> None:
+    lines = [trade_line("ABC", at(DAY, "10:00"), 10.0), trade_line("ABC", 12345, 10.0, sequence=2)]
+    path = write_csv_gz(tmp_path / "trades_v1.csv.gz", TRADES_HEADER, lines)
+    with pytest.raises(DataError, match=r"trades_v1\.csv\.gz:3: column 'sip_timestamp': timestamp 12345 is not a time"):
+        import_massive_flat(tmp_path / "lake", [path])
+
+
+def test_a_file_named_by_its_date_may_hold_only_that_new_york_date(tmp_path: Path) -> None:
+    lines = [trade_line("ABC", at(DAY, "19:59"), 10.0), trade_line("ABC", at(NEXT_DAY, "04:00"), 10.0, sequence=2)]
+    path = write_csv_gz(tmp_path / "2025-01-02.csv.gz", TRADES_HEADER, lines)
+    with pytest.raises(
+        DataError,
+        match=r"2025-01-02\.csv\.gz:3: column 'sip_timestamp': timestamp \d+ is on 2025-01-03 \(New York\), "
+        r"not on 2025-01-02, the date the file is named for",
+    ):
+        import_massive_flat(tmp_path / "lake", [path])
+    day_aggs = write_csv_gz(
+        tmp_path / "2025-01-02.day_aggs_v1.csv.gz",
+        AGGS_HEADER,
+        [agg_line("ABC", local_to_ns(DAY, dt.time(0)), 1, 2, 1, 2)],
+    )
+    assert import_massive_flat(tmp_path / "lake", [day_aggs]).daily == 1  # New York midnight is on its date
+
+
+def test_absurd_prices_sizes_and_volumes_are_quarantined_and_no_bar_gets_an_infinite_vwap(tmp_path: Path) -> None:
+    trades = write_csv_gz(
+        tmp_path / "trades_v1.csv.gz",
+        TRADES_HEADER,
+        [
+            trade_line("ABC", at(DAY, "09:30"), 10.0, 100, 1),
+            trade_line("ABC", at(DAY, "09:30:01"), 10.0, "1e308", 2),  # size beyond MAX_TRADE_SIZE
+            trade_line("ABC", at(DAY, "09:30:02"), "1e308", 100, 3),  # price beyond MAX_PRICE
+            trade_line("ABC", at(DAY, "09:30:03"), 2_000_000, 100, 4),
+            trade_line("ABC", at(DAY, "09:30:04"), "inf", 100, 5),
+            trade_line("ABC", at(DAY, "09:30:05"), 10.2, 2_000_000_000, 6),
+        ],
+    )
+    minute = write_csv_gz(
+        tmp_path / "minute_aggs_v1.csv.gz",
+        AGGS_HEADER,
+        [
+            agg_line("XYZ", at(DAY, "09:30"), 1.0, 1.1, 0.9, 1.0),
+            agg_line("XYZ", at(DAY, "09:31"), 1.0, 1e308, 0.9, 1.0),
+            agg_line("XYZ", at(DAY, "09:32"), 1.0, 1.1, 0.9, 1.0, volume=1e308),
+        ],
+    )
+    summary = import_massive_flat(tmp_path / "lake", [trades, minute])
+    report = report_of(summary)
+    assert report["quarantined"] == {"bad_size": 2, "bad_price": 4, "bad_volume": 1}
+    layout = LakeLayout(tmp_path / "lake")
+    assert read_trades(layout, "ABC", DAY).column("price").to_pylist() == [10.0]
+    for ticker, kind in (("ABC", "1s"), ("ABC", "1m"), ("XYZ", "1m")):
+        vwaps = read_bars(layout, kind, ticker).column("vwap").to_pylist()  # type: ignore[arg-type]
+        assert vwaps and all(0 < v < 1e6 for v in vwaps), (ticker, kind, vwaps)
+    assert daily_row(layout, "ABC", DAY)["vwap"] == 10.0
+
+
+def test_a_ticker_that_is_not_utf8_raises_naming_the_file_line_and_column(tmp_path: Path) -> None:
+    good = trade_line("ABC", at(DAY, "09:30"), 10.0).encode()
+    bad = trade_line("ABX", at(DAY, "09:31"), 10.0, sequence=2).encode().replace(b"ABX", b"AB\xff")
+    path = tmp_path / "trades_v1.csv.gz"
+    path.write_bytes(gzip.compress(TRADES_HEADER.encode() + b"\n" + good + b"\n" + bad + b"\n"))
+    with pytest.raises(DataError, match=r"trades_v1\.csv\.gz:3: column 'ticker': b'AB\\xff' is not UTF-8 text"):
+        import_massive_flat(tmp_path / "lake", [path])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("2025-01-02.csv.gz", b"", r"holds no rows \(empty file, 0 bytes\)"),
+        ("2025-01-02.csv.gz", gzip.compress(b""), r"holds no rows \(empty, not even a header\)"),
+        ("2025-01-02.csv.gz", gzip.compress((TRADES_HEADER + "\n").encode()), r"holds no rows \(header only\)"),
+        ("minute_aggs_v1.csv", (AGGS_HEADER + "\n").encode(), r"holds no rows \(header only\)"),
+    ],
+)
+def test_an_empty_or_header_only_file_holds_no_rows(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=re.escape(name) + ": " + message):
+        import_massive_flat(tmp_path / "lake", [path])

@@ -144,3 +144,54 @@ def test_a_line_that_is_not_utf8_after_the_first_is_a_malformed_frame(tmp_path: 
     path.write_bytes(CAPTURE[1].encode() + b'\n[{"ev":"T","sym":"\xff"}]\n')
     report = report_of(import_massive_ws(tmp_path / "lake", [path]))
     assert report["quarantined"] == {"malformed_json": 1}
+
+
+# --- sanity at import ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scale", "unit"),
+    [(1 / 1000, "seconds"), (1_000, "microseconds"), (1_000_000, "nanoseconds")],
+)
+def test_timestamps_in_another_unit_than_milliseconds_raise_naming_the_unit(
+    tmp_path: Path, scale: float, unit: str
+) -> None:
+    stamp = int(ms("09:30") * scale)
+    trade = {**t("ABC", "09:30", 10.0, 100, 1), "t": stamp}
+    path = write_capture(tmp_path / "c.jsonl", [CAPTURE[0], json.dumps([trade])])
+    message = rf"c\.jsonl:2: field 't': timestamps look like {unit} \({stamp} → 2025-01-02\), expected milliseconds"
+    with pytest.raises(DataError, match=message):
+        import_massive_ws(tmp_path / "lake", [path])
+
+
+def test_aggregate_start_times_are_checked_too(tmp_path: Path) -> None:
+    bar = {**SECOND_BAR, "s": SECOND_BAR["s"] // 1000, "e": SECOND_BAR["e"] // 1000}
+    path = write_capture(tmp_path / "c.jsonl", [json.dumps([bar])])
+    with pytest.raises(DataError, match=r"c\.jsonl:1: field 's': timestamps look like seconds"):
+        import_massive_ws(tmp_path / "lake", [path])
+
+
+def test_absurd_prices_and_sizes_are_quarantined(tmp_path: Path) -> None:
+    frame = [t("ABC", "09:30:00.100", 10.0, 100, 1), t("ABC", "09:30:00.200", 1e308, 100, 2),
+             t("ABC", "09:30:00.300", 10.0, 1e308, 3), {**SECOND_BAR, "vw": 1e308}]  # fmt: skip
+    report = report_of(import_massive_ws(tmp_path / "lake", [write_capture(tmp_path / "c.jsonl", [json.dumps(frame)])]))
+    assert report["quarantined"] == {"bad_price": 2, "bad_size": 1}
+    assert read_trades(LakeLayout(tmp_path / "lake"), "ABC", DAY).column("price").to_pylist() == [10.0]
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ([], r"holds no rows \(empty file, 0 bytes\)"),
+        (["", "  "], r"holds no rows \(no frames\)"),
+        ([CAPTURE[0], json.dumps([{"ev": "status", "status": "auth_success"}])],
+         r"holds no rows \(2 frame\(s\) of status messages only\)"),
+        ([json.dumps([{"ev": "Q", "sym": "ABC"}, t("ABC", "09:30", -1, 100, 1)])],
+         r"holds no rows \(every message was dropped: bad_price 1, unknown_ev 1\)"),
+    ],
+)  # fmt: skip
+def test_a_capture_without_rows_raises_like_every_importer(tmp_path: Path, lines: list[str], message: str) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(("\n".join(lines) + "\n").encode() if lines else b"")
+    with pytest.raises(DataError, match=r"c\.jsonl: " + message):
+        import_massive_ws(tmp_path / "lake", [path])
