@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -123,10 +124,40 @@ def connect(
     return con
 
 
+def check_read_only_select(sql: str) -> None:
+    """Raise :class:`LakeError` unless ``sql`` is exactly one SELECT statement (no COPY, ATTACH, INSTALL/LOAD,
+    SET, PRAGMA, DDL or DML; several statements are refused too)."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as e:
+        raise LakeError(f"universe query does not parse: {e}") from e
+    kinds = [s.type.name for s in statements]
+    if kinds != ["SELECT"]:
+        got = ", ".join(kinds) or "nothing"
+        raise LakeError(f"universe query must be one read-only SELECT over the lake's views, got {got}")
+
+
+def sandbox(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """Confine ``con`` to reading the lake at ``root``: file access elsewhere, extensions and configuration changes
+    are refused from now on (the views already created keep working)."""
+    con.execute(f"SET allowed_directories = [{_sql_string(root.resolve().as_posix() + '/')}]")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
 def query_tickers(layout: LakeLayout, sql: str) -> list[str]:
-    """Run a universe query (must return a ``ticker`` column) over the lake views (derived ones included)."""
+    """Run a universe query (must return a ``ticker`` column) over the lake views (derived ones included).
+
+    The query must be one read-only SELECT (:func:`check_read_only_select`), checked before anything runs, and runs
+    in a connection that reads nothing outside the lake (:func:`sandbox`): file functions elsewhere, COPY, ATTACH
+    and extensions are refused.
+    """
+    check_read_only_select(sql)
     con = connect(layout, sql=sql)
     try:
+        sandbox(con, layout.root)
         result = con.execute(sql)
     except duckdb.Error as e:
         raise LakeError(f"universe query failed on {layout.root}: {e}") from e

@@ -61,9 +61,12 @@ M = TypeVar("M", bound="ContractModel")
 
 
 class ContractModel(BaseModel):
-    """Base of every contract model: frozen, unknown keys refused, field docs from attribute docstrings."""
+    """Base of every contract model: frozen, unknown keys refused, numbers finite (no NaN or infinity), field docs
+    from attribute docstrings."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
 
 
 class FieldPathError(ValueError):
@@ -97,14 +100,21 @@ def require_ordered(
         raise FieldPathError(path, f"{earlier_name} ({earlier}) must be {relation} {later_name} ({later})")
 
 
+SUPPORTED_TIMEZONE = "America/New_York"
+"""The one time zone the calendar (NYSE sessions and trading days) is defined in."""
+
+
 def check_timezone(name: str) -> str:
-    """Validate an IANA time zone name."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    """Validate an IANA time zone name, and that it is the calendar's (:data:`SUPPORTED_TIMEZONE`): no code
+    reads another, so another is refused rather than silently ignored."""
+    from zoneinfo import ZoneInfo
 
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as e:
+    except Exception as e:  # ZoneInfoNotFoundError, ValueError, IsADirectoryError ('America'), ...
         raise ValueError(f"unknown IANA time zone {name!r}") from e
+    if name != SUPPORTED_TIMEZONE:
+        raise ValueError(f"only {SUPPORTED_TIMEZONE} is supported (the NYSE calendar), got {name!r}")
     return name
 
 

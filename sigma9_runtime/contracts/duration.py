@@ -4,7 +4,9 @@ A duration string is parsed once, at the edge, into a :class:`Duration`; the res
 reads ``.seconds``, ``.nanos`` or ``.days`` and never looks at the string again.
 
 Grammar: ``<positive int><unit>[_tod]`` with unit ``s`` (seconds), ``m`` (minutes), ``h`` (hours)
-or ``d`` (trading days). ``_tod`` ("time of day") is allowed on day durations only and means
+or ``d`` (trading days); an intraday duration is at most a trading day's sessions (16 h) and a day duration at
+most 260 trading days (:data:`MAX_INTRADAY_SECONDS`, :data:`MAX_TRADING_DAYS`). ``_tod`` ("time of day") is
+allowed on day durations only and means
 "the same minute of the day over that many trading days" (a time-of-day baseline).
 """
 
@@ -21,6 +23,10 @@ Unit = Literal["s", "m", "h", "d"]
 _PATTERN = re.compile(r"^(?P<value>[1-9][0-9]*)(?P<unit>[smhd])(?P<tod>_tod)?$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 NANOS_PER_SECOND = 1_000_000_000
+MAX_INTRADAY_SECONDS = 16 * 3600
+"""Longest intraday duration: a whole trading day's sessions, 04:00-20:00 (16 h)."""
+MAX_TRADING_DAYS = 260
+"""Longest duration in trading days (about a year): normalization and baseline lookbacks, history needs."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,7 +68,12 @@ class Duration:
         tod = match["tod"] is not None
         if tod and unit != "d":
             raise ValueError(f"invalid duration {text!r}: '_tod' applies to day durations only (e.g. '20d_tod')")
-        return cls(int(match["value"]), unit, tod)  # type: ignore[arg-type]
+        digits = match["value"]
+        if unit == "d" and (len(digits) > 6 or int(digits) > MAX_TRADING_DAYS):
+            raise ValueError(f"duration {text!r} is longer than {MAX_TRADING_DAYS} trading days (about a year)")
+        if unit != "d" and (len(digits) > 9 or int(digits) * _UNIT_SECONDS[unit] > MAX_INTRADAY_SECONDS):
+            raise ValueError(f"duration {text!r} is longer than a trading day's sessions (16h, 04:00-20:00)")
+        return cls(int(digits), unit, tod)  # type: ignore[arg-type]
 
     @property
     def is_intraday(self) -> bool:

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, PositiveFloat, PositiveInt, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from sigma9_runtime.contracts.base import (
     ContractModel,
@@ -113,13 +121,26 @@ class Bar1mSource(ContractModel):
     """Bar fields read: ts, open, high, low, close, volume, vwap, trade count."""
 
 
+DAILY_TABLE_PATH = "daily/all_daily.parquet"
+"""The lake's daily table, relative to its root (``sigma9_runtime.lake.layout.LakeLayout.daily_path``)."""
+
+
 class DailySource(ContractModel):
     """Daily bars from the lake."""
 
     enabled: bool = True
     """Whether features and baselines may read daily bars."""
-    parquet_path: Annotated[str, Field(min_length=1)] = "daily/all_daily.parquet"
-    """Daily bars table, relative to the lake root."""
+    parquet_path: Annotated[str, Field(min_length=1)] = DAILY_TABLE_PATH
+    """Daily bars table, relative to the lake root: the lake's own, ``daily/all_daily.parquet`` (the one path read)."""
+
+    @field_validator("parquet_path")
+    @classmethod
+    def _the_lakes_daily_table(cls, value: str) -> str:
+        if value != DAILY_TABLE_PATH:
+            raise ValueError(
+                f"the lake's daily table is {DAILY_TABLE_PATH} (relative to the lake root); no other path is read"
+            )
+        return value
 
 
 class Sources(ContractModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +36,13 @@ DOCUMENT_KEYS: dict[type[BaseModel], str] = {
 Contract = FeatureSpec | ArtifactManifest | BacktestRunConfig
 Loc = tuple[str | int, ...]
 
+MAX_CONTRACT_BYTES = 1 << 20
+"""Largest contract file read (1 MiB; the shipped ones are a few KiB)."""
+MAX_NESTING = 64
+"""Deepest nesting of mappings and lists in a contract file (the contracts nest fewer than 10 levels)."""
+MAX_REPORTED_PROBLEMS = 20
+"""Problems of one document reported with their field and line (the rest are counted)."""
+
 
 class _StrictSafeLoader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 booleans that refuses duplicate mapping keys.
@@ -53,6 +61,10 @@ class _StrictSafeLoader(yaml.SafeLoader):
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if not isinstance(key, Hashable):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a mapping key must be a scalar, got a {type(key).__name__}", key_node.start_mark
+                )
             if key in seen:
                 raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
@@ -68,43 +80,95 @@ _StrictSafeLoader.add_implicit_resolver(
 
 
 def _read_text(path: Path) -> str:
+    """The file's text: a regular file of at most :data:`MAX_CONTRACT_BYTES`, UTF-8."""
     try:
-        return path.read_text(encoding="utf-8")
+        if path.is_dir():
+            raise SpecError("is a directory, expected a YAML or JSON file", file=path)
+        if path.exists() and not path.is_file():
+            raise SpecError("not a regular file (a device, socket or pipe), expected a YAML or JSON file", file=path)
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONTRACT_BYTES + 1)
     except FileNotFoundError as e:
         raise SpecError("file not found", file=path) from e
-    except IsADirectoryError as e:
-        raise SpecError("is a directory, expected a YAML or JSON file", file=path) from e
+    except OSError as e:
+        raise SpecError(f"cannot read ({e.strerror or e})", file=path) from e
+    if len(data) > MAX_CONTRACT_BYTES:
+        raise SpecError(f"larger than {MAX_CONTRACT_BYTES:,} bytes, the limit of a contract file", file=path)
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise SpecError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=path) from e
+
+
+class _DuplicateKeyError(ValueError):
+    """A JSON object repeats a key."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKeyError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _check_nesting(document: Any, path: Path) -> Any:
+    """``document`` when it nests at most :data:`MAX_NESTING` levels, else :class:`SpecError`."""
+    stack = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > MAX_NESTING:
+                raise SpecError(f"nested more than {MAX_NESTING} levels deep", file=path)
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return document
 
 
 def _is_json(path: Path) -> bool:
     return path.suffix.lower() == ".json"
 
 
-def _parse_text(text: str, path: Path) -> Any:
-    if _is_json(path):
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
 
-        def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-            keys = [k for k, _ in pairs]
-            for k in keys:
-                if keys.count(k) > 1:
-                    raise ValueError(f"duplicate key {k!r}")
-            return dict(pairs)
 
-        try:
-            return json.loads(text, object_pairs_hook=no_duplicates)
-        except json.JSONDecodeError as e:
-            raise SpecError(f"invalid JSON: {e.msg} (column {e.colno})", file=path, line=e.lineno) from e
-        except ValueError as e:
-            raise SpecError(f"invalid JSON: {e}", file=path, line=_duplicate_key_line(_compose(text, json=True))) from e
+def parse_json_text(text: str, path: str | Path, *, allow_nan: bool = True) -> Any:
+    """JSON ``text`` of the file at ``path`` parsed; :class:`SpecError` naming the file (and line) on a syntax error,
+    a duplicate key, nesting deeper than :data:`MAX_NESTING`, an integer Python cannot hold, or (``allow_nan``
+    False) ``NaN`` / ``Infinity``."""
+    path = Path(path)
+    constant = None if allow_nan else _refuse_constant
     try:
-        return yaml.load(text, Loader=_StrictSafeLoader)
+        return _check_nesting(json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=constant), path)
+    except json.JSONDecodeError as e:
+        raise SpecError(f"invalid JSON: {e.msg} (column {e.colno})", file=path, line=e.lineno) from e
+    except _DuplicateKeyError as e:
+        raise SpecError(f"invalid JSON: {e}", file=path, line=_duplicate_key_line(_compose(text, json=True))) from e
+    except RecursionError as e:
+        raise SpecError(f"nested more than {MAX_NESTING} levels deep", file=path) from e
+    except ValueError as e:
+        raise SpecError(f"invalid JSON: {e}", file=path) from e
+
+
+def _parse_text(text: str, path: Path) -> Any:
+    """The parsed document (JSON by suffix, else YAML); :class:`SpecError` naming the file (and line) on any
+    problem: syntax, duplicate or non-scalar keys, nesting deeper than :data:`MAX_NESTING`, numbers Python cannot
+    hold (integers of more than 4,300 digits)."""
+    if _is_json(path):
+        return parse_json_text(text, path)
+    too_deep = SpecError(f"nested more than {MAX_NESTING} levels deep", file=path)
+    try:
+        return _check_nesting(yaml.load(text, Loader=_StrictSafeLoader), path)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
         raise SpecError(f"invalid YAML: {e.problem or e.context}", file=path, line=line) from e
     except yaml.YAMLError as e:
+        raise SpecError(f"invalid YAML: {e}", file=path) from e
+    except RecursionError as e:
+        raise too_deep from e
+    except ValueError as e:  # e.g. an integer of more than 4,300 digits
         raise SpecError(f"invalid YAML: {e}", file=path) from e
 
 
@@ -228,13 +292,15 @@ def validation_error_to_spec_error(
         if message not in by_loc.setdefault(loc, []):
             by_loc[loc].append(message)
     formatted = []
-    for loc, messages in by_loc.items():
+    for loc, messages in list(by_loc.items())[:MAX_REPORTED_PROBLEMS]:  # lines looked up for these alone: linear
         message = "; or ".join(messages)
         full = (*prefix, *loc)
         line = _line_of(root, full) if root is not None else None
         formatted.append((format_loc(full), line, message))
     field, line, message = formatted[0]
     more = [f"{f}{f':{ln}' if ln else ''}: {m}" for f, ln, m in formatted[1:]]
+    if len(by_loc) > MAX_REPORTED_PROBLEMS:
+        more.append(f"... and {len(by_loc) - MAX_REPORTED_PROBLEMS:,} more problems")
     return SpecError(message, file=file, field=field, line=line, more=more)
 
 

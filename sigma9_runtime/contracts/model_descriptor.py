@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     Field,
@@ -28,7 +28,7 @@ from pydantic import (
 
 from sigma9_runtime.contracts.artifact_manifest import ArtifactManifest
 from sigma9_runtime.contracts.base import ContractModel, FieldPathError, PlainFileName, require_unique
-from sigma9_runtime.contracts.io import validation_error_to_spec_error
+from sigma9_runtime.contracts.io import parse_json_text, validation_error_to_spec_error
 from sigma9_runtime.errors import SpecError
 
 DESCRIPTOR_KEY = "model_descriptor"
@@ -231,16 +231,7 @@ def parse_model_descriptor(data: bytes, *, file: str | Path) -> ModelDescriptor:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise SpecError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=file) from e
-
-    def refuse_constant(name: str) -> Any:
-        raise ValueError(f"{name} is not a number")
-
-    try:
-        document = json.loads(text, parse_constant=refuse_constant)
-    except json.JSONDecodeError as e:
-        raise SpecError(f"invalid JSON: {e.msg} (column {e.colno})", file=file, line=e.lineno) from e
-    except ValueError as e:
-        raise SpecError(f"invalid JSON: {e}", file=file) from e
+    document = parse_json_text(text, file, allow_nan=False)  # duplicate keys, nesting and NaN refused
     if not isinstance(document, dict) or list(document) != [DESCRIPTOR_KEY]:
         raise SpecError(f"expected one top-level key {DESCRIPTOR_KEY!r}", file=file, line=1)
     body = document[DESCRIPTOR_KEY]

@@ -67,6 +67,35 @@ def test_universe_query_returns_tickers_and_needs_a_ticker_column(tmp_path: Path
         query_tickers(layout, "SELECT ticker FROM no_such_view")
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "COPY (SELECT 'AAA' AS ticker) TO '{out}'",
+        "SELECT ticker FROM daily; COPY (SELECT 'AAA' AS ticker) TO '{out}'",
+        "CREATE TABLE t AS SELECT ticker FROM daily",
+        "ATTACH '{out}' AS other",
+        "INSTALL httpfs",
+        "SET enable_external_access = true",
+        "",
+    ],
+)
+def test_a_universe_query_that_is_not_one_select_is_refused_before_it_runs(tmp_path: Path, sql: str) -> None:
+    layout = _small_lake(tmp_path)
+    out = tmp_path / "written.csv"
+    with pytest.raises(LakeError, match="universe query must be one read-only SELECT over the lake's views, got "):
+        query_tickers(layout, sql.format(out=out))
+    assert not out.exists()
+
+
+def test_a_universe_select_reads_nothing_outside_the_lake(tmp_path: Path) -> None:
+    layout = _small_lake(tmp_path / "lake")
+    outside = tmp_path / "tickers.csv"
+    outside.write_text("ticker\nZZZ\n")
+    with pytest.raises(LakeError, match=r"universe query failed on .*Permission Error"):
+        query_tickers(layout, f"SELECT ticker FROM read_csv('{outside}')")
+    assert query_tickers(layout, "SELECT DISTINCT ticker FROM daily") == ["AAA", "BBB"]  # the lake itself reads
+
+
 def test_lake_info_counts_rows_and_dates(tmp_path: Path) -> None:
     info = lake_info(_small_lake(tmp_path))
     assert (info.tickers, info.trade_days, info.source) == (2, 1, "test")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -98,10 +100,31 @@ def test_duration_rejects_values_that_are_not_strings(value: object) -> None:
 
 
 @settings(database=None, max_examples=60, deadline=None)
-@given(value=st.integers(min_value=1, max_value=10**6), unit=st.sampled_from(["s", "m", "h"]))
+@given(value=st.integers(min_value=1, max_value=57_600), unit=st.sampled_from(["s", "m", "h"]))
 def test_every_intraday_spelling_equals_its_canonical_seconds(value: int, unit: str) -> None:
+    value = max(1, value // {"s": 1, "m": 60, "h": 3600}[unit])  # at most a trading day's 16 h
     duration = Duration.parse(f"{value}{unit}")
 
     assert Duration.parse(duration.canonical()) == duration
     assert Duration.parse(duration.canonical()).seconds == duration.seconds
     assert duration.seconds == value * {"s": 1, "m": 60, "h": 3600}[unit]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("99999999999999999999s", "longer than a trading day's sessions (16h, 04:00-20:00)"),
+        ("2000000h", "longer than a trading day's sessions"),
+        ("961m", "longer than a trading day's sessions"),
+        ("261d", "longer than 260 trading days (about a year)"),
+        ("99999999999999999999d_tod", "longer than 260 trading days"),
+    ],
+)
+def test_durations_longer_than_a_trading_day_or_a_year_of_days_are_refused(text: str, fragment: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        Duration.parse(text)
+
+
+def test_the_longest_durations_parse() -> None:
+    assert Duration.parse("16h").seconds == Duration.parse("960m").seconds == 57_600
+    assert Duration.parse("260d_tod").days == 260

@@ -63,6 +63,34 @@ def test_directory_instead_of_a_file_is_reported(tmp_path: Path) -> None:
     assert "is a directory" in error.reason
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("key.yaml", "? [a, b]\n: 1\n", "invalid YAML: a mapping key must be a scalar, got a list"),
+        ("deep.yaml", "[" * 20_000 + "]" * 20_000, "nested more than 64 levels deep"),
+        ("deep.json", "[" * 20_000 + "]" * 20_000, "nested more than 64 levels deep"),
+        ("deep65.json", '{"a": ' * 65 + "1" + "}" * 65, "nested more than 64 levels deep"),
+        ("digits.yaml", "feature_spec: " + "9" * 5_000 + "\n", "invalid YAML: Exceeds the limit (4300 digits)"),
+        ("digits.json", '{"feature_spec": ' + "9" * 5_000 + "}", "invalid JSON: Exceeds the limit (4300 digits)"),
+        ("big.yaml", "# " + "x" * (1 << 20) + "\n", "larger than 1,048,576 bytes, the limit of a contract file"),
+    ],
+)
+def test_hostile_files_end_in_one_spec_error_naming_the_file(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    path = write_text(tmp_path / name, text)
+
+    error = load_error(path)
+
+    assert str(error).startswith(f"{path}") and message in str(error)
+
+
+def test_a_device_is_refused_without_reading_it() -> None:
+    error = load_error(Path("/dev/zero"))
+
+    assert str(error) == "/dev/zero: not a regular file (a device, socket or pipe), expected a YAML or JSON file"
+
+
 def test_file_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "spec.yaml"
     path.write_bytes(b"feature_spec:\n  owner: \xff\xfe\n")
@@ -364,3 +392,14 @@ def test_true_and_false_are_still_booleans(tmp_path: Path) -> None:
 
     assert spec.sources.daily.enabled is False
     assert spec.sources.tick.enabled is True
+
+
+def test_a_document_with_thousands_of_unknown_keys_reports_twenty_and_counts_the_rest(tmp_path: Path) -> None:
+    document = feature_spec_document()
+    document["feature_spec"].update({f"junk_{i}": i for i in range(5_000)})
+    path = write_json(tmp_path / "FS_junk.json", document)
+
+    error = load_error(path)
+
+    assert error.reason == "unknown field" and error.field == "feature_spec.junk_0"
+    assert len(error.more) == 20 and error.more[-1] == "... and 4,980 more problems"

@@ -69,6 +69,14 @@ def test_nan_in_a_descriptor_is_refused() -> None:
         parse_model_descriptor(text.encode(), file="m.json")
 
 
+def test_a_duplicate_key_in_a_descriptor_is_refused_not_last_wins() -> None:
+    text = json.dumps(_document(), indent=1)
+    key = next(k for k in _document()["model_descriptor"] if k != "model_descriptor")
+    doubled = text.replace('"model_descriptor": {', f'"model_descriptor": {{"{key}": null,', 1)
+    with pytest.raises(SpecError, match=f"duplicate key '{key}'"):
+        parse_model_descriptor(doubled.encode(), file="m.json")
+
+
 def test_a_descriptor_without_its_top_level_key_is_refused() -> None:
     with pytest.raises(SpecError, match="expected one top-level key 'model_descriptor'"):
         parse_model_descriptor(json.dumps(_document()["model_descriptor"]).encode(), file="m.json")

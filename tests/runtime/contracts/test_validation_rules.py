@@ -894,6 +894,30 @@ def test_run_config_accepts_seismograph_plugin_without_artifact_ref() -> None:
     assert parse_contract(BacktestRunConfig, document).artifact_ref is None
 
 
+@pytest.mark.parametrize(
+    ("timezone", "fragment"),
+    [
+        ("America", "unknown IANA time zone 'America'"),  # a directory of the tz database, not a zone
+        ("Asia/Tokyo", "only America/New_York is supported (the NYSE calendar), got 'Asia/Tokyo'"),
+    ],
+)
+def test_feature_spec_refuses_a_directory_and_a_zone_no_code_reads(timezone: str, fragment: str) -> None:
+    document = feature_spec_document()
+    spec_body(document)["calendar"]["timezone"] = timezone
+
+    assert_rejected(FeatureSpec, document, "feature_spec.calendar.timezone", fragment)
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../daily/all_daily.parquet", "daily/other.parquet"])
+def test_feature_spec_refuses_a_daily_table_path_that_is_not_the_lakes(path: str) -> None:
+    document = feature_spec_document()
+    spec_body(document)["sources"]["daily"]["parquet_path"] = path
+
+    assert_rejected(
+        FeatureSpec, document, "feature_spec.sources.daily.parquet_path", "the lake's daily table is daily/all_daily"
+    )
+
+
 def test_run_config_rejects_unknown_timezone() -> None:
     document = run_config_document()
     run_body(document)["time"]["timezone"] = "EST5EDT/Nowhere"
@@ -996,3 +1020,30 @@ def test_contract_rejects_id_with_characters_outside_the_id_alphabet(factory: An
     document[key]["id"] = ident
 
     assert_rejected(model, document, f"{key}.id")
+
+
+# --- numbers are finite ---------------------------------------------------------------------------
+
+
+def test_an_infinite_gate_threshold_is_refused_in_yaml(tmp_path: Path) -> None:
+    document = feature_spec_document()
+    spec_body(document)["runtime_gates"]["tradeability"]["max_spread_pct"] = float("inf")  # YAML .inf
+    path = write_yaml(tmp_path / "FS_inf.yaml", document)
+    assert ".inf" in path.read_text()
+
+    with pytest.raises(SpecError) as info:
+        load_contract(FeatureSpec, path)
+
+    assert info.value.field == "feature_spec.runtime_gates.tradeability.max_spread_pct"
+    assert "finite number" in info.value.reason
+
+
+def test_an_infinite_anchor_and_nan_metrics_are_refused_in_a_manifest() -> None:
+    document = artifact_manifest_document()
+    manifest_body(document)["dataset_ref"]["labeling"]["anchor_param"] = float("inf")
+    assert_rejected(ArtifactManifest, document, "artifact_manifest.dataset_ref.labeling.anchor_param", "finite number")
+    document = artifact_manifest_document()
+    manifest_body(document)["performance_oos"]["metrics"]["precision_at_budget"] = float("nan")
+    assert_rejected(
+        ArtifactManifest, document, "artifact_manifest.performance_oos.metrics.precision_at_budget", "finite number"
+    )

@@ -63,6 +63,25 @@ def test_a_malformed_manifest_is_reported_and_the_others_still_listed(artifact_s
     assert str(invalid) in str(listing.problems[1].error)
 
 
+def test_a_deeply_nested_or_oversized_manifest_is_one_problem_and_the_valid_one_still_loads(
+    artifact_store: Path,
+) -> None:
+    deep = artifact_store / "manifests" / "ART_deep.json"
+    deep.write_text('{"artifact_manifest": ' + "[" * 20_000 + "]" * 20_000 + "}", encoding="utf-8")
+    big = artifact_store / "manifests" / "ART_big.json"
+    big.write_text('{"artifact_manifest": "' + "x" * (2 << 20) + '"}', encoding="utf-8")
+    registry = FilesystemArtifactRegistry(artifact_store)
+
+    listing = registry.list_manifests()
+
+    assert [m.id for m in listing.manifests] == [ARTIFACT_ID]
+    assert {p.path.name: str(p.error).split(": ", 1)[1] for p in listing.problems} == {
+        "ART_big.json": "larger than 1,048,576 bytes, the limit of a contract file",
+        "ART_deep.json": "nested more than 64 levels deep",
+    }
+    assert registry.latest("FS_2026-01-16_001").id == ARTIFACT_ID
+
+
 def test_a_manifest_whose_id_is_not_its_file_name_is_reported(artifact_store: Path) -> None:
     source = artifact_store / "manifests" / f"{ARTIFACT_ID}.json"
     (artifact_store / "manifests" / "ART_copy.json").write_bytes(source.read_bytes())
