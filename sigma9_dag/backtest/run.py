@@ -50,7 +50,6 @@ from sigma9_dag.evaluation.settings import DEFAULT_NOTIONAL_USD
 from sigma9_dag.lake.history import HistoryReport, history_sufficiency, manifest_history_days
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
-from sigma9_runtime.errors import DataError
 from sigma9_runtime.gates import MLGate
 from sigma9_runtime.schema_hash import schema_hash
 
@@ -157,8 +156,7 @@ def run_backtest(
         alternatives=alternatives,
     )
     history = warmup_history(prepared)
-    if strict and history.insufficient:
-        raise DataError(history.refusal())
+    history.check(strict=strict)
     if on_warmup is not None:
         on_warmup(history)
     return execute(prepared, notional_usd=notional_usd, candidate_every_s=candidate_every_s, history=history)

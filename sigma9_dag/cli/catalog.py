@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sigma9_dag.lake.coverage import LakeCoverage, lake_coverage, require_sources
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
-from sigma9_runtime.errors import Sigma9Error
+from sigma9_runtime.errors import LakeError, Sigma9Error
 from sigma9_runtime.lake.layout import LakeLayout
 
 DEFAULT_SPEC_GLOB = "feature_specs/FS_*.yaml"
@@ -28,9 +28,17 @@ def catalog_specs() -> list[FeatureSpec]:
     return specs
 
 
-def checked_coverage(layout: LakeLayout, spec: FeatureSpec, days: Sequence[dt.date] | None = None) -> LakeCoverage:
-    """The lake's coverage, once :func:`~sigma9_dag.lake.coverage.require_sources` found every table ``spec``
-    reads (on ``days`` when given); else its one-line :class:`~sigma9_runtime.errors.LakeError`."""
+def checked_coverage(
+    layout: LakeLayout,
+    spec: FeatureSpec,
+    days: Sequence[dt.date] | None = None,
+    alternatives: Sequence[FeatureSpec] | None = None,
+) -> LakeCoverage:
+    """The lake's coverage, once the root is a directory and :func:`~sigma9_dag.lake.coverage.require_sources`
+    found every table ``spec`` reads (on ``days`` when given); else a one-line
+    :class:`~sigma9_runtime.errors.LakeError` (offering ``alternatives``, default :func:`catalog_specs`)."""
+    if not layout.root.is_dir():
+        raise LakeError(f"{layout.root}: no lake here (build one with `sigma9 lake synth` or an import)")
     coverage = lake_coverage(layout)
-    require_sources(spec, coverage, days=days, alternatives=catalog_specs())
+    require_sources(spec, coverage, days=days, alternatives=catalog_specs() if alternatives is None else alternatives)
     return coverage

@@ -115,14 +115,12 @@ def _stats(args: argparse.Namespace) -> int:
 def _parity(args: argparse.Namespace) -> int:
     from sigma9_dag.features.replay import feature_parity
     from sigma9_dag.lake.history import history_sufficiency
-    from sigma9_runtime.errors import DataError
 
     layout = LakeLayout(resolve_data_root(args.root))
     spec = _load(args.spec)
     coverage = _checked(layout, spec, [args.date])
     history = history_sufficiency(coverage, spec, [args.date], args.tickers)
-    if args.strict and history.insufficient:
-        raise DataError(history.refusal())
+    history.check(strict=args.strict)
     for line in history.lines():
         print(line)
     report = feature_parity(
@@ -155,8 +153,5 @@ def _consistency(args: argparse.Namespace) -> int:
 def _checked(layout: LakeLayout, spec: object, days: list[dt.date] | None = None):  # type: ignore[no-untyped-def]
     """The lake's coverage once it holds what ``spec`` reads (on ``days``); else a one-line error."""
     from sigma9_dag.cli.catalog import checked_coverage
-    from sigma9_runtime.errors import LakeError
 
-    if not layout.root.is_dir():
-        raise LakeError(f"{layout.root}: no lake here (build one with `sigma9 lake synth` or an import)")
     return checked_coverage(layout, spec, days)  # type: ignore[arg-type]

@@ -106,19 +106,14 @@ def _check_lake(  # type: ignore[no-untyped-def]
     the dataset, also a lake too short for its date split, print its warm-up sufficiency when history is short,
     and (``strict``) refuse it when a symbol-day's features would be NaN for lack of history."""
     from sigma9_dag.assets.dataset import DatasetConfig
+    from sigma9_dag.cli.catalog import checked_coverage
     from sigma9_dag.lab.dataset import dataset_history, spec_split
-    from sigma9_dag.lake.coverage import lake_coverage, require_sources
-    from sigma9_runtime.errors import DataError, LakeError
 
-    if not layout.root.is_dir():
-        raise LakeError(f"{layout.root}: no lake here (build one with `sigma9 lake synth` or an import)")
-    coverage = lake_coverage(layout)
-    require_sources(spec, coverage, alternatives=alternatives)
+    coverage = checked_coverage(layout, spec, alternatives=alternatives)
     if not dataset:
         return
     history = dataset_history(coverage, spec, spec_split(coverage, spec, DatasetConfig().settings()))
-    if strict and history.insufficient:
-        raise DataError(history.refusal())
+    history.check(strict=strict)
     for line in history.lines():
         print(line)
 

@@ -173,11 +173,12 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _events(args: argparse.Namespace) -> int:
-    from sigma9_dag.lake.events import check_event_table_path, event_table, lake_events, write_event_table
+    from sigma9_dag.lake.events import event_table, lake_events, write_event_table
+    from sigma9_dag.lake.table_file import check_table_path
     from sigma9_runtime.errors import LakeError
 
     if args.out is not None:
-        check_event_table_path(args.out)  # before reading the lake
+        check_table_path(args.out, "events")  # before reading the lake
     layout = LakeLayout(resolve_data_root(args.root))
     if not layout.root.is_dir():
         raise LakeError(f"{layout.root}: no lake here (directory missing)")

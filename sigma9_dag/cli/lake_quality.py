@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from sigma9_runtime.lake.layout import LakeLayout, resolve_data_root
 
-SPLIT_OUT_FORMATS = (".csv", ".parquet")
 
-
-def register(actions: argparse._SubParsersAction, add_root_argument: object) -> None:  # type: ignore[type-arg]
+def register(
+    actions: argparse._SubParsersAction,  # type: ignore[type-arg]
+    add_root_argument: Callable[[argparse.ArgumentParser], None],
+) -> None:
     """Add ``splits`` and ``check`` to the ``sigma9 lake`` actions."""
     splits = actions.add_parser(
         "splits",
@@ -22,7 +24,7 @@ def register(actions: argparse._SubParsersAction, add_root_argument: object) -> 
         "as a CSV/Parquet whose first columns are the splits table's (ticker, execution_date, split_from, "
         "split_to): check the rows, delete the wrong ones, and confirm the rest with `sigma9 lake import splits`.",
     )
-    add_root_argument(splits)  # type: ignore[operator]
+    add_root_argument(splits)
     which = splits.add_mutually_exclusive_group()
     which.add_argument("--suspects", action="store_true", help="only the suspects (unrecorded split-like moves)")
     which.add_argument("--all", action="store_true", help="every decision: applied, suspect and cleared moves")
@@ -38,7 +40,7 @@ def register(actions: argparse._SubParsersAction, add_root_argument: object) -> 
         "ticker-days of intraday data without a previous close (by reason), and with --spec the symbol-days "
         "without the history the spec needs. Always exits 0 when the lake can be read.",
     )
-    add_root_argument(check)  # type: ignore[operator]
+    add_root_argument(check)
     check.add_argument("--spec", type=Path, metavar="FS.yaml", help="also check history against this FeatureSpec")
     check.add_argument("--json", action="store_true", help="print JSON instead of the table")
     check.set_defaults(handler=_check)
@@ -55,17 +57,14 @@ def _layout(root: Path | None) -> LakeLayout:
 
 def _splits(args: argparse.Namespace) -> int:
     from sigma9_dag.lake.quality import VERDICTS, split_decisions
-    from sigma9_runtime.errors import DataError
+    from sigma9_dag.lake.table_file import check_table_path, write_table_file
 
-    if args.out is not None and args.out.suffix.lower() not in SPLIT_OUT_FORMATS:
-        raise DataError(f"{args.out}: cannot write splits there; the file name must end in .csv or .parquet")
+    if args.out is not None:
+        check_table_path(args.out, "splits")  # before reading the lake
     verdicts = ("suspect",) if args.suspects else VERDICTS if args.all else ("recorded",)
     frame = split_decisions(_layout(args.root), verdicts)
     if args.out is not None:
-        from sigma9_runtime.atomic import atomic_path
-
-        with atomic_path(args.out) as tmp:
-            frame.to_csv(tmp, index=False) if args.out.suffix.lower() == ".csv" else frame.to_parquet(tmp, index=False)
+        write_table_file(args.out, frame, "splits")
     if args.json:
         from sigma9_dag.lake.quality import json_value
 

@@ -133,8 +133,7 @@ def _warmup_check(
     artifact = container.artifact
     days = manifest_history_days(artifact.manifest) if artifact is not None else None
     report = history_sufficiency(coverage, spec, [day], symbols, min_history_days=days, held_only=not capture)
-    if strict and report.insufficient:
-        raise DataError(report.refusal())
+    report.check(strict=strict)
     for line in report.lines():
         print(line)
 

@@ -321,8 +321,7 @@ def build_dataset(
     days = coverage.days(tables)
     tickers = coverage.tickers(tables)
     history = dataset_history(coverage, spec, split)
-    if strict and history.insufficient:
-        raise DataError(history.refusal())
+    history.check(strict=strict)
     names = feature_names(spec)
     ensure_stats(layout, spec, tickers, days, workers=settings.workers, coverage=coverage)
     scan = find_events(layout, anchor=settings.anchor, near_miss_from=settings.near_miss_from)

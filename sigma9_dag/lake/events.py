@@ -43,11 +43,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sigma9_dag.lake.table_file import write_table_file
 from sigma9_dag.parallel import map_tickers
 from sigma9_runtime.atomic import TEMP_PREFIX, atomic_path
 from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.calendar import local_to_ns, ns_to_local
-from sigma9_runtime.errors import DataError, LakeError
+from sigma9_runtime.errors import LakeError
 from sigma9_runtime.lake.closes import close_table
 from sigma9_runtime.lake.layout import BarKind, LakeLayout
 from sigma9_runtime.lake.tables import DAILY_SCHEMA, SPLITS_SCHEMA, eligible_trades_mask, read_daily, read_splits
@@ -94,22 +95,6 @@ _TRADE_CODES = {"conditions": pa.list_(pa.int32()), "correction": pa.int32()}
 _BAR_TS = {"ts": pa.int64()}
 _BAR_HIGH = {"high": pa.float64()}
 _DAY = dt.timedelta(days=1)
-
-
-def previous_closes(daily: pd.DataFrame | pa.Table, splits: pd.DataFrame | pa.Table) -> pd.DataFrame:
-    """:func:`sigma9_runtime.lake.closes.close_table` of the lake tables as a DataFrame (one row per ticker-day
-    of ``daily``: the previous close, its status and the split guard's evidence); ``split_suspect`` is
-    ``status == "split_suspect"``."""
-    table = close_table(_arrow(daily, DAILY_SCHEMA), _arrow(splits, SPLITS_SCHEMA))
-    frame = pd.DataFrame(table.columns())
-    frame["split_suspect"] = frame["status"] == "split_suspect"
-    return frame
-
-
-def _arrow(frame: pd.DataFrame | pa.Table, schema: pa.Schema) -> pa.Table:
-    if isinstance(frame, pa.Table):
-        return frame
-    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
 
 
 def first_cross(ts: np.ndarray, price: np.ndarray, threshold: float) -> int | None:
@@ -474,25 +459,9 @@ def event_arrow(events: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(event_table(events), schema=EVENT_TABLE_SCHEMA, preserve_index=False)
 
 
-EVENT_TABLE_FORMATS = (".csv", ".parquet")
-
-
-def check_event_table_path(path: Path) -> Path:
-    """``path`` when its suffix names a format of :func:`write_event_table`, else :class:`DataError`."""
-    if Path(path).suffix.lower() not in EVENT_TABLE_FORMATS:
-        raise DataError(f"{path}: cannot write events there; the file name must end in .csv or .parquet")
-    return Path(path)
-
-
 def write_event_table(path: Path, events: pd.DataFrame) -> Path:
     """Write :func:`event_table` of ``events`` to ``path`` atomically: CSV for ``.csv``, Parquet for ``.parquet``."""
-    path = check_event_table_path(path)
-    with atomic_path(path) as tmp:
-        if path.suffix.lower() == ".csv":
-            event_table(events).to_csv(tmp, index=False)
-        else:
-            pq.write_table(event_arrow(events), tmp)
-    return path
+    return write_table_file(path, event_table(events), "events", event_arrow(events))
 
 
 # --- the cache ------------------------------------------------------------------------------------

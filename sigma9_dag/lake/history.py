@@ -39,6 +39,7 @@ from sigma9_dag.lake.coverage import TABLE_NAMES, LakeCoverage, intraday_tables,
 from sigma9_runtime.calendar import is_trading_day
 from sigma9_runtime.contracts.artifact_manifest import ArtifactManifest
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
+from sigma9_runtime.errors import DataError
 from sigma9_runtime.features.baselines import BASELINE_MIN_DAYS
 from sigma9_runtime.features.normalization import NORMALIZATION_MIN_DAYS
 from sigma9_runtime.features.plan import FeaturePlan
@@ -194,6 +195,12 @@ class HistoryReport:
         if not len(self._short):
             return []
         return [self.summary(), *(f"  {line}" for line in self.worst(n))]
+
+    def check(self, *, strict: bool) -> None:
+        """``--strict``: raise :meth:`refusal` as a :class:`~sigma9_runtime.errors.DataError` when a symbol-day's
+        features would be NaN for lack of history (nothing when ``strict`` is False)."""
+        if strict and self.insufficient:
+            raise DataError(self.refusal())
 
     def refusal(self) -> str:
         """The one-line refusal of ``--strict``."""

@@ -113,6 +113,10 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _too_deep(path: Path) -> SpecError:
+    return SpecError(f"nested more than {MAX_NESTING} levels deep", file=path)
+
+
 def _check_nesting(document: Any, path: Path) -> Any:
     """``document`` when it nests at most :data:`MAX_NESTING` levels, else :class:`SpecError`."""
     stack = [(document, 1)]
@@ -120,7 +124,7 @@ def _check_nesting(document: Any, path: Path) -> Any:
         node, depth = stack.pop()
         if isinstance(node, dict | list):
             if depth > MAX_NESTING:
-                raise SpecError(f"nested more than {MAX_NESTING} levels deep", file=path)
+                raise _too_deep(path)
             stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
     return document
 
@@ -146,7 +150,7 @@ def parse_json_text(text: str, path: str | Path, *, allow_nan: bool = True) -> A
     except _DuplicateKeyError as e:
         raise SpecError(f"invalid JSON: {e}", file=path, line=_duplicate_key_line(_compose(text, json=True))) from e
     except RecursionError as e:
-        raise SpecError(f"nested more than {MAX_NESTING} levels deep", file=path) from e
+        raise _too_deep(path) from e
     except ValueError as e:
         raise SpecError(f"invalid JSON: {e}", file=path) from e
 
@@ -157,7 +161,6 @@ def _parse_text(text: str, path: Path) -> Any:
     hold (integers of more than 4,300 digits)."""
     if _is_json(path):
         return parse_json_text(text, path)
-    too_deep = SpecError(f"nested more than {MAX_NESTING} levels deep", file=path)
     try:
         return _check_nesting(yaml.load(text, Loader=_StrictSafeLoader), path)
     except yaml.MarkedYAMLError as e:
@@ -167,7 +170,7 @@ def _parse_text(text: str, path: Path) -> Any:
     except yaml.YAMLError as e:
         raise SpecError(f"invalid YAML: {e}", file=path) from e
     except RecursionError as e:
-        raise too_deep from e
+        raise _too_deep(path) from e
     except ValueError as e:  # e.g. an integer of more than 4,300 digits
         raise SpecError(f"invalid YAML: {e}", file=path) from e
 

@@ -6,11 +6,12 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from sigma9_dag.lake.events import DEFAULT_ANCHOR, find_events, previous_closes
+from sigma9_dag.lake.events import DEFAULT_ANCHOR, find_events
 from sigma9_dag.lake.writer import LakeTransaction
 from sigma9_runtime.bars import SECOND_NS
 from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.feeds.events import AggBatch
+from sigma9_runtime.lake.closes import close_table
 from sigma9_runtime.lake.closes import previous_closes as runtime_previous_closes
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import DAILY_SCHEMA, SPLITS_SCHEMA, TRADES_SCHEMA, read_bars, read_daily, read_splits
@@ -92,11 +93,9 @@ def test_t0_is_the_first_eligible_trade_at_or_above_prev_close_plus_anchor(tmp_p
 
 def test_a_recorded_reverse_split_adjusts_prev_close_and_is_no_event(tmp_path: Path) -> None:
     layout = _lake(tmp_path, with_split_table=True)
-    closes = previous_closes(pd.read_parquet(layout.daily), pd.read_parquet(layout.splits)).set_index(
-        ["ticker", "date"]
-    )
+    closes = pd.DataFrame(close_table(read_daily(layout), read_splits(layout)).columns()).set_index(["ticker", "date"])
     assert closes.at[("REVS", D2), "prev_close"] == pytest.approx(10.0)
-    assert not closes.at[("REVS", D2), "split_suspect"]
+    assert closes.at[("REVS", D2), "status"] != "split_suspect"
 
 
 def test_an_unrecorded_split_is_flagged_and_kept_out_of_events(tmp_path: Path) -> None:
@@ -121,7 +120,7 @@ def test_the_runtimes_previous_closes_adjust_splits_and_leave_out_unrecorded_one
 
 
 def test_the_runtimes_previous_closes_are_the_labs_on_the_synthetic_lake(synthetic_lake: LakeLayout) -> None:
-    lab = previous_closes(read_daily(synthetic_lake).to_pandas(), read_splits(synthetic_lake).to_pandas())
+    lab = pd.DataFrame(close_table(read_daily(synthetic_lake), read_splits(synthetic_lake)).columns())
     lab = lab[lab["status"] == "ok"]
     for day, rows in lab.groupby("date"):
         assert runtime_previous_closes(synthetic_lake, day) == dict(zip(rows["ticker"], rows["prev_close"]))
