@@ -104,27 +104,34 @@ def bench_ingest(spec, symbols: list[str], feeds: list[tuple[dt.date, Warmup, li
     prepared = []
     for day, warmup, messages in feeds:
         frames = [json.dumps(c, separators=(",", ":")) for c in chunks(messages, frame_size)]
-        typed = [typed_trade(m) for m in messages]
-        batches = [TradeBatch.from_events(c) for c in chunks(typed, frame_size)]
-        prepared.append((day, warmup, frames, typed, batches))
-    events = sum(len(p[3]) for p in prepared)
+        # The feed clock a live loop has when a frame arrives: at its newest trade (none is from the future).
+        clocks = [max(m["t"] for m in c) * 1_000_000 for c in chunks(messages, frame_size)]
+        typed = chunks([typed_trade(m) for m in messages], frame_size)
+        batches = [TradeBatch.from_events(c) for c in typed]
+        prepared.append((day, warmup, frames, clocks, typed, batches))
+    events = sum(len(c) for p in prepared for c in p[4])
 
     def run(kind: str) -> tuple[float, int]:
         builder = OnlineFeatureBuilder(spec, symbols)
+        advance = builder.advance_clock
         elapsed, accepted = 0.0, 0
-        for day, warmup, frames, typed, batches in prepared:
+        for day, warmup, frames, clocks, typed, batches in prepared:
             builder.start_day(day, warmup)
             gc.collect()
             began = time.perf_counter()
             if kind == "frame":
-                for frame in frames:
+                for clock, frame in zip(clocks, frames):
+                    advance(clock)
                     accepted += builder.on_frame(frame)
             elif kind == "trade":
                 on_trade = builder.on_trade
-                for event in typed:
-                    accepted += on_trade(event)
+                for clock, chunk in zip(clocks, typed):
+                    advance(clock)
+                    for event in chunk:
+                        accepted += on_trade(event)
             elif kind == "batch":
-                for batch in batches:
+                for clock, batch in zip(clocks, batches):
+                    advance(clock)
                     accepted += builder.on_trades(batch)
             elif kind == "parse":
                 for frame in frames:
@@ -264,7 +271,9 @@ def bench_steps(spec, day: dt.date, template: Warmup, sources: list[str], symbol
     fill_trades = 0
     began = time.perf_counter()
     for k in range(fill_seconds, 0, -1):
-        trades, bars = feed.second(int(step_times[0]) - k * NANOS_PER_SECOND)
+        second = int(step_times[0]) - k * NANOS_PER_SECOND
+        trades, bars = feed.second(second)
+        builder.advance_clock(second)  # where the steps before this second would leave the feed clock
         builder.on_trades(trades)
         builder.on_aggs(bars)
         fill_trades += len(trades)

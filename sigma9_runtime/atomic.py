@@ -47,7 +47,7 @@ def atomic_path(target: str | Path, *, exclusive: bool = False) -> Iterator[Path
             tmp.unlink()
         else:
             os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -89,12 +89,12 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
         for child in tmp.rglob("*"):
             if child.is_file():
                 _fsync_file(child)
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         # rename(2) would silently replace an empty directory created meanwhile; check once more.
         if target.exists() or target.is_symlink():
             raise FileExistsError(f"{target} already exists")
         os.rename(tmp, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -118,8 +118,8 @@ def _fsync_file(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def _fsync_dir(path: Path) -> None:
-    # Persist the rename itself; not every platform allows opening a directory.
+def fsync_dir(path: Path) -> None:
+    """Persist renames into ``path`` (a directory); a no-op where directories cannot be opened."""
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:

@@ -7,7 +7,7 @@ never change. Every dependency is built once, on first use, in this order::
 
     spec          FeatureSpec file (the schema hash every artifact is checked against)
     registry      FilesystemArtifactRegistry(artifacts), knowing the configured plugin
-    features      OnlineFeatureBuilder(spec, symbols)
+    features      OnlineFeatureBuilder(spec, symbols, max_skew_seconds, max_symbols)
     gate          MLGate from the spec's runtime_gates (budget/cooldown overrides from the config)
     artifact      registry.load(artifact_id) or load_latest(spec): verified, else an error
     inference     MLInference(artifact, intra_op_threads)
@@ -30,21 +30,26 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, StringConstraints, model_validator
 
+from sigma9_runtime.bounds import MAX_SYMBOLS
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
-from sigma9_runtime.contracts.base import STREAM_CHANNELS, ContractModel, PluginRef, StreamChannel
+from sigma9_runtime.contracts.base import STREAM_CHANNELS, ContractModel, FieldPathError, PluginRef, StreamChannel
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.errors import ArtifactError, PluginError
-from sigma9_runtime.features.online import OnlineFeatureBuilder
+from sigma9_runtime.features.online import DEFAULT_MAX_SKEW_SECONDS, MAX_SKEW_SECONDS, OnlineFeatureBuilder
 from sigma9_runtime.gates import GateConfig, MLGate
 from sigma9_runtime.inference.ml_inference import MLInference
+from sigma9_runtime.lake.layout import TICKER_PATTERN
 from sigma9_runtime.registry import DEFAULT_PLUGINS, ArtifactRegistry, FilesystemArtifactRegistry, LoadedArtifact
 from sigma9_runtime.registry.reload import ArtifactReloader
 from sigma9_runtime.strategies.base import ScoringStrategy, StrategyParams
 from sigma9_runtime.strategies.factory import names_of, resolve_strategy
+
+Ticker = Annotated[str, StringConstraints(pattern=TICKER_PATTERN.pattern)]
+"""A ticker as the lake stores it: an upper-case letter, then up to 15 letters, digits, ``.`` or ``-``."""
 
 
 class RuntimeConfig(ContractModel):
@@ -71,9 +76,17 @@ class RuntimeConfig(ContractModel):
     max_alerts_per_day, symbol_cooldown_sec
         Override the FeatureSpec's ``runtime_gates.alert_budget`` (a run config's evaluation budget).
     symbols
-        Symbols known up front (others join on their first tick).
+        Symbols known up front (others join on their first tick); tickers, at most ``max_symbols``.
     feature_log
         Parquet file to log the scored feature rows to (consistency log); None: no log.
+    max_skew_seconds
+        Seconds a live event may be stamped beyond the next emission step after the feed clock (the last
+        step); later ones are dropped as ``future_timestamp``. Also the feature rings' slack, so the default
+        (8) keeps replays and backtests as they were; at most 300.
+    max_symbols
+        Most symbols the runtime tracks (default 20,000; the US equity universe is about 12,000 tickers);
+        events of further new symbols are dropped as ``symbol_cap``. Memory grows by about 40 KB (the
+        shipped ``FS_2026-01-16_001``) per symbol (``sigma9_runtime/features/online.py``).
     """
 
     feature_spec: Path
@@ -87,8 +100,18 @@ class RuntimeConfig(ContractModel):
     reload_interval_sec: int = Field(default=60, ge=0)
     max_alerts_per_day: PositiveInt | None = None
     symbol_cooldown_sec: PositiveInt | None = None
-    symbols: list[str] = []
+    symbols: list[Ticker] = []
     feature_log: Path | None = None
+    max_skew_seconds: int = Field(default=DEFAULT_MAX_SKEW_SECONDS, ge=0, le=MAX_SKEW_SECONDS)
+    max_symbols: PositiveInt = MAX_SYMBOLS
+
+    @model_validator(mode="after")
+    def _symbols_within_cap(self) -> RuntimeConfig:
+        if len(set(self.symbols)) > self.max_symbols:
+            raise FieldPathError(
+                ("symbols",), f"{len(set(self.symbols))} symbols exceed max_symbols ({self.max_symbols})"
+            )
+        return self
 
     @classmethod
     def from_run_config(cls, run: BacktestRunConfig, *, base_dir: Path | str = ".", **changes: Any) -> RuntimeConfig:
@@ -150,7 +173,10 @@ class RuntimeContainer:
     @cached_property
     def features(self) -> OnlineFeatureBuilder:
         """The online feature builder."""
-        return OnlineFeatureBuilder(self.spec, self.config.symbols)
+        config = self.config
+        return OnlineFeatureBuilder(
+            self.spec, config.symbols, max_skew_seconds=config.max_skew_seconds, max_symbols=config.max_symbols
+        )
 
     @cached_property
     def gate(self) -> MLGate:

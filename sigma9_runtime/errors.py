@@ -126,6 +126,10 @@ class LakeError(Sigma9Error):
     """The market data lake cannot be read or written as asked (missing table, bad rows)."""
 
 
+class LakeBusy(LakeError):
+    """Another writer holds the lake's lock longer than this writer agreed to wait."""
+
+
 class DataError(Sigma9Error):
     """Input market data is malformed (bad columns, unsorted rows, corrupt files)."""
 

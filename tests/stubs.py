@@ -374,6 +374,20 @@ def minute_bar_feature_spec(**changes: Any) -> Any:
 # --- runtime strategies on 1-minute bars (``AM``) -------------------------------------------------
 
 
+def delivered_ns(tick: Any) -> int:
+    """When a live feed delivers a stub tick: a trade at its time, a bar at its end."""
+    return int(tick.ts_ns if hasattr(tick, "ts_ns") else tick.end_ns)
+
+
+def deliver(strategy: Any, ticks: Any) -> None:
+    """Hand ``ticks`` (events in delivery order) to ``strategy.on_tick`` as a live loop does: the feature
+    builder's feed clock moved to each tick's delivery time first, where the steps up to it would leave it
+    (events far ahead of the feed clock are dropped as ``future_timestamp``)."""
+    for tick in ticks:
+        strategy.features.advance_clock(delivered_ns(tick))
+        strategy.on_tick(tick)
+
+
 def liquid_minute_bars(
     symbol: str, end_ns: int, minutes: int = 40, price: float = 10.0, volume: float = 50_000.0
 ) -> list[Any]:

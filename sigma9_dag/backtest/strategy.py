@@ -257,7 +257,12 @@ class ScoringHost(Strategy):
         )
 
     def _flush(self) -> None:
-        """Hand the buffered events to the builder (trades first, then 1 s and 1 m bars)."""
+        """Hand the buffered events to the builder (trades first, then 1 s and 1 m bars).
+
+        The builder's feed clock is first moved to the grid second before the batch's (a replay's clock when
+        it ingests that frame), also when steps in between were not scored, so no event counts as future.
+        """
+        self.plugin.features.advance_clock(self._cut[0])
         n = len(self._t_ts)
         if n:
             symbols = np.array(self._t_sym, dtype=object)

@@ -39,7 +39,13 @@ def add_root_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = commands.add_parser("lake", help="build, import, inspect and query the market data lake")
+    parser = commands.add_parser(
+        "lake",
+        help="build, import, inspect and query the market data lake",
+        description="Build, import, inspect and query the market data lake. One writer at a time: a second "
+        "synth or import waits up to $SIGMA9_LAKE_LOCK_TIMEOUT seconds (default 600) for the first, then "
+        "stops with one line; a killed writer leaves the lake as before or after its commit (docs/lake.md).",
+    )
     actions = parser.add_subparsers(dest="lake_command", metavar="ACTION", required=True)
 
     synth = actions.add_parser(
@@ -84,7 +90,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         source = sources.add_parser(
             name,
             help=description,
-            description=f"Import {description} into the lake. All files of one call land together or not at all.",
+            description=f"Import {description} into the lake. All files of one call land together or not at all, "
+            "also under kill -9; an import waits up to $SIGMA9_LAKE_LOCK_TIMEOUT seconds (default 600) for "
+            "another writer of the lake.",
         )
         add_root_argument(source)
         source.add_argument("paths", nargs="+", type=Path, metavar="FILE", help="input file")
@@ -165,9 +173,12 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
+    from sigma9_dag.lake.commit import reading
     from sigma9_dag.lake.info import lake_info
 
-    info = lake_info(LakeLayout(resolve_data_root(args.root)))
+    layout = LakeLayout(resolve_data_root(args.root))
+    with reading(layout.root):
+        info = lake_info(layout)
     print(json.dumps(info.to_dict(), indent=2) if args.json else info.render())
     return 0
 
@@ -219,14 +230,17 @@ def render_events(table: pd.DataFrame, limit: int = 20) -> str:
 def _query(args: argparse.Namespace) -> int:
     import duckdb
 
+    from sigma9_dag.lake.commit import reading
     from sigma9_dag.lake.duck import connect
     from sigma9_runtime.errors import LakeError
 
-    con = connect(LakeLayout(resolve_data_root(args.root)), sql=args.sql, workers=args.workers)
-    try:
-        result = con.sql(args.sql)
-    except duckdb.Error as e:
-        raise LakeError(f"query failed: {e}") from e
-    if result is not None:
-        result.show(max_rows=50)
+    layout = LakeLayout(resolve_data_root(args.root))
+    with reading(layout.root):  # the query reads one state of the lake
+        con = connect(layout, sql=args.sql, workers=args.workers)
+        try:
+            result = con.sql(args.sql)
+            if result is not None:
+                result.show(max_rows=50)
+        except duckdb.Error as e:
+            raise LakeError(f"query failed: {e}") from e
     return 0

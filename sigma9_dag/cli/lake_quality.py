@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from sigma9_dag.lake.commit import reading
 from sigma9_runtime.lake.layout import LakeLayout, resolve_data_root
 
 
@@ -47,6 +48,7 @@ def register(
 
 
 def _layout(root: Path | None) -> LakeLayout:
+    """The lake at ``root`` (``$SIGMA9_DATA_ROOT``, ``data``); one line when there is none."""
     from sigma9_runtime.errors import LakeError
 
     layout = LakeLayout(resolve_data_root(root))
@@ -62,7 +64,9 @@ def _splits(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_table_path(args.out, "splits")  # before reading the lake
     verdicts = ("suspect",) if args.suspects else VERDICTS if args.all else ("recorded",)
-    frame = split_decisions(_layout(args.root), verdicts)
+    layout = _layout(args.root)
+    with reading(layout.root):
+        frame = split_decisions(layout, verdicts)
     if args.out is not None:
         write_table_file(args.out, frame, "splits")
     if args.json:
@@ -86,6 +90,8 @@ def _check(args: argparse.Namespace) -> int:
     from sigma9_runtime.contracts.io import load_feature_spec
 
     spec = load_feature_spec(args.spec) if args.spec is not None else None
-    report = check_lake(_layout(args.root), spec)
+    layout = _layout(args.root)
+    with reading(layout.root):
+        report = check_lake(layout, spec)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.render())
     return 0

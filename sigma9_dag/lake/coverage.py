@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from sigma9_dag.lake.commit import reading
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.errors import LakeError
 from sigma9_runtime.lake.layout import LakeLayout
@@ -164,7 +165,13 @@ class LakeCoverage:
 
 
 def lake_coverage(layout: LakeLayout) -> LakeCoverage:
-    """Read which tables hold each (ticker, date) of the lake at ``layout`` (empty when there is no lake)."""
+    """Read which tables hold each (ticker, date) of the lake at ``layout`` (empty when there is no lake),
+    from one state of the lake (never in the middle of a commit)."""
+    with reading(layout.root):
+        return _coverage(layout)
+
+
+def _coverage(layout: LakeLayout) -> LakeCoverage:
     from sigma9_runtime.lake.tables import read_daily
 
     found: dict[LakeTable, list[tuple[str, dt.date]]] = {

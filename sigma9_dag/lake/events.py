@@ -43,6 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sigma9_dag.lake.commit import reading
 from sigma9_dag.lake.table_file import write_table_file
 from sigma9_dag.parallel import map_tickers
 from sigma9_runtime.atomic import TEMP_PREFIX, atomic_path
@@ -560,8 +561,14 @@ def lake_events(layout: LakeLayout, *, anchor: float = DEFAULT_ANCHOR, workers: 
 
     The cache file (``<root>/derived/events/events-anchor<anchor>-<fingerprint>.parquet``, written
     atomically) is keyed by the anchor and :func:`lake_fingerprint`, so a changed lake is never answered
-    from a stale file; a lake that cannot be written to is scanned every time.
+    from a stale file; a lake that cannot be written to is scanned every time. The scan reads one state
+    of the lake: a commit waits for it to end.
     """
+    with reading(layout.root):
+        return _cached_events(layout, anchor, workers)
+
+
+def _cached_events(layout: LakeLayout, anchor: float, workers: int) -> EventScan:
     fingerprint = lake_fingerprint(layout)
     path = events_cache_path(layout, anchor, fingerprint)
     if path.exists():

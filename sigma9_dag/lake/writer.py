@@ -1,17 +1,16 @@
 """Writing the lake: row validation with quarantine reports, and all-or-nothing transactions.
 
-Everything a generator or importer writes goes through a :class:`LakeTransaction`: files are
-written (merged with what the lake already holds) into a hidden staging directory under the
-root, and only on :meth:`LakeTransaction.commit` moved into place one atomic rename each, with
-``lake.json`` last. A crash or an error before commit leaves the visible lake untouched; the
-staging directory is removed (or ignored by every reader, and swept by the next transaction).
+Everything a generator or importer writes goes through a :class:`LakeTransaction`: one writer at
+a time (an OS lock), files written (merged with what the lake already holds) into a hidden staging
+directory under the root, and on :meth:`LakeTransaction.commit` made visible all at once through a
+journal (:mod:`sigma9_dag.lake.commit`). A kill at any instant leaves the lake as it was before or
+as it is after the commit; the next writer (or reader) finishes or removes what was left.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import uuid
 from collections import Counter
@@ -25,7 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sigma9_runtime.atomic import TEMP_PREFIX, atomic_path, atomic_write_text
+from sigma9_dag.lake.commit import STAGING_PREFIX, TRASH_PREFIX, CommitJournal, WriterLock, commit_staged
+from sigma9_runtime.atomic import atomic_path, atomic_write_text
+from sigma9_runtime.bounds import MAX_BAR_VOLUME, MAX_PRICE, MAX_TRADE_SIZE
 from sigma9_runtime.errors import DataError
 from sigma9_runtime.lake.layout import BarKind, LakeLayout
 from sigma9_runtime.lake.tables import (
@@ -38,18 +39,8 @@ from sigma9_runtime.lake.tables import (
     read_table,
 )
 
-STAGING_PREFIX = f"{TEMP_PREFIX}txn-"
 MAX_SAMPLES = 5
 ROW_COLUMN = "__row"
-
-# Bounds of plausible values (docs/importers.md, "Bounds"). Anything outside is a data error, never a market.
-MAX_PRICE = 1_000_000.0
-"""Highest plausible price in USD: the dearest US share (BRK.A) has stayed below it; prices are also > 0."""
-MAX_TRADE_SIZE = 1_000_000_000.0
-"""Largest plausible trade print in shares (block prints reach tens of millions); sizes are also > 0."""
-MAX_BAR_VOLUME = 100_000_000_000.0
-"""Largest plausible bar or daily volume in shares: ten times the whole US market's daily volume."""
-
 
 # --- quarantine ---------------------------------------------------------------------------------
 
@@ -295,6 +286,14 @@ def _merge(existing: pa.Table | None, new: pa.Table, keys: list[str]) -> pa.Tabl
 class LakeTransaction:
     """Stage writes to a lake and make them visible all at once on :meth:`commit`.
 
+    With ``replace`` the transaction builds a whole new lake: nothing is merged with the lake's
+    tables, and the commit swaps the lake's own tables for the staged ones.
+
+    Opening one takes the lake's writer lock (waiting up to ``SIGMA9_LAKE_LOCK_TIMEOUT`` seconds for
+    another writer) and rolls forward or removes what a killed writer left; the lock is held until
+    the transaction ends, so merges read what the previous writer committed. The commit protocol
+    (journal, commit window, recovery) is :mod:`sigma9_dag.lake.commit`.
+
     Examples
     --------
     >>> with LakeTransaction(layout) as txn:  # doctest: +SKIP
@@ -303,10 +302,10 @@ class LakeTransaction:
     ...     txn.commit(meta={"source": "synthetic"})
     """
 
-    def __init__(self, layout: LakeLayout) -> None:
+    def __init__(self, layout: LakeLayout, *, replace: bool = False, lock_timeout: float | None = None) -> None:
         self.layout = layout
-        layout.root.mkdir(parents=True, exist_ok=True)
-        self._sweep_stale()
+        self.replace = replace
+        self._lock = WriterLock(layout.root, lock_timeout).acquire()
         self.staging_root = layout.root / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
         self.staged = LakeLayout(
             self.staging_root,
@@ -321,24 +320,20 @@ class LakeTransaction:
             meta_path=layout.meta_path,
         )
         self._files: list[Path] = []  # relative paths staged
-        self._committed = False
-
-    def _sweep_stale(self) -> None:
-        for stale in self.layout.root.glob(f"{STAGING_PREFIX}*"):
-            shutil.rmtree(stale, ignore_errors=True)
+        self._ended = False
 
     def __enter__(self) -> LakeTransaction:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self._committed:
+        if not self._ended:
             self.rollback()
 
     def _stage(self, final: Path, table: pa.Table, merge_keys: list[str] | None, schema: pa.Schema) -> None:
         relative = final.relative_to(self.layout.root)
         staged = self.staging_root / relative
         if merge_keys is not None:
-            previous = staged if staged.exists() else (final if final.exists() else None)
+            previous = staged if staged.exists() else (final if final.exists() and not self.replace else None)
             existing = read_table(previous, schema) if previous is not None else None
             table = _merge(existing, table, merge_keys)
         write_parquet(staged, table)
@@ -389,56 +384,59 @@ class LakeTransaction:
             self._files.append(final.relative_to(self.layout.root))
         return final
 
-    def commit(self, meta: dict[str, Any], *, replace: bool = False) -> None:
-        """Move every staged file into place, then write ``lake.json`` (merged with the old one).
+    def commit(self, meta: dict[str, Any]) -> None:
+        """Make every staged file visible at once, with ``lake.json`` (its history extended) last.
 
-        With ``replace``, the lake's own tables (every path of the layout) are moved aside first and
-        deleted after the commit, so the lake holds exactly what this transaction staged.
+        A replacing transaction moves the lake's own tables (every top-level entry the layout owns)
+        aside in the same commit and deletes them after it, so the lake holds exactly what this
+        transaction staged; a kill at any instant leaves the old lake or the new one, never neither.
         """
-        trash = self._set_aside() if replace else None
-        for relative in self._files:
-            target = self.layout.root / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging_root / relative, target)
+        replace = self.replace
+        meta_relative = self.layout.meta.relative_to(self.layout.root)
         previous = json.loads(self.layout.meta.read_text()) if self.layout.meta.exists() and not replace else {}
         history = previous.get("history", [])
         history.append({"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **meta})
         atomic_write_text(
-            self.layout.meta, json.dumps({"format": 1, "history": history}, indent=2, default=_jsonable) + "\n"
+            self.staging_root / meta_relative,
+            json.dumps({"format": 1, "history": history}, indent=2, default=_jsonable) + "\n",
         )
-        self._committed = True
-        shutil.rmtree(self.staging_root, ignore_errors=True)
-        if trash is not None:
-            shutil.rmtree(trash, ignore_errors=True)
+        files = [f for f in self._files if f != meta_relative]
+        journal = CommitJournal(
+            staging=self.staging_root.name,
+            install=[f.as_posix() for f in [*files, meta_relative]],
+            trash=f"{TRASH_PREFIX}{uuid.uuid4().hex[:12]}" if replace else None,
+            set_aside=self._owned() if replace else [],
+        )
+        try:
+            commit_staged(self.layout.root, journal)
+        finally:
+            self._end()
 
-    def _set_aside(self) -> Path:
-        """Move the top-level entries the layout owns (``1m``, ``trades``, ``lake.json``, ...) into a
-        hidden trash directory; other files under the root (e.g. experiments) stay."""
+    def _owned(self) -> list[str]:
+        """The top-level entries the layout owns (``1m``, ``trades``, ``lake.json``, ...); other files under
+        the root (e.g. experiments, the lock files) are not the lake's tables and stay."""
         layout = self.layout
-        owned = {
-            Path(p).parts[0]
-            for p in (
-                layout.daily_path,
-                layout.bar_1m_template,
-                layout.bar_1s_template,
-                layout.trades_template,
-                layout.splits_path,
-                layout.events_path,
-                layout.hard_negatives_path,
-                layout.reports_dir,
-                layout.meta_path,
-            )
-        }
-        trash = layout.root / f"{TEMP_PREFIX}trash-{uuid.uuid4().hex[:12]}"
-        trash.mkdir()
-        for name in sorted(owned):
-            if (layout.root / name).exists():
-                os.replace(layout.root / name, trash / name)
-        return trash
+        paths = (
+            layout.daily_path,
+            layout.bar_1m_template,
+            layout.bar_1s_template,
+            layout.trades_template,
+            layout.splits_path,
+            layout.events_path,
+            layout.hard_negatives_path,
+            layout.reports_dir,
+            layout.meta_path,
+        )
+        return sorted({Path(p).parts[0] for p in paths})
 
     def rollback(self) -> None:
-        """Discard everything staged."""
+        """Discard everything staged and let the next writer in."""
         shutil.rmtree(self.staging_root, ignore_errors=True)
+        self._end()
+
+    def _end(self) -> None:
+        self._ended = True
+        self._lock.release()
 
 
 def iter_batches(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -8,23 +8,50 @@ emission step ``t`` of the day's grid (:func:`~sigma9_runtime.features.grid.day_
 reads only data stamped before ``t`` (windows cover ``[t - length, t)``), through the same kernels
 as the offline batch.
 
-Bad events never raise out of the dispatch methods and never touch state; each is counted in
-:attr:`OnlineFeatureBuilder.dropped` by reason:
+Bad events never raise out of the dispatch methods and never touch state (no ordering state, no
+ring column, no symbol registered); each is counted in :attr:`OnlineFeatureBuilder.dropped` under the
+first reason that applies, in this order:
 
-``bad_price`` / ``bad_size`` / ``bad_timestamp``
-    NaN, infinite or non-positive price; non-finite or non-positive size (negative bar volume or
-    trade count); a bar not aligned to its interval.
+``bad_price`` / ``bad_size``
+    A price that is NaN, not above 0 or above :data:`~sigma9_runtime.bounds.MAX_PRICE` (a bar's open,
+    high, low and close, its VWAP when given, or ``high < low``); a trade size not above 0 or above
+    :data:`~sigma9_runtime.bounds.MAX_TRADE_SIZE`; a bar volume below 0 or above
+    :data:`~sigma9_runtime.bounds.MAX_BAR_VOLUME`, or a negative trade count. The same bounds as the
+    lake's importers.
+``bad_timestamp``
+    A bar not aligned to its interval.
+``future_timestamp``
+    An event stamped beyond the feed's *horizon*: the next emission step after the **feed clock**
+    plus ``max_skew_seconds``. The feed clock is the latest step computed
+    (:meth:`~OnlineFeatureBuilder.step`) or passed over (:meth:`~OnlineFeatureBuilder.advance_clock`)
+    today, the day's start before any. A trade is judged by its timestamp; a bar by its end (the
+    later of ``end_ns`` and its start plus its length): a bar is complete, and sent, only at its end,
+    so a bar ending beyond the horizon cannot be real yet. Such an event (a trade stamped 15:59 sent at
+    09:35) would otherwise become the symbol's last timestamp and refuse every later trade as
+    ``out_of_order``, and claim ring columns other symbols still need.
+``bad_symbol``
+    A symbol of a first event that is not a ticker
+    (:data:`~sigma9_runtime.lake.layout.TICKER_PATTERN`: an upper-case letter, then up to 15 letters,
+    digits, ``.`` or ``-``), as the importers require. Checked only when a symbol is first seen (a
+    known symbol is one dict look-up), so the hot path does not pay for it.
+``symbol_cap``
+    An event of a new symbol when the builder already tracks ``max_symbols``; the symbol is not
+    registered, so memory stays bounded whatever the feed sends.
 ``out_of_order``
-    a trade stamped before the symbol's last accepted trade.
+    A trade stamped before the symbol's last accepted trade.
 ``duplicate_sequence``
-    a trade with the same timestamp as the symbol's last accepted one and a sequence number at or
+    A trade with the same timestamp as the symbol's last accepted one and a sequence number at or
     below it (a re-sent trade).
 ``duplicate_bar``
-    a second bar for a (symbol, interval) already filled.
+    A second bar for a (symbol, interval) already filled.
 ``late``
-    an event older than the ring buffers keep (its column already holds a newer unit).
+    An event older than the ring buffers keep (its column already holds a newer unit). Rings are
+    shared by all symbols, so they are sized to make this depend on an event's own age only: an
+    accepted event is at most ``emission step + max_skew_seconds`` ahead of the feed clock, and the
+    rings hold ``max(longest window, emission step) + max_skew_seconds`` units and a margin, so no
+    accepted event (of any symbol) evicts a unit an on-time event or a coming step still needs.
 ``no_day``
-    an event before :meth:`~OnlineFeatureBuilder.start_day`.
+    An event before :meth:`~OnlineFeatureBuilder.start_day`.
 
 Raw-frame drops (``malformed_json``, ``missing_field``, ``unknown_ev``, ...) are counted in the same
 counter by :mod:`sigma9_runtime.feeds.massive_ws`. Events that are fine but unused are counted
@@ -32,9 +59,29 @@ in :attr:`OnlineFeatureBuilder.ignored` (``ineligible`` trade conditions, ``outs
 ``unused_stream``: bars of a resolution no feature reads, and trades when no feature reads them and
 halts are gaps — a spec over minute bars alone).
 
-Memory per symbol: one ring of ``max window + slack`` units per series read (about 70 seconds x
-a few series for the shipped spec), the baselines of the day (1440 minutes each) and the state of
-the tick rule and ordering checks — bounded, whatever the length of the day.
+The feed clock moves with the steps. A driver that computes only some steps (``sigma9 replay --from``,
+a backtest skipping idle steps) calls :meth:`~OnlineFeatureBuilder.advance_clock` for the others, as
+:class:`~sigma9_runtime.replay.TickDispatcher` does before every tick, so a replay feeds the builder
+the same clock as stepping every second.
+
+Memory per symbol: one ring of ``max(longest window, emission step) + max_skew_seconds + 2`` units per
+series read, the baselines of the day (1440 minutes each), the normalization parameters and the state
+of the tick rule and ordering checks — bounded, whatever the length of the day; and at most
+``max_symbols`` symbols (default :data:`~sigma9_runtime.bounds.MAX_SYMBOLS`), so bounded whatever the
+feed sends. :meth:`~OnlineFeatureBuilder.memory_bytes` of the shipped specs at the default skew (a test
+keeps these figures true; tracemalloc sees 1-2% more: the halt and missing-value state it leaves out):
+
+=====================  ==============  =====================================
+spec                   bytes / symbol  at the default cap (20,000 symbols)
+=====================  ==============  =====================================
+``FS_2026-01-16_001``  39,272          785 MB
+``FS_2026-01-16_002``  79,616          1.59 GB
+``FS_2026-01-16_003``  62,264          1.25 GB
+=====================  ==============  =====================================
+
+Most of it is the time-of-day baselines (11,520 bytes per array of 1440 minutes). A step's time grows
+with the symbols too (``benchmarks/features.py`` measures it for 5,000), so set ``max_symbols`` to the
+universe the runtime is meant to watch.
 """
 
 from __future__ import annotations
@@ -48,6 +95,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sigma9_runtime.bars import is_eligible
+from sigma9_runtime.bounds import MAX_BAR_VOLUME, MAX_PRICE, MAX_SYMBOLS, MAX_TRADE_SIZE
 from sigma9_runtime.calendar import NANOS_PER_SECOND, session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.baselines import MINUTES_PER_DAY, BaselineKey
@@ -59,14 +107,52 @@ from sigma9_runtime.features.post import NO_TRADE, HaltHold, MissingFill, is_hal
 from sigma9_runtime.features.ring import Ring, RingView
 from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
+from sigma9_runtime.lake.layout import TICKER_PATTERN
 
 MINUTE_NS = 60 * NANOS_PER_SECOND
-DEFAULT_SLACK_SECONDS = 8
-"""Seconds the event clock may run ahead of the step being computed (and events may lag)."""
+DEFAULT_MAX_SKEW_SECONDS = 8
+"""Seconds an event may be stamped beyond the next emission step after the feed clock (clock drift between
+the feed and the steps); later ones are ``future_timestamp``. The rings' slack is the same number, so
+replays and backtests (which deliver every event before the step that covers it) are unchanged."""
+MAX_SKEW_SECONDS = 300
+"""Largest ``max_skew_seconds`` accepted: every second of skew is one more ring column per series and symbol."""
+MAX_TICKER_LENGTH = 16
+"""Longest ticker :data:`~sigma9_runtime.lake.layout.TICKER_PATTERN` accepts."""
 SMALL_BATCH = 16
 """Up to this many trades :meth:`OnlineFeatureBuilder.on_trades` takes them one by one (the reference
 path; cheaper than the columnar one's fixed cost for the few trades of a thin second)."""
-_REFUSED, _CHECKED, _LATE, _ENTERED = range(4)
+# How far a trade got in OnlineFeatureBuilder._trade: refused before its symbol was looked at, refused
+# at it (bad_symbol, symbol_cap), refused at the ordering checks or eligibility, late, entered.
+_REFUSED, _ADMISSION, _CHECKED, _LATE, _ENTERED = range(5)
+# OnlineFeatureBuilder._symbol's answers for a symbol it does not register.
+_BAD_SYMBOL, _SYMBOL_CAP, _UNKNOWN = -1, -2, -3
+
+
+def is_ticker(symbol: object) -> bool:
+    """Whether ``symbol`` is a ticker as the lake stores them (:data:`~sigma9_runtime.lake.layout.TICKER_PATTERN`).
+
+    The length is checked first, so a megabyte of text costs no more than a ticker.
+
+    >>> is_ticker("BRK.A"), is_ticker("brk.a"), is_ticker("A" * 17)
+    (True, False, False)
+    """
+    return isinstance(symbol, str) and len(symbol) <= MAX_TICKER_LENGTH and TICKER_PATTERN.fullmatch(symbol) is not None
+
+
+def ring_sizes(plan: FeaturePlan, max_skew_seconds: int) -> dict[str, int]:
+    """Units each ring keeps (``s``: seconds, ``m``: minutes) so that the rings cannot make an event late
+    because of another symbol's.
+
+    An accepted event is at most ``emission step + skew`` seconds ahead of the feed clock; the oldest unit
+    still needed is the next step's window start or the feed clock, whichever is older. A ring longer than
+    their distance never evicts a needed unit: ``max(window, step - 1) + skew + 2`` seconds, and
+    ``max(window, ceil((step + skew) / 60)) + skew // 60 + 3`` minutes (bars are judged by their end, one
+    minute after the unit they fill).
+    """
+    step = plan.emission_step
+    seconds = max(plan.max_length["s"], step - 1) + max_skew_seconds + 2
+    minutes = max(plan.max_length["m"], -(-(step + max_skew_seconds) // 60)) + max_skew_seconds // 60 + 3
+    return {"s": seconds, "m": minutes}
 
 
 @dataclass(frozen=True)
@@ -104,9 +190,14 @@ class OnlineFeatureBuilder:
     spec
         The FeatureSpec (its schema hash is what an artifact is checked against).
     symbols
-        Symbols known up front (others are added on their first event).
-    slack_seconds
-        How far the event clock may run ahead of a step (ring size = longest window + slack + 2).
+        Symbols known up front (others are added on their first event); each must be a ticker
+        (:func:`is_ticker`), at most ``max_symbols`` of them (``ValueError`` naming the symbol otherwise).
+    max_skew_seconds
+        How far beyond the next emission step after the feed clock an event may be stamped (later ones are
+        dropped as ``future_timestamp``); also the rings' slack (:func:`ring_sizes`). 0 to
+        :data:`MAX_SKEW_SECONDS`.
+    max_symbols
+        Most symbols tracked; an event of a new symbol beyond it is dropped as ``symbol_cap``.
 
     Examples
     --------
@@ -116,14 +207,33 @@ class OnlineFeatureBuilder:
     >>> frame = builder.step(t_ns)
     """
 
-    def __init__(self, spec: FeatureSpec, symbols: Iterable[str] = (), *, slack_seconds: int = DEFAULT_SLACK_SECONDS):
+    def __init__(
+        self,
+        spec: FeatureSpec,
+        symbols: Iterable[str] = (),
+        *,
+        max_skew_seconds: int = DEFAULT_MAX_SKEW_SECONDS,
+        max_symbols: int = MAX_SYMBOLS,
+    ):
+        if not isinstance(max_skew_seconds, int) or not 0 <= max_skew_seconds <= MAX_SKEW_SECONDS:
+            raise ValueError(
+                f"OnlineFeatureBuilder: max_skew_seconds must be an integer 0..{MAX_SKEW_SECONDS}, "
+                f"got {max_skew_seconds!r}"
+            )
+        if not isinstance(max_symbols, int) or max_symbols < 1:
+            raise ValueError(f"OnlineFeatureBuilder: max_symbols must be a positive integer, got {max_symbols!r}")
         self.spec = spec
         self.plan = FeaturePlan.from_spec(spec)
         self.names = list(self.plan.names)
+        self.max_skew_seconds = max_skew_seconds
+        """Seconds an event may be stamped beyond the next step after the feed clock."""
+        self.max_symbols = max_symbols
+        """Most symbols tracked (events of further new symbols: ``symbol_cap``)."""
         features = len(self.plan.features)
+        sizes = ring_sizes(self.plan, max_skew_seconds)
         self._rings: dict[str, Ring] = {
-            "s": Ring("s", self.plan.series["s"], self.plan.max_length["s"] + slack_seconds + 2, 1),
-            "m": Ring("m", self.plan.series["m"], self.plan.max_length["m"] + slack_seconds // 60 + 3, 60),
+            "s": Ring("s", self.plan.series["s"], sizes["s"], 1),
+            "m": Ring("m", self.plan.series["m"], sizes["m"], 60),
         }
         # Ring series of a bar's fields, in BAR_FIELDS order (None where the spec reads no such series).
         self._bar_series = {
@@ -151,6 +261,8 @@ class OnlineFeatureBuilder:
         self._warmup: Warmup | None = None
         self.grid: DayGrid | None = None
         self._regular = (0, 0)
+        self._clock_ns = 0
+        self._horizon_ns = 0
         self.dropped: Counter[str] = Counter()
         self.ignored: Counter[str] = Counter()
         self.small_batch = SMALL_BATCH
@@ -161,10 +273,26 @@ class OnlineFeatureBuilder:
     # --- symbols and days -----------------------------------------------------------------------
 
     def add_symbols(self, symbols: Iterable[str]) -> None:
-        """Register symbols (existing ones are kept)."""
+        """Register symbols (existing ones are kept).
+
+        Raises ``ValueError`` naming the first symbol that is not a ticker, or when the symbols would
+        exceed ``max_symbols`` (nothing is registered then).
+        """
         new = [s for s in dict.fromkeys(symbols) if s not in self._index]
         if not new:
             return
+        for symbol in new:
+            if not is_ticker(symbol):
+                shown = symbol[:40] if isinstance(symbol, str) else symbol
+                raise ValueError(f"OnlineFeatureBuilder: symbol {shown!r} is not a ticker ({TICKER_PATTERN.pattern})")
+        if len(self.symbols) + len(new) > self.max_symbols:
+            raise ValueError(
+                f"OnlineFeatureBuilder: {len(self.symbols) + len(new)} symbols exceed max_symbols={self.max_symbols}"
+            )
+        self._register(new)
+
+    def _register(self, new: list[str]) -> None:
+        """Add checked, unknown symbols."""
         for symbol in new:
             self._index[symbol] = len(self.symbols)
             self.symbols.append(symbol)
@@ -176,7 +304,7 @@ class OnlineFeatureBuilder:
     def _grow(self, needed: int) -> None:
         if needed <= self._capacity:
             return
-        capacity = max(needed, 2 * self._capacity, 16)
+        capacity = min(max(needed, 2 * self._capacity, 16), max(needed, self.max_symbols))  # never past the cap
         old = self._capacity
 
         def grow(array: np.ndarray, fill: float | int) -> np.ndarray:
@@ -210,6 +338,8 @@ class OnlineFeatureBuilder:
         )
         for ring in self._rings.values():
             ring.reset()
+        self._clock_ns = -1
+        self._advance(self.grid.start_ns)
         self._last_ts[:] = NO_TRADE
         self._last_seq[:] = -1
         self._last_price[:] = np.nan
@@ -234,11 +364,52 @@ class OnlineFeatureBuilder:
             self._norm[name][i] = getattr(params, name)
 
     def _symbol(self, symbol: str) -> int:
-        index = self._index.get(symbol)
-        if index is None:
-            self.add_symbols([symbol])
-            index = self._index[symbol]
-        return index
+        """Row of ``symbol``, registering a new one; ``_BAD_SYMBOL`` or ``_SYMBOL_CAP`` (nothing registered)
+        when it is not a ticker or there is no room."""
+        try:
+            index = self._index.get(symbol)
+        except TypeError:  # unhashable: no ticker
+            return _BAD_SYMBOL
+        if index is not None:
+            return index
+        if not is_ticker(symbol):
+            return _BAD_SYMBOL
+        if len(self.symbols) >= self.max_symbols:
+            return _SYMBOL_CAP
+        self._register([symbol])
+        return self._index[symbol]
+
+    def _count_symbol_refusal(self, index: int) -> None:
+        self.dropped["bad_symbol" if index == _BAD_SYMBOL else "symbol_cap"] += 1
+
+    # --- the feed clock -------------------------------------------------------------------------
+
+    @property
+    def feed_clock_ns(self) -> int:
+        """The latest step computed or passed over today (the day's start before any)."""
+        return self._clock_ns
+
+    @property
+    def horizon_ns(self) -> int:
+        """The latest time an event may be stamped (a bar: end) without being ``future_timestamp``."""
+        return self._horizon_ns
+
+    def advance_clock(self, ts_ns: int) -> None:
+        """Move the feed clock to ``ts_ns`` without computing a step (a step the driver does not score).
+
+        The clock never goes back; without a day (before :meth:`start_day`) this does nothing.
+        """
+        if self.grid is not None and ts_ns > self._clock_ns:
+            self._advance(int(ts_ns))
+
+    def _advance(self, ts_ns: int) -> None:
+        grid = self.grid
+        assert grid is not None
+        self._clock_ns = ts_ns
+        steps = grid.steps_ns
+        k = int(np.searchsorted(steps, ts_ns, side="right"))
+        following = int(steps[k]) if k < steps.size else ts_ns + self.plan.emission_step * NANOS_PER_SECOND
+        self._horizon_ns = following + self.max_skew_seconds * NANOS_PER_SECOND
 
     # --- typed events (the reference path) ------------------------------------------------------
 
@@ -257,20 +428,27 @@ class OnlineFeatureBuilder:
         self, symbol: str, ts: int, price: float, size: float, seq: int, conditions: object, eligible: bool | None
     ) -> int:
         """One trade of a started day (eligibility from ``eligible``, else from ``conditions``); returns the
-        stage it reached: refused before the order checks, refused at them or at eligibility, late, entered."""
+        stage it reached: refused before its symbol was looked at, refused at it, refused at the order checks
+        or at eligibility, late, entered."""
         grid = self.grid
         assert grid is not None
-        if not (price > 0 and price < np.inf):
+        if not (0 < price <= MAX_PRICE):
             self.dropped["bad_price"] += 1
             return _REFUSED
-        if not (size > 0 and size < np.inf):
+        if not (0 < size <= MAX_TRADE_SIZE):
             self.dropped["bad_size"] += 1
+            return _REFUSED
+        if ts > self._horizon_ns:
+            self.dropped["future_timestamp"] += 1
             return _REFUSED
         sec = (ts - grid.start_ns) // NANOS_PER_SECOND
         if not (0 <= sec < grid.included.size and grid.included[sec]):
             self.ignored["outside_session"] += 1
             return _REFUSED
         i = self._symbol(symbol)
+        if i < 0:
+            self._count_symbol_refusal(i)
+            return _ADMISSION
         last_ts, last_seq = int(self._last_ts[i]), int(self._last_seq[i])
         if ts < last_ts:
             self.dropped["out_of_order"] += 1
@@ -314,16 +492,11 @@ class OnlineFeatureBuilder:
             return False
         group, unit_ns = ("s", NANOS_PER_SECOND) if event.kind == "A" else ("m", MINUTE_NS)
         o, h, l, c = event.open, event.high, event.low, event.close
-        if not all(0 < v < np.inf for v in (o, h, l, c)) or h < l:
-            self.dropped["bad_price"] += 1
-            return False
-        if not (0 <= event.volume < np.inf) or event.transactions < 0:
-            self.dropped["bad_size"] += 1
+        reason = self._bar_refusal(event, unit_ns)
+        if reason is not None:
+            self.dropped[reason] += 1
             return False
         offset = event.start_ns - grid.start_ns
-        if offset % unit_ns:
-            self.dropped["bad_timestamp"] += 1
-            return False
         unit = offset // unit_ns
         sec = unit * (unit_ns // NANOS_PER_SECOND)
         if not (0 <= sec < grid.included.size and grid.included[sec]):
@@ -334,6 +507,9 @@ class OnlineFeatureBuilder:
             self.ignored["unused_stream"] += 1
             return False
         i = self._symbol(event.symbol)
+        if i < 0:
+            self._count_symbol_refusal(i)
+            return False
         if not ring.claim(unit):
             self.dropped["late"] += 1
             return False
@@ -350,6 +526,58 @@ class OnlineFeatureBuilder:
         if series[-1] is not None:  # the signed volume, computed only when the spec reads it
             data[series[-1]][i, col] = clv_signed_volume(h, l, c, event.volume)
         return True
+
+    def _bar_refusal(self, event: AggEvent, unit_ns: int) -> str | None:
+        """The drop reason of a bar's values and time (``bad_price``, ``bad_size``, ``bad_timestamp``,
+        ``future_timestamp``), None when they are fine; a day is started."""
+        o, h, l, c = event.open, event.high, event.low, event.close
+        if not all(0 < v <= MAX_PRICE for v in (o, h, l, c)) or h < l or event.vwap > MAX_PRICE:
+            return "bad_price"
+        if not (0 <= event.volume <= MAX_BAR_VOLUME) or event.transactions < 0:
+            return "bad_size"
+        assert self.grid is not None
+        if (event.start_ns - self.grid.start_ns) % unit_ns:
+            return "bad_timestamp"
+        if max(event.end_ns, event.start_ns + unit_ns) > self._horizon_ns:
+            return "future_timestamp"
+        return None
+
+    def admits_bar(self, event: AggEvent) -> bool:
+        """Whether ``event`` passes the builder's data checks: values in bounds, aligned, not beyond the
+        horizon, a ticker. What the strategy's tradeability bars and cross rule may see (they keep their
+        own per-symbol state; a bar refused here must not poison it). Counts nothing."""
+        if self.grid is None:
+            return False
+        unit_ns = NANOS_PER_SECOND if event.kind == "A" else MINUTE_NS
+        return self._bar_refusal(event, unit_ns) is None and self._is_symbol(event.symbol)
+
+    def admits_bars(self, batch: AggBatch) -> np.ndarray:
+        """:meth:`admits_bar` of each bar of ``batch`` (a bool mask, computed in columns)."""
+        grid = self.grid
+        n = len(batch)
+        if grid is None or n == 0:
+            return np.zeros(n, dtype=bool)
+        unit_ns = NANOS_PER_SECOND if batch.kind == "A" else MINUTE_NS
+        o, h, l, c = batch.open, batch.high, batch.low, batch.close
+        with np.errstate(invalid="ignore"):
+            ok = (o > 0) & (o <= MAX_PRICE) & (h > 0) & (h <= MAX_PRICE) & (l > 0) & (l <= MAX_PRICE)
+            ok &= (c > 0) & (c <= MAX_PRICE) & (h >= l) & ~(batch.vwap > MAX_PRICE)
+            ok &= (batch.volume >= 0) & (batch.volume <= MAX_BAR_VOLUME) & (batch.transactions >= 0)
+        start = batch.start_ns.astype(np.int64)
+        ok &= (start - grid.start_ns) % unit_ns == 0
+        ok &= np.maximum(batch.end_ns.astype(np.int64), start + unit_ns) <= self._horizon_ns
+        if ok.any():
+            ok[ok] = np.fromiter(map(self._is_symbol, batch.symbols[ok].tolist()), dtype=bool, count=int(ok.sum()))
+        return ok
+
+    def _is_symbol(self, symbol: object) -> bool:
+        """A known symbol (one look-up: every known symbol is a ticker) or a ticker."""
+        try:
+            if symbol in self._index:
+                return True
+        except TypeError:  # unhashable
+            return False
+        return is_ticker(symbol)
 
     def on_event(self, event: TradeEvent | AggEvent) -> bool:
         """Ingest a trade or a bar."""
@@ -378,20 +606,31 @@ class OnlineFeatureBuilder:
             return self._trades_one_by_one(batch)
         price, size, ts, seq = batch.price, batch.size, batch.ts_ns, batch.sequence
         with np.errstate(invalid="ignore"):
-            bad_price = ~((price > 0) & (price < np.inf))
-            bad_size = ~bad_price & ~((size > 0) & (size < np.inf))
+            bad_price = ~((price > 0) & (price <= MAX_PRICE))
+            bad_size = ~bad_price & ~((size > 0) & (size <= MAX_TRADE_SIZE))
         self.dropped["bad_price"] += int(bad_price.sum())
         self.dropped["bad_size"] += int(bad_size.sum())
+        valid = ~bad_price & ~bad_size
+        if ts.max() > self._horizon_ns:
+            future = valid & (ts > self._horizon_ns)
+            self.dropped["future_timestamp"] += int(future.sum())
+            valid &= ~future
+        else:
+            self.dropped["future_timestamp"] += 0
         sec = (ts - grid.start_ns) // NANOS_PER_SECOND
         inside = (sec >= 0) & (sec < grid.included.size)
         inside[inside] = grid.included[sec[inside]]
-        valid = ~bad_price & ~bad_size
         outside = valid & ~inside
         self.ignored["outside_session"] += int(outside.sum())
         keep = np.flatnonzero(valid & inside)
         if keep.size == 0:
             return 0
-        index = np.fromiter((self._symbol(s) for s in batch.symbols[keep]), dtype=np.int64, count=keep.size)
+        index = self._symbol_rows(batch.symbols[keep].tolist())
+        admitted = index >= 0
+        if not admitted.all():
+            keep, index = keep[admitted], index[admitted]
+            if keep.size == 0:
+                return 0
         accepted = self._order_checks(index, ts[keep], seq[keep])
         keep, index = keep[accepted], index[accepted]
         eligible = batch.eligible[keep]
@@ -421,6 +660,28 @@ class OnlineFeatureBuilder:
             np.add.at(data["t.signed_volume"], (index, cols), size[keep] * signs)
         return accepted
 
+    def _symbol_rows(self, symbols: list[str]) -> np.ndarray:
+        """:meth:`_symbol` of each symbol, in order (new symbols registered, refusals counted).
+
+        Known symbols are one dict look-up each; the others go through :meth:`_symbol` in arrival order, as
+        the per-event path registers them and meets the cap.
+        """
+        get = self._index.get
+        try:
+            index = np.array([get(s, _UNKNOWN) for s in symbols], dtype=np.int64)
+        except TypeError:  # an unhashable symbol: every one goes the slow way
+            index = np.full(len(symbols), _UNKNOWN, dtype=np.int64)
+        unknown = np.flatnonzero(index == _UNKNOWN)
+        if unknown.size:
+            index[unknown] = [self._symbol(symbols[k]) for k in unknown.tolist()]
+            refused = index[unknown]
+            self.dropped["bad_symbol"] += int((refused == _BAD_SYMBOL).sum())
+            self.dropped["symbol_cap"] += int((refused == _SYMBOL_CAP).sum())
+        else:
+            self.dropped["bad_symbol"] += 0
+            self.dropped["symbol_cap"] += 0
+        return index
+
     def _trades_one_by_one(self, batch: TradeBatch) -> int:
         """:meth:`on_trades` through the per-event path, counters keyed as the columnar path keys them."""
         stages = [
@@ -436,9 +697,12 @@ class OnlineFeatureBuilder:
         ]
         furthest = max(stages)
         # The columnar path adds (possibly zero) counts under these reasons as far as the batch gets.
-        for reason in ("bad_price", "bad_size"):
+        for reason in ("bad_price", "bad_size", "future_timestamp"):
             self.dropped[reason] += 0
         self.ignored["outside_session"] += 0
+        if furthest >= _ADMISSION:
+            self.dropped["bad_symbol"] += 0
+            self.dropped["symbol_cap"] += 0
         if furthest >= _CHECKED:
             self.dropped["out_of_order"] += 0
             self.dropped["duplicate_sequence"] += 0
@@ -543,6 +807,8 @@ class OnlineFeatureBuilder:
         end_sec = (ts_ns - grid.start_ns) // NANOS_PER_SECOND
         if ts_ns % step_ns or not (0 < end_sec <= grid.included.size) or not grid.included[end_sec - 1]:
             raise ValueError(f"{ts_ns} is not an emission step of {grid.day} for this FeatureSpec")
+        if ts_ns > self._clock_ns:
+            self._advance(int(ts_ns))
         rows = len(self.symbols)
         minute = int(grid.minute_of_day(ts_ns))
         context = _Context(self._baselines, rows, minute)

@@ -5,7 +5,8 @@ symbol; ``unit_of_col`` says which unit a column holds now. The first event of a
 claims its column: the column's bar close is kept as the symbol's *carry* (the forward-filled
 close of evicted units) and the column is cleared. An event for a unit older than its column's
 is **late** and refused. Memory is ``symbols x size`` per series, fixed by the FeatureSpec's
-longest window plus a few seconds of slack.
+longest window plus the feed's skew (:func:`sigma9_runtime.features.online.ring_sizes`): the columns are
+shared by all symbols, so the builder refuses events beyond its horizon before they claim one.
 """
 
 from __future__ import annotations

@@ -255,6 +255,11 @@ class AggBatch:
         )
         return [AggEvent(self.kind, *row) for row in zip(*(c.tolist() for c in columns))]
 
+    def take(self, rows: np.ndarray) -> AggBatch:
+        """The bars at ``rows`` (indices or a bool mask), in that order."""
+        names = ("symbols", "start_ns", "end_ns", "open", "high", "low", "close", "volume", "vwap", "transactions")
+        return AggBatch(kind=self.kind, **{n: getattr(self, n)[rows] for n in names})
+
     @classmethod
     def concat(cls, kind: AggKind, batches: Sequence[AggBatch]) -> AggBatch:
         """One batch of ``batches`` (all of ``kind``) in order."""

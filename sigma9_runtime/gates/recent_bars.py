@@ -7,10 +7,16 @@ The feature builder's rings are sized for the FeatureSpec's windows, so a strate
 itself. Bars come from the ``A.*`` / ``AM.*`` stream (live) or the lake's ``1s`` / ``1m`` bars (replay), the
 same bars the lab's evaluation reads.
 
-Memory per symbol: at most ``spread window / bar + 3`` bars (303 of ``A``, 33 of ``AM``). A bar that is not
-finite and positive (for ``AM`` also its high and low, ``low <= high``), not aligned to a whole bar, or not
-after the symbol's last bar (a duplicate or out-of-order bar) is skipped and counted in
-:attr:`RecentBars.skipped`.
+Memory per symbol: at most ``spread window / bar + 3`` bars (303 of ``A``, 33 of ``AM``), for at most
+``max_symbols`` symbols. A bar that is not finite and positive (for ``AM`` also its high and low,
+``low <= high``), not aligned to a whole bar, not after the symbol's last bar (a duplicate or out-of-order
+bar), or of a new symbol beyond ``max_symbols`` is skipped and counted in :attr:`RecentBars.skipped`
+(``bad_bar``, ``bad_timestamp``, ``out_of_order``, ``symbol_cap``).
+
+A strategy passes only the bars its feature builder admits
+(:meth:`~sigma9_runtime.features.online.OnlineFeatureBuilder.admits_bars`: prices and volumes within
+:mod:`sigma9_runtime.bounds`, not stamped beyond the feed's horizon, a ticker), so a bar from the future
+cannot become a symbol's last bar and refuse its later ones as out of order.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from collections import Counter
 
 import numpy as np
 
+from sigma9_runtime.bounds import MAX_SYMBOLS
 from sigma9_runtime.feeds.events import AggBatch, AggEvent
 from sigma9_runtime.gates.tradeability import (
     TradeabilityInputs,
@@ -100,6 +107,8 @@ class RecentBars:
         The stream kept: ``"A"`` (1-second bars of the last five minutes) or ``"AM"`` (1-minute bars of the
         last 30 minutes); the strategy's is :func:`sigma9_runtime.streams.gate_bar_kind` of its spec.
         Bars of the other stream are not taken.
+    max_symbols
+        Most symbols kept (bars of further new symbols: ``symbol_cap``); the strategy passes its builder's.
 
     Examples
     --------
@@ -115,11 +124,15 @@ class RecentBars:
     100000.0
     """
 
-    __slots__ = ("_bars", "_keep_bars", "_keep_ns", "_ranges", "bar_ns", "kind", "skipped")
+    __slots__ = ("_bars", "_keep_bars", "_keep_ns", "_ranges", "bar_ns", "kind", "max_symbols", "skipped")
 
-    def __init__(self, kind: BarStream = "A") -> None:
+    def __init__(self, kind: BarStream = "A", max_symbols: int = MAX_SYMBOLS) -> None:
         if kind not in BAR_NS:
             raise ValueError(f"RecentBars: kind must be 'A' or 'AM', got {kind!r}")
+        if max_symbols < 1:
+            raise ValueError(f"RecentBars: max_symbols must be positive, got {max_symbols!r}")
+        self.max_symbols = max_symbols
+        """Most symbols kept."""
         self.kind: BarStream = kind
         """The bar stream kept."""
         self.bar_ns = BAR_NS[kind]
@@ -153,6 +166,9 @@ class RecentBars:
             return False
         bars = self._bars.get(symbol)
         if bars is None:
+            if len(self._bars) >= self.max_symbols:
+                self.skipped["symbol_cap"] += 1
+                return False
             bars = self._bars[symbol] = _SymbolBars(self._keep_ns, self._keep_bars, self._ranges)
         elif start_ns <= bars.last_ns:
             self.skipped["out_of_order"] += 1

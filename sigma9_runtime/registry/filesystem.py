@@ -73,6 +73,9 @@ class FilesystemArtifactRegistry(ArtifactRegistry):
     def __init__(self, root: str | Path, *, known_plugins: Collection[str] = DEFAULT_PLUGINS) -> None:
         self.layout = ArtifactStoreLayout(Path(root))
         self.known_plugins = frozenset(known_plugins)
+        self._parsed: dict[Path, tuple[tuple[int, int, int], ArtifactManifest | Sigma9Error]] = {}
+        """Each manifest file's last reading, keyed by its (inode, size, mtime): a hot-reload poll parses
+        only new or changed files (manifests are written atomically: a new version is a new inode)."""
 
     def __repr__(self) -> str:
         return f"FilesystemArtifactRegistry({str(self.layout.root)!r})"
@@ -82,7 +85,10 @@ class FilesystemArtifactRegistry(ArtifactRegistry):
     def list_manifests(self) -> ArtifactListing:
         manifests: list[ArtifactManifest] = []
         problems: list[ManifestProblem] = []
-        for path in self.layout.manifest_files():
+        files = self.layout.manifest_files()
+        present = set(files)
+        self._parsed = {path: parsed for path, parsed in self._parsed.items() if path in present}  # removed: forgotten
+        for path in files:
             try:
                 manifests.append(self._read_manifest(path))
             except Sigma9Error as e:
@@ -92,6 +98,22 @@ class FilesystemArtifactRegistry(ArtifactRegistry):
         return ArtifactListing(tuple(sorted(manifests, key=lambda m: m.id)), tuple(problems))
 
     def _read_manifest(self, path: Path) -> ArtifactManifest:
+        """The manifest at ``path``, parsed once per version of the file (its error too)."""
+        status = path.stat()
+        version = (status.st_ino, status.st_size, status.st_mtime_ns)
+        cached = self._parsed.get(path)
+        if cached is None or cached[0] != version:
+            try:
+                result: ArtifactManifest | Sigma9Error = self._parse_manifest(path)
+            except Sigma9Error as e:
+                result = e
+            cached = self._parsed[path] = (version, result)
+        if isinstance(cached[1], Sigma9Error):
+            raise cached[1].with_traceback(None)
+        return cached[1]
+
+    @staticmethod
+    def _parse_manifest(path: Path) -> ArtifactManifest:
         manifest = load_artifact_manifest(path)
         if manifest.id != path.stem:
             raise SpecError(f"id {manifest.id!r} does not match the file name", file=path, field="artifact_manifest.id")

@@ -13,9 +13,12 @@ the remaining ones. A step runs
 
 So a step sees exactly the messages delivered by its time, whatever the frame sizes, and nothing reads
 the wall clock: the same frames give the same alerts. A tick's delivery time is its trades' time and
-its bars' end; a frame takes its earliest message's. :meth:`dispatch` never raises: malformed frames and
-messages are counted by reason in ``strategy.features.dropped``, anything else unexpected in
-``errors``.
+its bars' end; a frame takes its earliest message's. Before a tick is ingested the feature builder's feed
+clock is moved to the last grid step before its delivery time, scored or not
+(:meth:`~sigma9_runtime.features.online.OnlineFeatureBuilder.advance_clock`), so a replay of some steps
+(``steps_ns``) refuses as ``future_timestamp`` exactly what a replay of every step would. :meth:`dispatch`
+never raises: malformed frames and messages are counted by reason in ``strategy.features.dropped``,
+anything else unexpected in ``errors``.
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ class TickDispatcher:
         self.steps_run = 0
         self.day: dt.date | None = None
         self._steps = np.zeros(0, dtype=np.int64)
+        self._grid = np.zeros(0, dtype=np.int64)
         self._next = 0
 
     # --- days -----------------------------------------------------------------------------------
@@ -107,6 +111,7 @@ class TickDispatcher:
         with ``previous_close``: see :meth:`ScoringStrategy.start_day`)."""
         self.strategy.start_day(day, warmup, previous_close)
         grid_steps = self.strategy.features.steps()
+        self._grid = grid_steps
         self._steps = grid_steps if steps_ns is None else np.asarray(steps_ns, dtype=np.int64)
         self._next = 0
         self.day = day
@@ -158,13 +163,17 @@ class TickDispatcher:
     # --- steps ----------------------------------------------------------------------------------
 
     def run_until(self, ts_ns: int) -> int:
-        """Run every pending step before ``ts_ns``; returns how many ran."""
+        """Run every pending step before ``ts_ns`` and move the feed clock to the last grid step before it
+        (also when that step is not run); returns how many ran."""
         ran = 0
         steps = self._steps
         while self._next < steps.size and steps[self._next] < ts_ns:
             self._step(int(steps[self._next]))
             self._next += 1
             ran += 1
+        passed = int(np.searchsorted(self._grid, ts_ns, side="left"))
+        if passed:
+            self.strategy.features.advance_clock(int(self._grid[passed - 1]))
         return ran
 
     def finish(self) -> int:

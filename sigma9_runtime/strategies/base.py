@@ -27,6 +27,10 @@ Tradeability and the cross read one bar stream, the spec's gate stream
 (:func:`~sigma9_runtime.streams.gate_bar_kind`, :attr:`ScoringStrategy.bar_kind`): ``A`` (1-second bars)
 when the FeatureSpec subscribes to them, else ``AM`` (1-minute bars), so a container subscribed to ``AM.*``
 alone gates and ends its candidates on minute bars. Bars of the other stream still feed the features.
+They see only the bars the feature builder admits
+(:meth:`~sigma9_runtime.features.online.OnlineFeatureBuilder.admits_bars`): a bar with an absurd price or
+volume, stamped beyond the feed's horizon or of a symbol that is not a ticker poisons neither the
+tradeability bars nor the cross rule.
 
 Determinism: nothing reads the wall clock; within a step candidates meet the gate in the lab's order
 (score descending, NaN last, then symbol), so the same ticks and steps give the same alerts.
@@ -230,7 +234,7 @@ class ScoringStrategy(ABC):
         self.feature_log = feature_log
         self.bar_kind: BarStream = gate_bar_kind(self.spec)
         """The bar stream tradeability and the cross read (``A`` or ``AM``)."""
-        self.bars = RecentBars(self.bar_kind)
+        self.bars = RecentBars(self.bar_kind, max_symbols=features.max_symbols)
         self.crossing = CrossTracker(self.anchor, self.bar_kind)
         self.crossed_skipped = 0
         """Rows of symbols after their cross that a step left out (or the scanner's call suppressed)."""
@@ -310,7 +314,8 @@ class ScoringStrategy(ABC):
         self._rows = {}
 
     def watch(self, symbols: Iterable[str] | None) -> None:
-        """Score only ``symbols`` at each step (None: every symbol the builder knows)."""
+        """Score only ``symbols`` at each step (None: every symbol the builder knows); they are registered with
+        the builder, so each must be a ticker and they count towards its ``max_symbols`` (``ValueError``)."""
         if symbols is None:
             self.watchlist = None
             return
@@ -331,7 +336,7 @@ class ScoringStrategy(ABC):
             if isinstance(tick, TradeEvent):
                 return int(self.features.on_trade(tick))
             if isinstance(tick, AggEvent):
-                if tick.kind == self.bar_kind:
+                if tick.kind == self.bar_kind and self.features.admits_bar(tick):
                     self.bars.add_event(tick)
                     self.crossing.add_event(tick)
                 return int(self.features.on_agg(tick))
@@ -339,8 +344,7 @@ class ScoringStrategy(ABC):
                 return self.features.on_trades(tick)
             if isinstance(tick, AggBatch):
                 if tick.kind == self.bar_kind:
-                    self.bars.add_batch(tick)
-                    self.crossing.add_batch(tick)
+                    self._gate_bars(tick)
                 return self.features.on_aggs(tick)
             if isinstance(tick, (dict, list)):
                 tick = json.dumps(tick, allow_nan=True)
@@ -363,14 +367,22 @@ class ScoringStrategy(ABC):
         """Ingest a frame parsed by :func:`~sigma9_runtime.feeds.massive_ws.parse_frame_columnar`
         (its drops are counted in ``features.dropped``)."""
         self.features.dropped.update(parsed.dropped)
-        gate_bars = parsed.seconds if self.bar_kind == "A" else parsed.minutes
-        self.bars.add_batch(gate_bars)
-        self.crossing.add_batch(gate_bars)
+        self._gate_bars(parsed.seconds if self.bar_kind == "A" else parsed.minutes)
         return (
             self.features.on_trades(parsed.trades)
             + self.features.on_aggs(parsed.seconds)
             + self.features.on_aggs(parsed.minutes)
         )
+
+    def _gate_bars(self, batch: AggBatch) -> None:
+        """Bars of the gate's stream into the tradeability bars and the cross rule: those the builder admits."""
+        if len(batch) == 0:
+            return
+        admitted = self.features.admits_bars(batch)
+        if not admitted.all():
+            batch = batch.take(admitted)
+        self.bars.add_batch(batch)
+        self.crossing.add_batch(batch)
 
     # --- steps ----------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """The runtime container: config -> registry -> features -> inference -> the strategy chosen by config."""
 
 import pytest
+from pydantic import ValidationError
 
 from sigma9_runtime.container import RuntimeConfig, RuntimeContainer, build_strategy
 from sigma9_runtime.contracts import load_backtest_run_config
@@ -71,3 +72,20 @@ def test_a_run_config_becomes_a_runtime_config() -> None:
     assert config.artifacts == ROOT / "artifacts" and config.artifact_id == "ART_2026-01-16_001"
     assert config.max_alerts_per_day == 60 and config.symbol_cooldown_sec == 180 and not config.hot_reload
     assert build_strategy(config.model_copy(update={"strategy": "seismograph", "params": {}})).name == "seismograph"
+
+
+def test_the_feed_skew_and_symbol_cap_reach_the_builder_and_bad_values_are_refused_naming_the_field() -> None:
+    default = RuntimeContainer(runtime_config()).features
+    assert (default.max_skew_seconds, default.max_symbols) == (8, 20_000)
+    features = RuntimeContainer(runtime_config(max_skew_seconds=30, max_symbols=2, symbols=["AAA", "BBB"])).features
+    assert (features.max_skew_seconds, features.max_symbols) == (30, 2) and features.symbols == ["AAA", "BBB"]
+    assert features._rings["s"].size == default._rings["s"].size + 22  # the rings' slack is the skew
+    for changes, field in (
+        ({"max_skew_seconds": -1}, "max_skew_seconds"),
+        ({"max_skew_seconds": 301}, "max_skew_seconds"),
+        ({"max_symbols": 0}, "max_symbols"),
+        ({"symbols": ["AAA", "brk.a"]}, "symbols.1"),
+        ({"symbols": ["AAA", "BBB", "CCC"], "max_symbols": 2}, "symbols"),
+    ):
+        with pytest.raises(ValidationError, match=field.replace(".", r"\.")):
+            runtime_config(**changes)

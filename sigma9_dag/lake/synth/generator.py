@@ -300,7 +300,7 @@ def generate_synthetic_lake(
         warmup_days=plan.warmup_days,
         tables=list(written),
     )
-    with LakeTransaction(layout) as txn:
+    with LakeTransaction(layout, replace=force) as txn:
         tasks = [_task(txn, layout, profile, intraday, plan, seed, anchor, written) for profile in universe]
         results = _run(tasks, workers, progress)
         daily_rows = [row for p in universe for row in _history_rows(p, history, seed)]
@@ -335,7 +335,7 @@ def generate_synthetic_lake(
             "tables": list(written),
         }
         txn.write_report("synth", {"generator": generator, "summary": summary.to_dict()})
-        txn.commit(meta={"source": "synthetic", "generator": generator}, replace=force)
+        txn.commit(meta={"source": "synthetic", "generator": generator})
     return summary
 
 

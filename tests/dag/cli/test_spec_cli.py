@@ -30,6 +30,23 @@ def broken_spec(tmp_path: Path) -> Path:
 # --- spec validate --------------------------------------------------------------------------------
 
 
+def test_spec_validate_refuses_a_universe_query_that_is_not_one_select_without_running_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "x.csv"
+    run = SHIPPED_RUN_CONFIG.read_text().replace(
+        'query: "SELECT DISTINCT ticker FROM daily ORDER BY ticker"', f"query: \"COPY (SELECT 1) TO '{target}'\""
+    )
+    path = tmp_path / "run.yaml"
+    path.write_text(run)
+    assert "COPY" in run
+    assert main(["spec", "validate", str(path)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("backtest_run.data.universe.query: universe query must be one read-only SELECT over the "
+                        "lake's views, got COPY") and len(err.splitlines()) == 1  # fmt: skip
+    assert not target.exists()
+
+
 def test_spec_validate_accepts_the_shipped_files_and_prints_the_hash(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["spec", "validate", str(SHIPPED_FEATURE_SPEC), str(SHIPPED_RUN_CONFIG)])
 

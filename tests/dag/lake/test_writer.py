@@ -18,7 +18,9 @@ from sigma9_dag.lake.writer import (
 )
 from sigma9_runtime.errors import DataError
 from sigma9_runtime.lake.layout import LakeLayout
-from sigma9_runtime.lake.tables import BARS_SCHEMA, read_bars, read_splits, read_trades
+from sigma9_runtime.lake.tables import DAILY_SCHEMA, read_bars, read_daily, read_splits, read_trades
+
+from . import bars_table
 
 DAY = dt.date(2025, 1, 2)
 
@@ -154,7 +156,7 @@ def test_transaction_makes_nothing_visible_until_commit(tmp_path: Path) -> None:
         txn.write_trades_day("ABC", DAY, trades)
         assert not layout.trades("ABC", DAY).exists()
         raise RuntimeError("crash before commit")
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lake-commit.lock", ".lake.lock"]  # only the locks
     with LakeTransaction(layout) as txn:
         txn.write_trades_day("ABC", DAY, trades)
         txn.commit({"source": "test"})
@@ -166,24 +168,7 @@ def test_transaction_makes_nothing_visible_until_commit(tmp_path: Path) -> None:
 def test_bar_writes_merge_with_the_lake_and_new_rows_win(tmp_path: Path) -> None:
     layout = LakeLayout(tmp_path)
 
-    def bars(ts: list[int], close: float) -> pa.Table:
-        n = len(ts)
-        return pa.table(
-            {
-                "ticker": ["ABC"] * n,
-                "ts": ts,
-                "open": [close] * n,
-                "high": [close] * n,
-                "low": [close] * n,
-                "close": [close] * n,
-                "volume": [1.0] * n,
-                "vwap": [close] * n,
-                "transactions": [1] * n,
-            },
-            schema=BARS_SCHEMA,
-        )
-
-    for table in (bars([0, 60], 1.0), bars([60, 120], 2.0)):
+    for table in (bars_table([0, 60], 1.0), bars_table([60, 120], 2.0)):
         with LakeTransaction(layout) as txn:
             txn.write_bars("1m", "ABC", table)
             txn.commit({"source": "test"})
@@ -199,3 +184,28 @@ def test_a_stale_staging_directory_is_swept_by_the_next_transaction(tmp_path: Pa
     with LakeTransaction(LakeLayout(tmp_path)) as txn:
         txn.commit({"source": "test"})
     assert not stale.exists()
+
+
+def test_a_replacing_transaction_keeps_nothing_of_the_old_lake(tmp_path: Path) -> None:
+    """``synth --force`` over a lake of other tickers: no old daily row is merged into the new lake."""
+    layout = LakeLayout(tmp_path)
+    for tickers, replace in ((["OLD"], False), (["NEW"], True)):
+        daily = pa.table(
+            {
+                "ticker": tickers,
+                "date": [DAY],
+                "open": [1.0],
+                "high": [1.0],
+                "low": [1.0],
+                "close": [1.0],
+                "volume": [1.0],
+                "vwap": [1.0],
+                "transactions": [1],
+            },
+            schema=DAILY_SCHEMA,
+        )
+        with LakeTransaction(layout, replace=replace) as txn:
+            txn.write_daily(daily)
+            txn.commit({"source": "test"})
+    assert read_daily(layout).column("ticker").to_pylist() == ["NEW"]
+    assert len(json.loads(layout.meta.read_text())["history"]) == 1

@@ -1,21 +1,27 @@
-"""OnlineFeatureBuilder: batch path equals the per-event path, bad events are counted and harmless."""
+"""OnlineFeatureBuilder: batch path equals the per-event path, bad events are counted and harmless; a hostile
+live feed (events from the future, absurd values, junk symbols) moves no state and stays bounded."""
 
+import dataclasses
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigma9_runtime.calendar import NANOS_PER_SECOND, session_bounds
+from sigma9_runtime import bounds
+from sigma9_runtime.calendar import NANOS_PER_SECOND, local_to_ns, session_bounds
+from sigma9_runtime.contracts.io import load_feature_spec
+from sigma9_runtime.features import online
 from sigma9_runtime.features.baselines import MINUTES_PER_DAY
 from sigma9_runtime.features.kernels import clv_signed_volume
 from sigma9_runtime.features.normalization import NormParams
-from sigma9_runtime.features.online import SMALL_BATCH, OnlineFeatureBuilder
+from sigma9_runtime.features.online import DEFAULT_MAX_SKEW_SECONDS, SMALL_BATCH, OnlineFeatureBuilder, is_ticker
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
-from tests.stubs import feature_spec, minute_bar_feature_spec
+from tests.stubs import ROOT, feature_spec, minute_bar_feature_spec
 
 DAY = dt.date(2025, 3, 4)
 SYMBOLS = ["AAA", "BBB", "CCC"]
@@ -92,16 +98,22 @@ def _stream(seed: int, seconds: int = 120) -> tuple[list[TradeEvent | AggEvent],
 
 
 def _run(
-    builder: OnlineFeatureBuilder, events: list, batch: bool, seconds: int = 120, unit: int = NANOS_PER_SECOND
-) -> list[np.ndarray]:  # type: ignore[type-arg]
+    builder: OnlineFeatureBuilder,
+    events: list,  # type: ignore[type-arg]
+    batch: bool,
+    seconds: int = 120,
+    unit: int = NANOS_PER_SECOND,
+    delivered: list[int] | None = None,
+) -> list[np.ndarray]:
     """Step ``builder`` every ``unit`` for ``seconds`` units, fed the events delivered by each step (one by one,
-    or as trade, ``A`` and ``AM`` batches)."""
+    or as trade, ``A`` and ``AM`` batches); an event is delivered at its time unless ``delivered`` says when."""
+    times = delivered if delivered is not None else [_time(e) for e in events]
     frames = []
     position = 0
     for step in range(1, seconds + 1):
         t = START + step * unit
         chunk = []
-        while position < len(events) and _time(events[position]) <= t:
+        while position < len(events) and times[position] <= t:
             chunk.append(events[position])
             position += 1
         if batch:
@@ -153,9 +165,12 @@ def test_one_batch_longer_than_the_ring_equals_event_by_event_ingest() -> None:
     events, _ = _stream(5, seconds=400)
     trades = [e for e in events if isinstance(e, TradeEvent)]
     one, many = _builder(), _builder()
+    end = START + 400 * NANOS_PER_SECOND
+    for builder in (one, many):  # the feed is at the batch's end: no trade of it is from the future
+        builder.advance_clock(end - NANOS_PER_SECOND)
     accepted = sum(one.on_trade(trade) for trade in trades)
     assert many.on_trades(TradeBatch.from_events(trades)) == accepted
-    end = START + 400 * NANOS_PER_SECOND
+    assert one.dropped["future_timestamp"] == 0 and trades[-1].ts_ns - trades[0].ts_ns > 300 * NANOS_PER_SECOND
     assert np.array_equal(one.step(end).values, many.step(end).values, equal_nan=True)
     assert +one.dropped == +many.dropped
 
@@ -330,3 +345,309 @@ def test_a_minute_bar_builder_counts_trades_and_second_bars_as_unused() -> None:
     assert _same(frames, _run_minutes(clean, good, batch=False, minutes=30))  # trades changed nothing
     ratio = MINUTE_SPEC.features.index(next(f for f in MINUTE_SPEC.features if f.op == "ratio"))
     assert np.isfinite(np.array(frames)[15:, :, ratio]).mean() > 0.5  # the bar-signed ratio has values
+
+
+# --- a hostile live feed ---------------------------------------------------------------------------
+
+FAR = 6 * 3600 * NANOS_PER_SECOND
+"""Six hours: a trade of 09:31 restamped 15:31, the probe's 'stamped 15:59, delivered 09:35'."""
+
+
+def _hostile(event: TradeEvent | AggEvent, draw: int) -> TradeEvent | AggEvent:
+    """A bad copy of a good event: from the future (of its symbol or a new one), beyond the bounds, or of a
+    junk symbol."""
+    if isinstance(event, TradeEvent):
+        copies = [
+            dataclasses.replace(event, ts_ns=event.ts_ns + FAR),
+            dataclasses.replace(event, symbol="NEWS", ts_ns=event.ts_ns + FAR),
+            dataclasses.replace(event, price=1e308),
+            dataclasses.replace(event, price=bounds.MAX_PRICE * 1.5),
+            dataclasses.replace(event, size=1e308),
+            dataclasses.replace(event, size=bounds.MAX_TRADE_SIZE * 2),
+            dataclasses.replace(event, symbol="x" * 17),
+            dataclasses.replace(event, symbol="aaa"),
+        ]
+    else:
+        copies = [
+            dataclasses.replace(event, start_ns=event.start_ns + FAR, end_ns=event.end_ns + FAR),
+            dataclasses.replace(event, symbol="NEWS", start_ns=event.start_ns + FAR, end_ns=event.end_ns + FAR),
+            dataclasses.replace(event, end_ns=event.end_ns + FAR),  # a bar ending in the future is not complete
+            dataclasses.replace(event, high=1e308),
+            dataclasses.replace(event, vwap=bounds.MAX_PRICE * 2),
+            dataclasses.replace(event, volume=1e308),
+            dataclasses.replace(event, volume=bounds.MAX_BAR_VOLUME * 2),
+            dataclasses.replace(event, symbol="BAD SYMBOL"),
+        ]
+    return copies[draw % len(copies)]
+
+
+def _hostile_stream(seed: int, seconds: int = 120) -> tuple[list[TradeEvent | AggEvent], list[bool], list[int]]:
+    """:func:`_stream` with a hostile copy after some good events, delivered with it; returns (events, is_bad,
+    delivery times)."""
+    events, bad = _stream(seed, seconds)
+    rng = np.random.default_rng(seed + 1)
+    out: list[TradeEvent | AggEvent] = []
+    out_bad: list[bool] = []
+    delivered: list[int] = []
+    for event, is_bad in zip(events, bad, strict=True):
+        out.append(event)
+        out_bad.append(is_bad)
+        delivered.append(_time(event))
+        if not is_bad and rng.random() < 0.15:
+            out.append(_hostile(event, int(rng.integers(0, 8))))
+            out_bad.append(True)
+            delivered.append(_time(event))
+    return out, out_bad, delivered
+
+
+@pytest.mark.parametrize("small_batch", [0, SMALL_BATCH], ids=["columnar", "small-batches-one-by-one"])
+@settings(max_examples=6)
+@given(st.integers(0, 10_000))
+def test_batch_path_equals_per_event_path_on_hostile_streams(small_batch: int, seed: int) -> None:
+    events, _, delivered = _hostile_stream(seed)
+    one, many = _builder(), _builder()
+    many.small_batch = small_batch
+    frames = _run(one, events, batch=False, delivered=delivered)
+    assert _same(frames, _run(many, events, batch=True, delivered=delivered))
+    assert +one.dropped == +many.dropped and +one.ignored == +many.ignored
+    assert one.symbols == many.symbols == SYMBOLS
+
+
+@settings(max_examples=6)
+@given(st.integers(0, 10_000))
+def test_small_batches_equal_the_columnar_path_on_hostile_streams_counters_included(seed: int) -> None:
+    events, _, delivered = _hostile_stream(seed)
+    columnar, small = _builder(), _builder()
+    columnar.small_batch = 0
+    assert _same(_run(columnar, events, True, delivered=delivered), _run(small, events, True, delivered=delivered))
+    assert dict(columnar.dropped) == dict(small.dropped) and dict(columnar.ignored) == dict(small.ignored)
+
+
+def test_hostile_events_are_counted_once_and_leave_the_features_unchanged() -> None:
+    events, bad, delivered = _hostile_stream(3)
+    noisy, clean = _builder(), _builder()
+    with_bad = _run(noisy, events, batch=False, delivered=delivered)
+    without = _run(clean, [e for e, b in zip(events, bad, strict=True) if not b], batch=False)
+    assert _same(with_bad, without)  # rows included: no symbol was registered by a refused event
+    dropped = +noisy.dropped
+    assert {"future_timestamp", "bad_price", "bad_size", "bad_symbol", "out_of_order"} <= set(dropped)
+    assert sum(dropped.values()) == sum(bad)
+    assert "late" not in dropped
+
+
+def _step_to(builder: OnlineFeatureBuilder, seconds: int) -> int:
+    """Run the steps of the first ``seconds`` seconds (the feed clock follows); returns the last step."""
+    for k in range(1, seconds + 1):
+        builder.step(START + k * NANOS_PER_SECOND)
+    return START + seconds * NANOS_PER_SECOND
+
+
+def _ingest_trade(builder: OnlineFeatureBuilder, trade: TradeEvent, batch: bool) -> bool:
+    if batch:
+        return builder.on_trades(TradeBatch.from_events([trade])) == 1
+    return builder.on_trade(trade)
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["per-event", "columnar"])
+def test_a_trade_stamped_hours_ahead_is_dropped_and_the_symbols_later_trades_enter(batch: bool) -> None:
+    builder = _builder()
+    builder.small_batch = 0
+    clock = _step_to(builder, 300)  # 09:35
+    stray = TradeEvent("AAA", local_to_ns(DAY, dt.time(15, 59)), 10.0, 100.0, (), 4, 10**6)
+    assert not _ingest_trade(builder, stray, batch)
+    assert builder.dropped["future_timestamp"] == 1 and builder.feed_clock_ns == clock
+    entered = 0
+    for k in range(120):
+        t = clock + k * NANOS_PER_SECOND
+        entered += _ingest_trade(builder, TradeEvent("AAA", t + 500_000_000, 10.0, 100.0, (), 4, k + 1), batch)
+        builder.step(t + NANOS_PER_SECOND)
+    assert entered == 120 and builder.dropped["out_of_order"] == 0
+
+
+def test_a_future_event_of_a_new_symbol_registers_nothing_and_makes_no_other_event_late() -> None:
+    builder = _builder()
+    clock = _step_to(builder, 60)
+    at = local_to_ns(DAY, dt.time(15, 59))
+    assert not builder.on_trade(TradeEvent("ZZZZ", at, 5.0, 100.0, (), 4, 1))
+    assert not builder.on_agg(AggEvent("A", "ZZZZ", at, at + NANOS_PER_SECOND, 5.0, 5.0, 5.0, 5.0, 100.0, 5.0, 1))
+    assert builder.dropped["future_timestamp"] == 2 and builder.symbols == SYMBOLS
+    entered = 0
+    for k in range(120):  # more than the ring's 70 columns: every column comes round
+        t = clock + k * NANOS_PER_SECOND
+        entered += builder.on_trade(TradeEvent("BBB", t + 1, 11.0, 100.0, (), 4, k + 1))
+        entered += builder.on_agg(AggEvent("A", "BBB", t, t + NANOS_PER_SECOND, 11.0, 11.0, 11.0, 11.0, 100.0, 11.0, 1))
+        builder.step(t + NANOS_PER_SECOND)
+    assert entered == 240 and builder.dropped["late"] == 0
+
+
+@pytest.mark.parametrize(("spec", "skew"), [(SPEC, 0), (SPEC, DEFAULT_MAX_SKEW_SECONDS), (SPEC, 45), (MINUTE_SPEC, 30)])
+@settings(max_examples=5, deadline=None)
+@given(data=st.data())
+def test_events_within_the_horizon_never_make_another_symbols_on_time_events_late(spec, skew, data) -> None:  # type: ignore[no-untyped-def]
+    # X (AAA) sends trades and bars anywhere from long ago to the horizon, and beyond it; Y (BBB) sends its
+    # trade and bar of each step on time, interleaved. Every one of Y's enters, whatever X did.
+    builder = OnlineFeatureBuilder(spec, SYMBOLS, max_skew_seconds=skew)
+    builder.start_day(DAY, _warmup(spec))
+    step_s = builder.plan.emission_step
+    kind, bar_ns = ("AM", 60 * NANOS_PER_SECOND) if spec is MINUTE_SPEC else ("A", NANOS_PER_SECOND)
+    clock = START
+    for k in range(1, 90 if step_s == 1 else 30):
+        t = START + k * step_s * NANOS_PER_SECOND
+        horizon = builder.horizon_ns
+        assert horizon == t + skew * NANOS_PER_SECOND
+        offsets = data.draw(st.lists(st.integers(-400, (horizon - clock) // NANOS_PER_SECOND + 5), max_size=6))
+        x_events: list[TradeEvent | AggEvent] = []
+        for offset in offsets:
+            ts = clock + offset * NANOS_PER_SECOND
+            start = ts - ts % bar_ns
+            x_events.append(TradeEvent("AAA", ts, 10.0, 100.0, (), 4, 1))
+            x_events.append(AggEvent(kind, "AAA", start, start + bar_ns, 10.0, 10.0, 10.0, 10.0, 100.0, 10.0, 1))
+        y_events = [
+            TradeEvent("BBB", clock + 1, 11.0, 100.0, (), 4, k),
+            AggEvent(kind, "BBB", t - bar_ns, t, 11.0, 11.0, 11.0, 11.0, 100.0, 11.0, 1),
+        ]
+        order = data.draw(st.permutations(range(len(x_events) + len(y_events))))
+        pooled = x_events + y_events
+        for i in order:
+            entered = builder.on_event(pooled[i])
+            assert entered or pooled[i].symbol != "BBB" or (kind == "AM" and isinstance(pooled[i], TradeEvent))
+        builder.step(t)
+        clock = t
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["per-event", "columnar"])
+def test_prices_and_sizes_beyond_the_lake_bounds_are_dropped(batch: bool) -> None:
+    builder = _builder()
+    builder.small_batch = 0
+    t = START + 500_000_000
+    trades = [
+        TradeEvent("AAA", t, 1e308, 100.0, (), 4, 1),
+        TradeEvent("AAA", t, bounds.MAX_PRICE * 1.001, 100.0, (), 4, 2),
+        TradeEvent("AAA", t, 10.0, 1e308, (), 4, 3),
+        TradeEvent("AAA", t, 10.0, bounds.MAX_TRADE_SIZE * 1.001, (), 4, 4),
+        TradeEvent("BBB", t, bounds.MAX_PRICE, bounds.MAX_TRADE_SIZE, (), 4, 5),  # the bounds themselves are fine
+    ]
+    bar = AggEvent("A", "CCC", START, START + NANOS_PER_SECOND, 10.0, 10.0, 10.0, 10.0, 100.0, 10.0, 1)
+    bars = [
+        dataclasses.replace(bar, open=1e308),
+        dataclasses.replace(bar, high=1e308),
+        dataclasses.replace(bar, low=bounds.MAX_PRICE * 1.001, high=bounds.MAX_PRICE * 1.002),
+        dataclasses.replace(bar, close=1e308),
+        dataclasses.replace(bar, vwap=1e308),
+        dataclasses.replace(bar, volume=1e308),
+        dataclasses.replace(bar, volume=bounds.MAX_BAR_VOLUME * 1.001),
+        dataclasses.replace(bar, vwap=np.nan, volume=bounds.MAX_BAR_VOLUME),  # an unknown VWAP is no error
+    ]
+    if batch:
+        entered = builder.on_trades(TradeBatch.from_events(trades)) + builder.on_aggs(AggBatch.from_events("A", bars))
+    else:
+        entered = sum(map(builder.on_event, [*trades, *bars]))
+    assert entered == 2
+    assert +builder.dropped == {"bad_price": 7, "bad_size": 4}
+
+
+def _junk_batch(symbols: list[str], ts: int) -> TradeBatch:
+    n = len(symbols)
+    return TradeBatch(
+        symbols=np.array(symbols, dtype=object),
+        ts_ns=np.full(n, ts, dtype=np.int64),
+        price=np.full(n, 10.0),
+        size=np.full(n, 100.0),
+        sequence=np.arange(n, dtype=np.int64),
+        exchange=np.full(n, 4, dtype=np.int32),
+        conditions=((),) * n,
+        eligible=np.ones(n, dtype=bool),
+    )
+
+
+def test_fifty_thousand_junk_symbols_stop_at_the_cap_and_memory_stays_bounded() -> None:
+    builder = OnlineFeatureBuilder(SPEC, SYMBOLS, max_symbols=100)
+    builder.start_day(DAY, _warmup())
+    junk = [f"J{i:05d}" for i in range(50_000)]
+    builder.on_trades(_junk_batch(junk, START + 1))
+    assert len(builder.symbols) == 100 and builder.symbols[3:] == junk[:97]
+    assert builder.dropped["symbol_cap"] == 50_000 - 97
+    full = OnlineFeatureBuilder(SPEC, SYMBOLS + junk[:97])
+    assert builder.memory_bytes() == full.memory_bytes()  # no room kept beyond the cap
+    frame = builder.step(START + NANOS_PER_SECOND)
+    assert frame.values.shape[0] == 100
+
+
+def test_the_symbol_cap_counts_the_same_one_by_one_and_in_columns() -> None:
+    junk = [f"J{i % 40:03d}" for i in range(200)]  # forty new symbols, five events each, interleaved
+    columnar, small = (OnlineFeatureBuilder(SPEC, SYMBOLS, max_symbols=20) for _ in range(2))
+    for builder, small_batch in ((columnar, 0), (small, len(junk))):
+        builder.start_day(DAY, _warmup())
+        builder.small_batch = small_batch
+        builder.on_trades(_junk_batch(junk, START + 1))
+    assert columnar.symbols == small.symbols == SYMBOLS + [f"J{i:03d}" for i in range(17)]
+    assert dict(columnar.dropped) == dict(small.dropped) and columnar.dropped["symbol_cap"] == 23 * 5
+
+
+def test_a_symbol_that_is_no_ticker_is_dropped_without_registering_even_ten_megabytes_of_it() -> None:
+    builder = _builder()
+    huge = "A" * 10_000_000
+    t = START + 1
+    assert not builder.on_trade(TradeEvent(huge, t, 10.0, 100.0, (), 4, 1))
+    message = {"ev": "T", "sym": huge, "x": 4, "p": 10.0, "s": 100, "t": t // 1_000_000, "q": 1}
+    lower = {**message, "sym": "abc"}
+    assert builder.on_frame(json.dumps([message, lower])) == 0
+    assert builder.dropped["bad_symbol"] == 3 and builder.symbols == SYMBOLS
+    assert [is_ticker(s) for s in ("BRK.A", "BF-B", "A", "ABC\n", "", "1ABC", "A" * 17, None)] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]
+    with pytest.raises(ValueError, match="'abc' is not a ticker"):
+        builder.add_symbols(["abc"])
+    with pytest.raises(ValueError, match="exceed max_symbols=3"):
+        OnlineFeatureBuilder(SPEC, SYMBOLS, max_symbols=3).add_symbols(["DDD"])
+
+
+def test_skew_and_cap_are_checked_at_construction() -> None:
+    for kwargs in ({"max_skew_seconds": -1}, {"max_skew_seconds": 301}, {"max_symbols": 0}, {"max_skew_seconds": 1.5}):
+        with pytest.raises(ValueError, match="OnlineFeatureBuilder: max_"):
+            OnlineFeatureBuilder(SPEC, SYMBOLS, **kwargs)
+
+
+def test_the_feed_clock_follows_steps_and_advances_and_never_goes_back() -> None:
+    builder = _builder()
+    second = NANOS_PER_SECOND
+    assert builder.feed_clock_ns == START and builder.horizon_ns == START + (1 + DEFAULT_MAX_SKEW_SECONDS) * second
+    builder.advance_clock(START + 30 * second + 1)  # not a step: the next step is START + 31 s
+    assert builder.horizon_ns == START + (31 + DEFAULT_MAX_SKEW_SECONDS) * second
+    builder.step(START + 10 * second)  # an earlier step (a scanner's late call) does not move it back
+    assert builder.feed_clock_ns == START + 30 * second + 1
+    builder.start_day(DAY, _warmup())
+    assert builder.feed_clock_ns == START
+
+
+SHIPPED_MEMORY = {"FS_2026-01-16_001": 39_272, "FS_2026-01-16_002": 79_616, "FS_2026-01-16_003": 62_264}
+"""memory_bytes() per symbol of the shipped specs at the default skew (the builder's module docstring)."""
+
+
+@pytest.mark.parametrize("spec_id", sorted(SHIPPED_MEMORY))
+def test_memory_per_symbol_of_the_shipped_specs_is_what_the_builder_documents(spec_id: str) -> None:
+    spec = load_feature_spec(ROOT / "feature_specs" / f"{spec_id}.yaml")
+    per_symbol = SHIPPED_MEMORY[spec_id]
+    builder = OnlineFeatureBuilder(spec, [f"S{i:03d}" for i in range(100)])
+    assert builder.memory_bytes() == 100 * per_symbol
+    assert f"``{spec_id}``  {per_symbol:,}" in (online.__doc__ or "")
+
+
+def test_admitting_bars_in_columns_equals_admitting_them_one_by_one() -> None:
+    builder = _builder()
+    _step_to(builder, 60)
+    events, _, _ = _hostile_stream(7)
+    bars = [e for e in events if isinstance(e, AggEvent)]
+    bars.append(dataclasses.replace(bars[0], start_ns=bars[0].start_ns + 1))  # off its second
+    bars.append(dataclasses.replace(bars[0], transactions=-1))
+    mask = builder.admits_bars(AggBatch.from_events("A", bars))
+    assert mask.tolist() == [builder.admits_bar(bar) for bar in bars]
+    assert mask.any() and not mask.all()
+    assert not builder.dropped and not builder.ignored  # admitting counts nothing

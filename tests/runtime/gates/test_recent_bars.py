@@ -112,3 +112,11 @@ def test_minute_inputs_of_many_symbols_equal_the_inputs_of_each_bit_for_bit() ->
         for k, symbol in enumerate(symbols + symbols[:3]):
             assert repr((dollar[k].item(), spread[k].item())) == repr(tuple(bars.inputs(symbol, at)))
     assert np.isfinite(bars.inputs_many(symbols, end)[1]).sum() > 10
+
+
+def test_bars_of_new_symbols_beyond_the_cap_are_skipped() -> None:
+    bars = RecentBars(max_symbols=2)
+    kept = [bars.add(symbol, 0, 10.0, 10.0, 100.0) for symbol in ("AAA", "BBB", "CCC", "DDD")]
+    assert kept == [True, True, False, False] and bars.skipped["symbol_cap"] == 2
+    assert bars.add("AAA", 1_000_000_000, 10.0, 10.0, 100.0)  # known symbols still take bars
+    assert math.isnan(bars.inputs("CCC", 2_000_000_000).dollar_volume_1m)

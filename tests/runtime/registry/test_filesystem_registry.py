@@ -1,3 +1,4 @@
+import json
 import logging
 from pathlib import Path
 
@@ -80,6 +81,28 @@ def test_a_deeply_nested_or_oversized_manifest_is_one_problem_and_the_valid_one_
         "ART_deep.json": "nested more than 64 levels deep",
     }
     assert registry.latest("FS_2026-01-16_001").id == ARTIFACT_ID
+
+
+def test_a_poll_parses_only_new_or_changed_manifests(artifact_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 20,000-key junk manifest costs one parse, not one per hot-reload poll; a rewrite is read again."""
+    import sigma9_runtime.registry.filesystem as filesystem
+
+    junk = artifact_store / "manifests" / "ART_junk.json"
+    junk.write_text(json.dumps({"artifact_manifest": {f"k{i}": i for i in range(20_000)}}), encoding="utf-8")
+    parsed: list[str] = []
+    real = filesystem.load_artifact_manifest
+    monkeypatch.setattr(filesystem, "load_artifact_manifest", lambda path: parsed.append(path.name) or real(path))
+    registry = FilesystemArtifactRegistry(artifact_store)
+
+    for _ in range(3):
+        listing = registry.list_manifests()
+        assert [m.id for m in listing.manifests] == [ARTIFACT_ID] and len(listing.problems) == 1
+    assert sorted(parsed) == sorted(["ART_junk.json", f"{ARTIFACT_ID}.json"])
+    assert "(and 20 more problem(s))" in str(listing.problems[0].error)  # 20 reported with lines, the rest counted
+
+    junk.write_text("{", encoding="utf-8")  # replaced: read again
+    assert "invalid JSON" in str(registry.list_manifests().problems[0].error)
+    assert parsed.count("ART_junk.json") == 2
 
 
 def test_a_manifest_whose_id_is_not_its_file_name_is_reported(artifact_store: Path) -> None:

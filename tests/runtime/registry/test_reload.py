@@ -12,6 +12,7 @@ from tests.stubs import (
     RUNTIME_DAY,
     SHIPPED_FEATURE_SPEC,
     artifact_manifest_body,
+    deliver,
     edit_manifest,
     liquid_ticks,
     runtime_config,
@@ -31,8 +32,7 @@ def serving(artifact_store):
     strategy = container.strategy
     strategy.start_day(dt.date.fromisoformat(RUNTIME_DAY))
     t = int(strategy.features.steps()[20_000])
-    for tick in liquid_ticks("AAA", t):
-        strategy.on_tick(tick)
+    deliver(strategy, liquid_ticks("AAA", t))
     return container, strategy, t
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from sigma9_runtime.container import RuntimeContainer
 from sigma9_runtime.replay import TickDispatcher, replay_frames
-from tests.stubs import RUNTIME_DAY, liquid_ticks, runtime_config
+from tests.stubs import RUNTIME_DAY, deliver, liquid_ticks, runtime_config
 
 DAY = dt.date.fromisoformat(RUNTIME_DAY)
 SECOND = 1_000_000_000
@@ -66,7 +66,7 @@ def test_steps_run_by_event_time_and_equal_stepping_by_hand() -> None:
     alerts = []
     for step in window.tolist():
         while pending and delivered(pending[0]) <= step:
-            manual.on_tick(pending.pop(0))
+            deliver(manual, [pending.pop(0)])  # the feed clock where the steps before it would leave it
         alerts += [c for c in manual.score_step(step) if c.alert]
     by_dispatch = [(a.symbol, a.ts_ns, a.score) for a in dispatcher.alerts]
     assert by_dispatch == [(a.symbol, a.ts_ns, a.score) for a in alerts]
@@ -79,9 +79,10 @@ def test_replay_frames_reports_alerts_drops_and_counts() -> None:
     strategy = _strategy()
     strategy.start_day(DAY)
     window = strategy.features.steps()[20_000:20_005]
-    frames = [json.dumps([_message(x) for x in liquid_ticks("AAA", int(window[0]))]), "garbage", b"\x00\xff"]
+    ticks = liquid_ticks("AAA", int(window[0]))
+    frames = [*(json.dumps([_message(x)]) for x in ticks), "garbage", b"\x00\xff"]
     result = replay_frames(strategy, DAY, frames, steps_ns=window)
-    assert result.frames == 3 and result.steps == 5 and len(result.alerts) == 1
+    assert result.frames == len(ticks) + 2 and result.steps == 5 and len(result.alerts) == 1
     assert result.dropped["malformed_json"] == 2 and not result.errors
     assert "AAA" in result.render() and "suppressed: cooldown 4" in result.render()
 
@@ -129,7 +130,7 @@ def test_a_replay_with_previous_closes_stops_alerting_a_symbol_after_its_cross()
     strategy.start_day(DAY)
     window = strategy.features.steps()[20_000:20_100]
     ticks = liquid_ticks("AAA", int(window[0]))  # trades at 10.00-10.01 until the first step
-    frames = [json.dumps([_message(x) for x in ticks])]
+    frames = [json.dumps([_message(x)]) for x in ticks]  # one frame per message, as a live feed sends them
     without = replay_frames(strategy, DAY, frames, steps_ns=window)
     assert len(without.alerts) >= 2 and without.after_cross == 0  # alerts again after the 30 s cooldown
 
@@ -137,3 +138,26 @@ def test_a_replay_with_previous_closes_stops_alerting_a_symbol_after_its_cross()
     crossing = replay_frames(strategy, DAY, frames, steps_ns=window, previous_close={"AAA": 9.0})  # 9.9: crossed
     assert crossing.alerts == [] and crossing.after_cross == 100
     assert "after cross (not candidates): 100 rows" in crossing.render()
+
+
+def test_a_message_from_the_future_in_a_frame_is_dropped_and_changes_no_alert() -> None:
+    results = []
+    for stray in (False, True):
+        strategy = _strategy()
+        strategy.start_day(DAY)
+        steps = strategy.features.steps()
+        window = steps[20_000:20_060]
+        t = int(window[0])
+        frames = [[_message(x)] for x in liquid_ticks("AAA", t + 60 * SECOND, seconds=180)]
+        if stray:  # a trade of AAA stamped hours ahead, sent with an ordinary one
+            future = {**frames[30][0], "t": int(steps[-100]) // 10**6, "q": 10**6}
+            frames[30] = [frames[30][0], future]
+        results.append(replay_frames(strategy, DAY, [json.dumps(f) for f in frames], steps_ns=window))
+    clean, hostile = results
+    assert hostile.dropped["future_timestamp"] == 1 and not hostile.dropped.get("out_of_order")
+
+    def alerts(result) -> list:
+        return [(a.symbol, a.ts_ns, a.score) for a in result.alerts]
+
+    assert alerts(hostile) == alerts(clean)
+    assert clean.alerts and clean.dropped.get("future_timestamp", 0) == 0

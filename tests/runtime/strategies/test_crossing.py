@@ -11,7 +11,7 @@ from sigma9_runtime.container import RuntimeContainer
 from sigma9_runtime.feeds.events import AggBatch, AggEvent
 from sigma9_runtime.strategies import ScoringStrategy
 from sigma9_runtime.strategies.crossing import CrossTracker
-from tests.stubs import RUNTIME_DAY, liquid_ticks, runtime_config
+from tests.stubs import RUNTIME_DAY, deliver, liquid_ticks, runtime_config
 
 DAY = dt.date.fromisoformat(RUNTIME_DAY)
 S = 1_000_000_000
@@ -94,8 +94,7 @@ def test_a_symbol_stops_being_a_candidate_after_its_cross() -> None:
     strategy = _seismograph()
     t = _step(strategy, {"AAA": 9.5, "BBB": 9.5})  # thresholds 10.45; the ticks trade at 10.00-10.01
     for symbol in ("AAA", "BBB"):
-        for tick in liquid_ticks(symbol, t):
-            strategy.on_tick(tick)
+        deliver(strategy, liquid_ticks(symbol, t))
     assert [c.symbol for c in strategy.score_step(t)] == ["AAA", "BBB"]
     strategy.on_tick(_bar("AAA", t, 10.5))  # AAA's bar of [t, t + 1 s) crosses; delivered at t + 1 s
     later = strategy.score_step(t + S)
@@ -113,8 +112,7 @@ def test_a_symbol_stops_being_a_candidate_after_its_cross() -> None:
 def test_without_previous_close_or_anchor_the_cross_changes_nothing(previous_close, params) -> None:
     strategy = _seismograph(**params)
     t = _step(strategy, previous_close)
-    for tick in [*liquid_ticks("AAA", t), _bar("AAA", t, 100.0)]:
-        strategy.on_tick(tick)
+    deliver(strategy, [*liquid_ticks("AAA", t), _bar("AAA", t, 100.0)])
     assert [c.symbol for c in strategy.score_step(t + S)] == ["AAA"] and strategy.crossed_skipped == 0
 
 
@@ -133,8 +131,7 @@ def test_the_anchor_comes_from_the_artifacts_manifest_else_the_param(artifact_st
 def test_a_reloaded_artifact_brings_its_anchor_from_the_next_step() -> None:
     strategy = _seismograph()
     t = _step(strategy, {"AAA": 9.5})
-    for tick in [*liquid_ticks("AAA", t), _bar("AAA", t, 10.5)]:
-        strategy.on_tick(tick)
+    deliver(strategy, [*liquid_ticks("AAA", t), _bar("AAA", t, 10.5)])
     assert strategy.score_step(t + S) == [] and strategy.crossing.cross_ns("AAA") == t + S
     labeling = SimpleNamespace(anchor_param=0.20)  # threshold 11.4: AAA's day high 10.5 is below it
     strategy.on_artifact(

@@ -10,7 +10,15 @@ from sigma9_runtime.container import RuntimeContainer
 from sigma9_runtime.feeds.events import AggBatch, AggEvent
 from sigma9_runtime.gates import tradeability_inputs
 from sigma9_runtime.strategies import ScoringStrategy
-from tests.stubs import MINUTE_ONLY_SOURCES, RUNTIME_DAY, feature_spec, liquid_minute_bars, liquid_ticks, runtime_config
+from tests.stubs import (
+    MINUTE_ONLY_SOURCES,
+    RUNTIME_DAY,
+    deliver,
+    feature_spec,
+    liquid_minute_bars,
+    liquid_ticks,
+    runtime_config,
+)
 
 DAY = dt.date.fromisoformat(RUNTIME_DAY)
 S = 1_000_000_000
@@ -45,8 +53,7 @@ def test_a_minute_bar_spec_reads_tradeability_and_the_cross_from_minute_bars() -
     assert strategy.crossing.kind == "AM"  # kept by the new day's tracker
     bars = {s: liquid_minute_bars(s, t) for s in ("AAA", "BBB")}
     for symbol in ("AAA", "BBB"):
-        for bar in bars[symbol]:
-            strategy.on_tick(bar)
+        deliver(strategy, bars[symbol])
     first = strategy.score_step(t)
     assert [c.symbol for c in first] == ["AAA", "BBB"] and all(c.alert for c in first)
     columns = [np.array([getattr(b, f) for b in bars["AAA"]]) for f in ("start_ns", "close", "vwap", "volume")]
@@ -67,11 +74,9 @@ def test_second_bars_change_nothing_for_a_minute_bar_spec() -> None:
     t = _started(plain)
     _started(fed)
     for strategy in (plain, fed):
-        for bar in [*liquid_minute_bars("AAA", t), *liquid_minute_bars("BBB", t, volume=1_000.0)]:
-            strategy.on_tick(bar)
+        deliver(strategy, [*liquid_minute_bars("AAA", t), *liquid_minute_bars("BBB", t, volume=1_000.0)])
     seconds = _second_bars(t)
-    for bar in seconds[:60]:
-        fed.on_tick(bar)
+    deliver(fed, seconds[:60])
     fed.on_tick(AggBatch.from_events("A", seconds[60:]))
     message = {"ev": "A", "sym": "BBB", "v": 1e6, "vw": 11.0, "o": 11.0, "h": 12.0, "l": 11.0, "c": 11.0}
     fed.on_tick(json.dumps([{**message, "s": t // 1_000_000 - 1_000, "e": t // 1_000_000}]))  # a raw frame
@@ -86,6 +91,7 @@ def test_a_raw_am_frame_feeds_the_minute_gate_bars_and_the_cross() -> None:
     strategy = _minute_strategy()
     t = _started(strategy)
     message = {"ev": "AM", "sym": "AAA", "v": 50_000, "vw": 10.2, "o": 10.0, "h": 10.5, "l": 10.0, "c": 10.4}
+    strategy.features.advance_clock(t + M)  # the bar is delivered at its end
     strategy.on_tick(json.dumps([{**message, "s": t // 1_000_000, "e": (t + M) // 1_000_000}]))
     assert strategy.crossing.cross_ns("AAA") == t + M
     assert strategy.bars.inputs("AAA", t + M).dollar_volume_1m == pytest.approx(10.2 * 50_000)

@@ -8,11 +8,12 @@ import pytest
 
 from sigma9_runtime.container import RuntimeContainer
 from sigma9_runtime.errors import PluginError
+from sigma9_runtime.feeds.events import AggBatch, AggEvent
 from sigma9_runtime.gates import REASONS
 from sigma9_runtime.strategies import ScoredCandidate, ScoringStrategy, create_strategy, resolve_strategy
 from sigma9_runtime.strategies.plugins.seismograph import SeismographStrategy
 from sigma9_runtime.strategies.plugins.seismograph_ml import SeismographMLStrategy
-from tests.stubs import RUNTIME_DAY, liquid_ticks, runtime_config
+from tests.stubs import RUNTIME_DAY, deliver, liquid_ticks, runtime_config
 
 DAY = dt.date.fromisoformat(RUNTIME_DAY)
 
@@ -23,8 +24,7 @@ def _started(strategy: ScoringStrategy) -> int:
 
 
 def _feed(strategy: ScoringStrategy, ticks: list) -> None:
-    for tick in ticks:
-        strategy.on_tick(tick)
+    deliver(strategy, ticks)
 
 
 def _seismograph(**changes) -> ScoringStrategy:
@@ -211,3 +211,34 @@ def test_batched_gating_of_a_step_equals_gating_each_candidate_in_the_labs_order
         assert [_candidate_key(c) for c in got] == [_candidate_key(c) for c in want]
     assert fast.gate.suppressed == reference.gate.suppressed and fast.gate.alerts == reference.gate.alerts
     assert fast.gate.alerts > 0 and all(count > 0 for count in fast.gate.suppressed.values())
+
+
+@pytest.mark.parametrize("as_frame", [False, True], ids=["typed-bars", "raw-frame"])
+def test_bars_the_builder_refuses_poison_neither_the_tradeability_bars_nor_the_cross(as_frame: bool) -> None:
+    clean, hostile = _seismograph(), _seismograph()
+    t = 0
+    for strategy in (clean, hostile):
+        t = _started(strategy)
+        strategy.start_day(DAY, None, {"AAA": 9.5})  # AAA crosses at 10.45; its ticks trade at 10.00-10.01
+        _feed(strategy, liquid_ticks("AAA", t))
+    second = 1_000_000_000
+    at = int(hostile.features.steps()[-1000])  # late afternoon: hours ahead of the feed
+    bars = [
+        AggEvent("A", "AAA", at, at + second, 10.5, 10.5, 10.5, 10.5, 5_000.0, 10.5, 1),  # from the future
+        AggEvent("A", "AAA", t - second, t, 10.0, 1e308, 10.0, 10.0, 5_000.0, 10.0, 1),  # an absurd high
+        AggEvent("A", "AAA", t - second, t, 10.0, 10.0, 10.0, 10.0, 1e308, 10.0, 1),  # an absurd volume
+        AggEvent("A", "aaa", t - second, t, 10.0, 10.5, 10.0, 10.0, 5_000.0, 10.0, 1),  # not a ticker
+    ]
+    if as_frame:
+        hostile.on_tick(AggBatch.from_events("A", bars))
+    else:
+        for bar in bars:
+            hostile.on_tick(bar)
+    later = liquid_ticks("AAA", t + 60 * second, seconds=60)
+    for strategy in (clean, hostile):
+        _feed(strategy, later)
+    end = t + 60 * second
+    assert hostile.crossing.cross_ns("AAA") is None
+    assert hostile.bars.inputs("AAA", end) == clean.bars.inputs("AAA", end)
+    assert hostile.bars.skipped == clean.bars.skipped
+    assert [c.to_record() for c in hostile.score_step(end)] == [c.to_record() for c in clean.score_step(end)]
