@@ -12,9 +12,14 @@ handlers). Prints events (trade ticks + bars), seconds and events/s of each, and
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from a clean clone: the test helpers it borrows sit in tests/
+    sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:

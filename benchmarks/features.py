@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:
 from sigma9_dag.features.offline import day_arrays, raw_features, symbol_day_features  # noqa: E402
 from sigma9_dag.features.replay import trade_messages  # noqa: E402
 from sigma9_dag.lake.synth import generate_synthetic_lake  # noqa: E402
-from sigma9_runtime.calendar import NANOS_PER_SECOND, local_to_ns  # noqa: E402
+from sigma9_runtime.calendar import local_to_ns  # noqa: E402
 from sigma9_runtime.contracts.io import load_feature_spec  # noqa: E402
 from sigma9_runtime.features.grid import day_grid  # noqa: E402
 from sigma9_runtime.features.normalization import NormParams  # noqa: E402
@@ -50,6 +50,7 @@ from sigma9_runtime.feeds.events import AggBatch, TradeBatch, TradeEvent  # noqa
 from sigma9_runtime.feeds.massive_ws import parse_frame_columnar  # noqa: E402
 from sigma9_runtime.lake.layout import LakeLayout  # noqa: E402
 from sigma9_runtime.lake.tables import eligible_trades_mask, read_bars, read_trades  # noqa: E402
+from sigma9_runtime.units import NANOS_PER_SECOND  # noqa: E402
 
 SPEC_PATH = ROOT / "feature_specs" / "FS_2026-01-16_001.yaml"
 SEED = 11

@@ -33,6 +33,8 @@ def sync_spec_partitions(instance: dg.DagsterInstance, catalog: SpecCatalogResou
 @dg.sensor(minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
 def feature_spec_files(context: dg.SensorEvaluationContext, specs: SpecCatalogResource) -> dg.SensorResult:
     """Add a ``feature_spec`` partition for every new FeatureSpec file."""
+    for name, problem in specs.catalog().problems.items():
+        context.log.warning(f"FeatureSpec {name} left out until fixed: {problem}")
     missing = missing_spec_partitions(context.instance, specs)
     if not missing:
         return dg.SensorResult(skip_reason="no new FeatureSpec files")

@@ -6,6 +6,7 @@ Chosen in one place, :data:`sigma9_dag.definitions.defs`, from the environment:
 relative to the working directory.
 """
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -32,6 +33,31 @@ class LakeResource(dg.ConfigurableResource):
         return LabStore(Path(self.root) / "experiments" / "lab" / spec_id)
 
 
+@dataclass
+class SpecCatalog:
+    """The spec files of a directory: valid specs by id (file, spec) and problems by id (else file stem)."""
+
+    specs: dict[str, tuple[Path, FeatureSpec]] = field(default_factory=dict)
+    problems: dict[str, SpecError] = field(default_factory=dict)
+
+
+_READ: dict[Path, tuple[tuple[int, int, int], FeatureSpec | SpecError]] = {}
+"""Spec files read, keyed by (inode, size, mtime): the sensor and every asset re-read only changed files."""
+
+
+def _read_spec(path: Path) -> FeatureSpec | SpecError:
+    status = path.stat()
+    version = (status.st_ino, status.st_size, status.st_mtime_ns)
+    cached = _READ.get(path.resolve())
+    if cached is None or cached[0] != version:
+        try:
+            read: FeatureSpec | SpecError = load_feature_spec(path)
+        except SpecError as e:
+            read = e
+        cached = _READ[path.resolve()] = (version, read)
+    return cached[1]
+
+
 class SpecCatalogResource(dg.ConfigurableResource):
     """The FeatureSpec files (``FS_*.yaml``) of a directory, a spec's partition key is its id; and the
     run configs (``RUN_*.yaml``) that say how a spec's candidates are evaluated and backtested."""
@@ -39,30 +65,47 @@ class SpecCatalogResource(dg.ConfigurableResource):
     directory: str = "feature_specs"
     runs_directory: str = "run_configs"
 
-    def paths(self) -> dict[str, Path]:
-        """FeatureSpec id -> file, for every ``FS_*.yaml`` (the id is read from the file)."""
-        out: dict[str, Path] = {}
+    def catalog(self) -> SpecCatalog:
+        """Every ``FS_*.yaml`` of the directory read (each file parsed once per version), the valid ones by id
+        and the others with their error: one bad file is its own partition's problem, not every partition's."""
+        catalog = SpecCatalog()
         for path in sorted(Path(self.directory).glob("FS_*.yaml")):
-            spec = load_feature_spec(path)
-            if spec.id in out:
-                raise SpecError(f"{path}: FeatureSpec id {spec.id} is also in {out[spec.id]}")
-            out[spec.id] = path
-        return out
+            read = _read_spec(path)
+            if isinstance(read, SpecError):
+                catalog.problems[path.stem] = read
+            elif read.id in catalog.specs:
+                first = catalog.specs.pop(read.id)[0]
+                catalog.problems[read.id] = SpecError(f"{path}: FeatureSpec id {read.id} is also in {first}")
+            elif read.id in catalog.problems:
+                continue  # already a duplicate
+            else:
+                catalog.specs[read.id] = (path, read)
+        return catalog
+
+    def paths(self) -> dict[str, Path]:
+        """FeatureSpec id -> file, for every valid ``FS_*.yaml`` with an id no other file has."""
+        return {spec_id: path for spec_id, (path, _) in self.catalog().specs.items()}
 
     def path(self, spec_id: str) -> Path:
-        """The file of ``spec_id``."""
-        paths = self.paths()
-        if spec_id not in paths:
-            raise SpecError(f"{self.directory}: no FeatureSpec with id {spec_id} (have: {', '.join(paths) or 'none'})")
-        return paths[spec_id]
+        """The file of ``spec_id``; its file's error when that file is invalid (or shares its id)."""
+        return self._entry(spec_id)[0]
 
     def spec(self, spec_id: str) -> FeatureSpec:
         """The FeatureSpec ``spec_id``."""
-        return load_feature_spec(self.path(spec_id))
+        return self._entry(spec_id)[1]
+
+    def _entry(self, spec_id: str) -> tuple[Path, FeatureSpec]:
+        catalog = self.catalog()
+        if spec_id in catalog.specs:
+            return catalog.specs[spec_id]
+        if spec_id in catalog.problems:
+            raise catalog.problems[spec_id].with_traceback(None)
+        have = ", ".join(catalog.specs) or "none"
+        raise SpecError(f"{self.directory}: no FeatureSpec with id {spec_id} (have: {have})")
 
     def all_specs(self) -> list[FeatureSpec]:
-        """Every FeatureSpec of the directory, by id."""
-        return [load_feature_spec(path) for path in self.paths().values()]
+        """Every valid FeatureSpec of the directory, by id."""
+        return [spec for _, spec in self.catalog().specs.values()]
 
     def run_config_path(self, spec_id: str) -> Path:
         """The run config of ``spec_id``: the last ``RUN_*.yaml`` (by file name) whose ``feature_spec_ref.id`` is it."""

@@ -4,9 +4,12 @@ import dagster as dg
 
 from sigma9_dag.partitions import SPEC_PARTITIONS_NAME
 
+STAGES = ("dataset", "discovery", "validation", "distill", "backtest", "export")
+"""The lab's stages in order; each asset is in the group of its own name (the UI's asset groups)."""
+
 lab_chain = dg.define_asset_job(
     "lab_chain",
-    selection=dg.AssetSelection.groups("lab"),
+    selection=dg.AssetSelection.groups(*STAGES),
     description="dataset -> discovery -> validation -> distill -> backtest -> export for one FeatureSpec.",
 )
 

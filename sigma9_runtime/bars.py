@@ -22,10 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-NANOS_PER_SECOND = 1_000_000_000
-SECOND_NS = NANOS_PER_SECOND
-MINUTE_NS = 60 * NANOS_PER_SECOND
-
 EXCLUDED_CONDITIONS: frozenset[int] = frozenset(
     {
         2,  # average price trade

@@ -20,11 +20,11 @@ from functools import cache, lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from sigma9_runtime.units import NANOS_PER_MINUTE, NANOS_PER_SECOND  # noqa: F401 (re-exported)
+
 NY = ZoneInfo("America/New_York")
 SessionName = Literal["pre", "regular", "after"]
 SESSIONS: tuple[SessionName, ...] = ("pre", "regular", "after")
-NANOS_PER_SECOND = 1_000_000_000
-NANOS_PER_MINUTE = 60 * NANOS_PER_SECOND
 
 SPECIAL_CLOSURES: frozenset[dt.date] = frozenset(
     {

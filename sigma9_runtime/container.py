@@ -126,9 +126,8 @@ class RuntimeConfig(ContractModel):
             "symbol_cooldown_sec": run.evaluation.alert_budget.symbol_cooldown_sec,
         }
         if run.artifact_ref is not None:
-            manifest = base / run.artifact_ref.manifest_path
-            values["artifacts"] = manifest.parent.parent  # <store>/manifests/<id>.json
-            values["artifact_id"] = run.artifact_ref.id
+            values["artifacts"] = base / run.artifact_ref.store_root()
+            values["artifact_id"] = run.artifact_ref.artifact_id()  # None: the newest of the spec
         values.update(changes)
         return cls(**values)
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
 SourceName = Literal["tick", "bar_1s", "bar_1m", "daily"]
 BarStream = Literal["A", "AM"]

@@ -444,10 +444,10 @@ def write_event_lake(root: Path) -> Any:
     import pyarrow as pa
 
     from sigma9_dag.lake.writer import LakeTransaction
-    from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
     from sigma9_runtime.calendar import session_bounds
     from sigma9_runtime.lake.layout import LakeLayout
     from sigma9_runtime.lake.tables import DAILY_SCHEMA, SPLITS_SCHEMA, TRADES_SCHEMA, bars_table_from_trades
+    from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
     d0, d1, d2 = (dt.date.fromisoformat(d) for d in EVENT_LAKE_DAYS)
     open_ns = session_bounds(d2).regular[0]
@@ -528,3 +528,15 @@ def materialized_lab(
             raise_on_error=False,
         )
         yield result, resources, instance
+
+
+def writable_view(lake_root: Path, target: Path) -> Path:
+    """A lake at ``target`` whose tables are symlinks to ``lake_root``'s: a test may write lab outputs
+    (``experiments/``) there without touching a shared session lake. The caches under ``derived/`` (feature
+    statistics, events) stay shared: content-addressed, written atomically, the same bytes whoever computes them."""
+    target.mkdir(parents=True, exist_ok=True)
+    (lake_root / "derived").mkdir(exist_ok=True)  # shared even when no test has filled it yet
+    for entry in lake_root.iterdir():
+        if entry.name != "experiments" and not entry.name.startswith("."):
+            (target / entry.name).symlink_to(entry)
+    return target

@@ -26,7 +26,7 @@ class BacktestConfig(dg.Config):
     """Score only these sessions among pre, regular, after (default, empty: the run config's ``session_filter``)."""
 
 
-@dg.asset(partitions_def=feature_spec_partitions, group_name="lab", deps=[distill], kinds={"nautilus"})
+@dg.asset(partitions_def=feature_spec_partitions, group_name="backtest", deps=[distill], kinds={"nautilus"})
 def backtest(
     context: dg.AssetExecutionContext, config: BacktestConfig, lake: LakeResource, specs: SpecCatalogResource
 ) -> dg.MaterializeResult:

@@ -5,6 +5,7 @@ import dagster as dg
 from sigma9_dag.lab.dataset import DatasetSettings, build_dataset
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import LakeResource, SpecCatalogResource
+from sigma9_runtime.strategies.crossing import DEFAULT_ANCHOR
 
 STAGE = "dataset"
 
@@ -12,7 +13,7 @@ STAGE = "dataset"
 class DatasetConfig(dg.Config):
     """Sampling and split knobs (defaults: the design's values; see sigma9_dag/lab/dataset.py)."""
 
-    anchor: float = 0.10
+    anchor: float = DEFAULT_ANCHOR
     negative_ratio: float = 5.0
     validation_fraction: float = 0.2
     test_fraction: float = 0.3
@@ -27,7 +28,7 @@ class DatasetConfig(dg.Config):
         return DatasetSettings(**self.model_dump())
 
 
-@dg.asset(partitions_def=feature_spec_partitions, group_name="lab", kinds={"parquet"})
+@dg.asset(partitions_def=feature_spec_partitions, group_name="dataset", kinds={"parquet"})
 def dataset(
     context: dg.AssetExecutionContext, config: DatasetConfig, lake: LakeResource, specs: SpecCatalogResource
 ) -> dg.MaterializeResult:

@@ -23,7 +23,7 @@ class DiscoveryConfig(dg.Config):
     seed: int = 7
 
 
-@dg.asset(partitions_def=feature_spec_partitions, group_name="lab", deps=[dataset], kinds={"umap", "hdbscan"})
+@dg.asset(partitions_def=feature_spec_partitions, group_name="discovery", deps=[dataset], kinds={"umap", "hdbscan"})
 def discovery(
     context: dg.AssetExecutionContext, config: DiscoveryConfig, lake: LakeResource, specs: SpecCatalogResource
 ) -> dg.MaterializeResult:

@@ -49,7 +49,7 @@ class DistillConfig(dg.Config):
     seed: int = 7
 
 
-@dg.asset(partitions_def=feature_spec_partitions, group_name="lab", deps=[validation], kinds={"sklearn", "onnx"})
+@dg.asset(partitions_def=feature_spec_partitions, group_name="distill", deps=[validation], kinds={"sklearn", "onnx"})
 def distill(
     context: dg.AssetExecutionContext, config: DistillConfig, lake: LakeResource, specs: SpecCatalogResource
 ) -> dg.MaterializeResult:

@@ -30,7 +30,7 @@ def next_artifact_id(store: ArtifactStoreLayout, day: dt.date) -> str:
         n += 1
 
 
-@dg.asset(partitions_def=feature_spec_partitions, group_name="lab", deps=[backtest], kinds={"onnx", "json"})
+@dg.asset(partitions_def=feature_spec_partitions, group_name="export", deps=[backtest], kinds={"onnx", "json"})
 def export(
     context: dg.AssetExecutionContext, lake: LakeResource, specs: SpecCatalogResource, artifacts: ArtifactStoreResource
 ) -> dg.MaterializeResult:

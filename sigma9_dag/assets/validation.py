@@ -38,7 +38,7 @@ class ValidationConfig(dg.Config):
     seed: int = 7
 
 
-@dg.asset(partitions_def=feature_spec_partitions, group_name="lab", deps=[discovery], kinds={"lightgbm"})
+@dg.asset(partitions_def=feature_spec_partitions, group_name="validation", deps=[discovery], kinds={"lightgbm"})
 def validation(
     context: dg.AssetExecutionContext, config: ValidationConfig, lake: LakeResource, specs: SpecCatalogResource
 ) -> dg.MaterializeResult:

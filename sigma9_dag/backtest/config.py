@@ -250,8 +250,9 @@ def load_artifact(
 ) -> LoadedArtifact | None:
     """The verified artifact the run scores with (None when the plugin needs none and the run names none).
 
-    The store is ``artifact_root`` when given, else the directory above the run's ``manifest_path``; the
-    artifact is ``artifact_id``, else ``artifact_ref.id``, else the store's latest for the spec. The schema
+    The store is ``artifact_root`` when given, else the run's ``artifact_ref.store``, else the directory above
+    its ``manifest_path``; the artifact is ``artifact_id``, else ``artifact_ref.id``, else (no id, or ``latest``)
+    the store's newest for the spec. The schema
     hash is compared first, from the manifest alone.
     """
     needs = needs_artifact(run.strategy.plugin, run.strategy.params)
@@ -260,17 +261,26 @@ def load_artifact(
         return None
     if artifact_root is not None:
         registry = FilesystemArtifactRegistry(artifact_root)
-    elif ref is not None:
+    elif ref is not None and ref.manifest_path is not None:
         manifest_path = _resolve(base_dir, ref.manifest_path)
         if not manifest_path.is_file():
-            raise SpecError(f"manifest {manifest_path} not found", field=f"{FIELD}.artifact_ref.manifest_path")
+            raise SpecError(
+                f"manifest {manifest_path} not found (name the newest artifact of the spec with "
+                "artifact_ref {id: latest, store: DIR}, or pick one with --artifact)",
+                field=f"{FIELD}.artifact_ref.manifest_path",
+            )
         registry = FilesystemArtifactRegistry(manifest_path.parent.parent)
+    elif ref is not None:
+        store = _resolve(base_dir, ref.store_root())
+        if not store.is_dir():
+            raise SpecError(f"artifact store {store} not found", field=f"{FIELD}.artifact_ref.store")
+        registry = FilesystemArtifactRegistry(store)
     else:
         raise SpecError(
             "the plugin scores with an artifact; set artifact_ref or pass an artifact store",
             field=f"{FIELD}.artifact_ref",
         )
-    wanted = artifact_id or (ref.id if ref is not None else None)
+    wanted = artifact_id or (ref.artifact_id() if ref is not None else None)
     if wanted is None:
         manifest = registry.latest(spec.id)
         if manifest is None:

@@ -31,10 +31,10 @@ from nautilus_trader.model.identifiers import InstrumentId, Symbol, Venue
 from nautilus_trader.model.instruments import Equity
 from nautilus_trader.model.objects import Price, Quantity
 
-from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import bars_table_from_trades, eligible_trades_mask, read_bars, read_trades
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
 PRICE_PRECISION = 4
 SIZE_PRECISION = 0

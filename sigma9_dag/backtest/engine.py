@@ -33,7 +33,6 @@ from sigma9_dag.backtest.config import PreparedRun
 from sigma9_dag.backtest.data import VENUE, clock_instrument, equity, load_day
 from sigma9_dag.backtest.execution import ExecutionSettings, IBLikeFeeModel, LakeFillModel, latency_model
 from sigma9_dag.evaluation.prices import LakePrices
-from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.calendar import SESSIONS, session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.grid import day_grid
@@ -41,6 +40,7 @@ from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.warmup import load_warmup
 from sigma9_runtime.lake.closes import day_closes
 from sigma9_runtime.streams import gate_bar_kind
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
 TRADER_ID = "SIGMA9-001"
 

@@ -29,11 +29,11 @@ from nautilus_trader.trading.strategy import Strategy
 
 from sigma9_dag.backtest.data import BAR_SPECS, bar_type, instrument_id
 from sigma9_dag.evaluation.prices import LakePrices
-from sigma9_runtime.bars import SECOND_NS
 from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.feeds.events import AggBatch, TradeBatch
 from sigma9_runtime.strategies.base import ScoredCandidate, ScoringStrategy
 from sigma9_runtime.streams import BAR_NS, BarStream
+from sigma9_runtime.units import SECOND_NS
 
 ACTIVE_NS = 60 * SECOND_NS
 """A symbol is active at a step when it traded in the last minute (without trade ticks: when a bar of the

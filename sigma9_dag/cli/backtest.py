@@ -30,7 +30,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: the run's output.base_dir)")
     parser.add_argument("--spec", type=Path, default=None, help="FeatureSpec file (default: feature_spec_ref.path)")
     parser.add_argument(
+        "--artifact",
         "--artifact-id",
+        dest="artifact_id",
         default=None,
         metavar="ID",
         help="artifact to score with (default: the run's artifact_ref.id, else the store's latest for the spec)",

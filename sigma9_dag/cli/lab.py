@@ -63,6 +63,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from sigma9_dag.definitions import ASSETS, CHECKS, resources
     from sigma9_dag.partitions import sync_spec_partitions
+    from sigma9_dag.schedules import lab_chain
 
     specs = resources()["specs"]
     spec = specs.spec(args.spec_id)  # type: ignore[attr-defined]  # a clear error for an unknown id
@@ -76,13 +77,16 @@ def _run(args: argparse.Namespace) -> int:
     _check_lake(lake, spec, specs.all_specs(), dataset=with_dataset, strict=args.strict)  # type: ignore[attr-defined]
     with _instance() as instance:
         sync_spec_partitions(instance, specs)  # type: ignore[arg-type]
-        result = dg.materialize(
-            [*ASSETS, *CHECKS],
+        # A run of the lab_chain job (Jobs -> lab_chain and the timeline in the web UI), with the asset checks
+        # of the selected assets.
+        # Resources read from the environment now (a test or a caller may have changed it since import).
+        job = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[lab_chain], resources=resources())
+        result = job.resolve_job_def("lab_chain").execute_in_process(
             instance=instance,
-            resources=resources(),
             partition_key=args.spec_id,
-            selection=selection,
+            asset_selection=sorted(keys),
             raise_on_error=False,
+            tags={"sigma9/spec_id": args.spec_id},
         )
         for event in result.get_asset_materialization_events():
             materialization = event.materialization

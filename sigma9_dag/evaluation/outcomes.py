@@ -23,8 +23,8 @@ from sigma9_dag.evaluation.candidates import normalize_events
 from sigma9_dag.evaluation.prices import LakePrices, group_by_symbol_day
 from sigma9_dag.evaluation.settings import EvaluationSettings
 from sigma9_runtime.lake.layout import LakeLayout
+from sigma9_runtime.units import MINUTE_NS
 
-MINUTE_NS = 60_000_000_000
 OUTCOME_COLUMNS: tuple[str, ...] = (
     "hit",
     "t0_ns",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from sigma9_runtime.calendar import NANOS_PER_SECOND, session_bounds
+from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.features.baselines import BaselineKey
 from sigma9_runtime.features.grid import DayGrid, day_grid
 from sigma9_runtime.features.kernels import clv_signed_volume
@@ -39,8 +39,8 @@ from sigma9_runtime.features.post import (
 from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import TRADES_SCHEMA, eligible_trades_mask, read_bars, read_trades
+from sigma9_runtime.units import MINUTE_NS, NANOS_PER_SECOND
 
-MINUTE_NS = 60 * NANOS_PER_SECOND
 BAR_FIELDS = ("open", "high", "low", "close", "volume", "vwap", "transactions")
 """Columns of a lake bars table that become per-unit series."""
 

@@ -21,7 +21,6 @@ from sigma9_dag.features.compare import mismatches
 from sigma9_dag.features.offline import symbol_day_features
 from sigma9_dag.features.stats import ensure_stats, normalization_days
 from sigma9_dag.lake.coverage import LakeCoverage, intraday_tables, lake_coverage
-from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.grid import day_grid
 from sigma9_runtime.features.online import OnlineFeatureBuilder
@@ -31,6 +30,7 @@ from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEve
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.replay.sources import DayFeed, feed_frames, lake_day_feed, trade_messages
 from sigma9_runtime.streams import spec_streams
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
 
 @dataclass

@@ -29,8 +29,7 @@ from sigma9_runtime.registry import FilesystemArtifactRegistry
 from sigma9_runtime.registry.base import LoadedArtifact
 from sigma9_runtime.registry.layout import ArtifactStoreLayout
 from sigma9_runtime.schema_hash import schema_hash
-
-NANOS_PER_MINUTE = 60_000_000_000
+from sigma9_runtime.units import NANOS_PER_MINUTE
 
 
 def _dates(values: Any) -> pd.Series:

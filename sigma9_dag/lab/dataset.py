@@ -35,17 +35,17 @@ from sigma9_dag.features.stats import ensure_stats
 from sigma9_dag.lake.coverage import LakeCoverage, intraday_tables, lake_coverage, require_sources
 from sigma9_dag.lake.events import find_events
 from sigma9_dag.lake.history import HistoryReport, history_sufficiency, usable_days_note
-from sigma9_runtime.calendar import NANOS_PER_SECOND
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.errors import DataError
 from sigma9_runtime.features.grid import day_grid
 from sigma9_runtime.features.names import feature_names
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import read_events
+from sigma9_runtime.strategies.crossing import DEFAULT_ANCHOR
+from sigma9_runtime.units import MINUTE_NS, NANOS_PER_SECOND
 
 NegativeType = Literal["hard_negative", "same_symbol_other_days", "time_of_day_matched"]
 SplitPart = Literal["warmup", "train", "validation", "test", "purged"]
-MINUTE_NS = 60 * NANOS_PER_SECOND
 
 
 class DatasetSettings(BaseModel):
@@ -53,7 +53,7 @@ class DatasetSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    anchor: Annotated[float, Field(gt=0)] = 0.10
+    anchor: Annotated[float, Field(gt=0)] = DEFAULT_ANCHOR
     pre_window_min: tuple[int, int] = (-30, -5)
     sample_every_s: Annotated[int, Field(gt=0)] = 60
     negatives: tuple[NegativeType, ...] = ("hard_negative", "same_symbol_other_days", "time_of_day_matched")

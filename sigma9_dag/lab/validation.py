@@ -43,8 +43,8 @@ from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
 from sigma9_runtime.gates import MLGate
 from sigma9_runtime.strategies.plugins.seismograph_ml import SeismographMLParams, SeismographMLStrategy, gated_score
 from sigma9_runtime.strategies.seismograph import score as seismograph_score
+from sigma9_runtime.units import NANOS_PER_SECOND
 
-NANOS_PER_SECOND = 1_000_000_000
 SCORED_COLUMNS = ["symbol", "date", "ts_ns", "part", "ml_score", "seismograph_score", "score"]
 
 

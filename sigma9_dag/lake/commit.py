@@ -260,4 +260,3 @@ def sweep(root: Path) -> list[str]:
             stale.unlink(missing_ok=True)
         removed.append(stale.name)
     return removed
-

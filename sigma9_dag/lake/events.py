@@ -47,14 +47,14 @@ from sigma9_dag.lake.commit import reading
 from sigma9_dag.lake.table_file import write_table_file
 from sigma9_dag.parallel import map_tickers
 from sigma9_runtime.atomic import TEMP_PREFIX, atomic_path
-from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.calendar import local_to_ns, ns_to_local
 from sigma9_runtime.errors import LakeError
 from sigma9_runtime.lake.closes import close_table
 from sigma9_runtime.lake.layout import BarKind, LakeLayout
 from sigma9_runtime.lake.tables import DAILY_SCHEMA, SPLITS_SCHEMA, eligible_trades_mask, read_daily, read_splits
+from sigma9_runtime.strategies.crossing import DEFAULT_ANCHOR
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
-DEFAULT_ANCHOR = 0.10
 RESOLUTIONS: tuple[str, ...] = ("trade", "1s", "1m")
 """``t0_resolution`` values, finest first."""
 BAR_INTERVAL_NS: dict[str, int] = {"1s": SECOND_NS, "1m": MINUTE_NS}

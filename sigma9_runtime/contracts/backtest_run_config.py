@@ -7,6 +7,7 @@ Relative paths in it resolve against the directory the command runs in (the proj
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import PurePosixPath
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -116,13 +117,39 @@ class FeatureSpecPath(ContractModel):
     """Path of the spec file."""
 
 
-class ArtifactRef(ContractModel):
-    """The artifact the run scores with."""
+LATEST = "latest"
+"""``artifact_ref.id`` naming the newest artifact of the run's FeatureSpec in ``artifact_ref.store``."""
 
-    id: ArtifactId
-    """Artifact id."""
-    manifest_path: NonEmpty
-    """Path of its manifest."""
+
+class ArtifactRef(ContractModel):
+    """The artifact the run scores with: one artifact by its manifest (``id`` + ``manifest_path``), or an id
+    or the newest of the run's FeatureSpec (``id: latest``) in an artifact store (``store``)."""
+
+    id: ArtifactId | Literal["latest"]
+    """Artifact id, or ``latest``: the store's newest artifact of the run's FeatureSpec when the run starts."""
+    manifest_path: NonEmpty | None = None
+    """Path of its manifest (``<store>/manifests/<id>.json``)."""
+    store: NonEmpty | None = None
+    """The artifact store's root directory (instead of ``manifest_path``)."""
+
+    @model_validator(mode="after")
+    def _one_way_to_the_store(self) -> ArtifactRef:
+        if (self.manifest_path is None) == (self.store is None):
+            raise FieldPathError(("store",), "give exactly one of manifest_path and store")
+        if self.id == LATEST and self.manifest_path is not None:
+            raise FieldPathError(("manifest_path",), "names one artifact's manifest; with id latest give store")
+        return self
+
+    def store_root(self) -> str:
+        """The store's root as written (``store``, else the directory above ``manifest_path``'s folder)."""
+        if self.store is not None:
+            return self.store
+        assert self.manifest_path is not None
+        return str(PurePosixPath(self.manifest_path).parent.parent)
+
+    def artifact_id(self) -> str | None:
+        """The id the run names (None: the newest of its FeatureSpec)."""
+        return None if self.id == LATEST else self.id
 
 
 class Warmup(ContractModel):

@@ -18,11 +18,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import PlainSerializer, PlainValidator, SerializationInfo, WithJsonSchema
 
+from sigma9_runtime.units import NANOS_PER_SECOND
+
 Unit = Literal["s", "m", "h", "d"]
 
 _PATTERN = re.compile(r"^(?P<value>[1-9][0-9]*)(?P<unit>[smhd])(?P<tod>_tod)?$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
-NANOS_PER_SECOND = 1_000_000_000
 MAX_INTRADAY_SECONDS = 16 * 3600
 """Longest intraday duration: a whole trading day's sessions, 04:00-20:00 (16 h)."""
 MAX_TRADING_DAYS = 260

@@ -18,7 +18,8 @@ from typing import Literal
 
 import numpy as np
 
-from sigma9_runtime.calendar import NANOS_PER_MINUTE, NY, local_to_ns, previous_trading_day
+from sigma9_runtime.calendar import NY, local_to_ns, previous_trading_day
+from sigma9_runtime.units import NANOS_PER_MINUTE
 
 MINUTES_PER_DAY = 1440
 BASELINE_MIN_DAYS = 5

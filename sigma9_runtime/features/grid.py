@@ -18,10 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sigma9_runtime.calendar import NANOS_PER_SECOND, SESSIONS, local_to_ns, session_bounds
+from sigma9_runtime.calendar import SESSIONS, local_to_ns, session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
-
-NANOS_PER_MINUTE = 60 * NANOS_PER_SECOND
+from sigma9_runtime.units import NANOS_PER_MINUTE, NANOS_PER_SECOND
 
 
 def emission_step_seconds(spec: FeatureSpec) -> int:

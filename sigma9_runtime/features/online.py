@@ -96,7 +96,7 @@ import numpy as np
 
 from sigma9_runtime.bars import is_eligible
 from sigma9_runtime.bounds import MAX_BAR_VOLUME, MAX_PRICE, MAX_SYMBOLS, MAX_TRADE_SIZE
-from sigma9_runtime.calendar import NANOS_PER_SECOND, session_bounds
+from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.baselines import MINUTES_PER_DAY, BaselineKey
 from sigma9_runtime.features.grid import DayGrid, day_grid
@@ -108,8 +108,8 @@ from sigma9_runtime.features.ring import Ring, RingView
 from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
 from sigma9_runtime.lake.layout import TICKER_PATTERN
+from sigma9_runtime.units import MINUTE_NS, NANOS_PER_SECOND
 
-MINUTE_NS = 60 * NANOS_PER_SECOND
 DEFAULT_MAX_SKEW_SECONDS = 8
 """Seconds an event may be stamped beyond the next emission step after the feed clock (clock drift between
 the feed and the steps); later ones are ``future_timestamp``. The rings' slack is the same number, so

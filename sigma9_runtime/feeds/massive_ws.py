@@ -71,6 +71,7 @@ Examples
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -89,6 +90,10 @@ __all__ = [
     "parse_frame",
     "parse_frame_columnar",
 ]
+
+log = logging.getLogger(__name__)
+COLUMNAR_FALLBACKS: Counter[str] = Counter()
+"""Frames the columnar parser failed on and the reference parser took, by exception type (should stay empty)."""
 
 DROP_REASONS: tuple[str, ...] = (
     "malformed_json",
@@ -353,11 +358,17 @@ def parse_frame_columnar(frame: str | bytes | bytearray) -> ColumnarFrame:
 
     Columns are gathered with list comprehensions and checked with numpy; a column with an
     unusual value (a string, a huge integer, ...) falls back to the per-value rules of the
-    per-event path for that column. Never raises.
+    per-event path for that column. Never raises: should the columnar code itself fail, the frame goes
+    through the reference path, the fallback is counted in :data:`COLUMNAR_FALLBACKS` by exception type and
+    logged (the first of each type with its traceback), never silent.
     """
     try:
         return _parse_columnar(frame)
-    except Exception:  # safety net: fall back to the reference path
+    except Exception as e:  # safety net: fall back to the reference path, counted and logged
+        kind = type(e).__name__
+        COLUMNAR_FALLBACKS[kind] += 1
+        if COLUMNAR_FALLBACKS[kind] == 1:
+            log.warning("columnar frame parser failed (%s); the reference parser took the frame", kind, exc_info=True)
         return ColumnarFrame.from_parsed(parse_frame(frame))
 
 

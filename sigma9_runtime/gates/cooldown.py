@@ -6,7 +6,7 @@ across session and day boundaries alike. Memory: one timestamp per symbol that e
 
 from __future__ import annotations
 
-NANOS_PER_SECOND = 1_000_000_000
+from sigma9_runtime.units import NANOS_PER_SECOND
 
 
 class SymbolCooldown:

@@ -64,8 +64,8 @@ import numpy as np
 import numpy.typing as npt
 
 from sigma9_runtime.gates.decision import Reason
+from sigma9_runtime.units import NANOS_PER_SECOND
 
-NANOS_PER_SECOND = 1_000_000_000
 SECOND_BAR_NS = NANOS_PER_SECOND
 """Length of a 1-second bar (``A``)."""
 MINUTE_BAR_NS = 60 * NANOS_PER_SECOND

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.registry.base import ArtifactRegistry, LoadedArtifact
+from sigma9_runtime.units import NANOS_PER_SECOND
 
 log = logging.getLogger(__name__)
-
-NANOS_PER_SECOND = 1_000_000_000
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,9 @@ from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
 from sigma9_runtime.feeds.massive_ws import ColumnarFrame, parse_frame_columnar
 from sigma9_runtime.strategies.base import ScoredCandidate, ScoringStrategy
+from sigma9_runtime.units import NANOS_PER_SECOND
 
 log = logging.getLogger(__name__)
-
-NANOS_PER_SECOND = 1_000_000_000
 
 
 @dataclass

@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.contracts.base import STREAM_CHANNELS
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
 _GZIP_MAGIC = b"\x1f\x8b"
 

@@ -2,7 +2,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigma9_runtime.bars import MINUTE_NS, SECOND_NS, BarAccumulator, bars_from_trades, is_eligible
+from sigma9_runtime.bars import BarAccumulator, bars_from_trades, is_eligible
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
 
 def _incremental(ts: np.ndarray, price: np.ndarray, size: np.ndarray, interval: int) -> list[tuple]:

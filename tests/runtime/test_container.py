@@ -69,7 +69,7 @@ def test_a_run_config_becomes_a_runtime_config() -> None:
     run = load_backtest_run_config(SHIPPED_RUN_CONFIG)
     config = RuntimeConfig.from_run_config(run, base_dir=ROOT, hot_reload=False)
     assert config.strategy == "seismograph_ml" and config.params["use_ml_overlay"] is True
-    assert config.artifacts == ROOT / "artifacts" and config.artifact_id == "ART_2026-01-16_001"
+    assert config.artifacts == ROOT / "artifacts" and config.artifact_id is None  # latest: the newest of the spec
     assert config.max_alerts_per_day == 60 and config.symbol_cooldown_sec == 180 and not config.hot_reload
     assert build_strategy(config.model_copy(update={"strategy": "seismograph", "params": {}})).name == "seismograph"
 

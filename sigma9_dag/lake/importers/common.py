@@ -56,7 +56,6 @@ from sigma9_dag.lake.writer import (
     quarantine_rows,
     write_parquet,
 )
-from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.calendar import is_trading_day, session_date
 from sigma9_runtime.errors import DataError
 from sigma9_runtime.lake.closes import close_table
@@ -70,6 +69,7 @@ from sigma9_runtime.lake.tables import (
     daily_bar_from_trades,
     read_table,
 )
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
 HOUR_NS = 3600 * SECOND_NS
 INTERVALS: dict[BarKind, int] = {"1s": SECOND_NS, "1m": MINUTE_NS}

@@ -25,8 +25,8 @@ from sigma9_dag.lake.synth.universe import DAY_STREAM, TickerProfile, round_to_t
 from sigma9_runtime.bars import EXCLUDED_CONDITIONS
 from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.lake.tables import TRADES_SCHEMA
+from sigma9_runtime.units import SECOND_NS
 
-SECOND_NS = 1_000_000_000
 OU_TAU_SEC = 2400.0
 PINNED_NOISE_SD = 0.004
 PINNED_TAU_SEC = 600.0

@@ -30,7 +30,7 @@ from sigma9_dag.lake.synth.plan import DayPlan, MarketPlan, make_plan
 from sigma9_dag.lake.synth.universe import TickerProfile, daily_history, make_universe
 from sigma9_dag.lake.writer import LakeTransaction, write_parquet
 from sigma9_dag.parallel import map_tickers
-from sigma9_runtime.bars import MINUTE_NS, SECOND_NS, bars_from_trades
+from sigma9_runtime.bars import bars_from_trades
 from sigma9_runtime.calendar import iter_trading_days, previous_trading_day, session_bounds
 from sigma9_runtime.errors import LakeError
 from sigma9_runtime.lake.layout import LakeLayout
@@ -43,6 +43,7 @@ from sigma9_runtime.lake.tables import (
     eligible_trades_mask,
 )
 from sigma9_runtime.streams import LAKE_TABLES, LakeTable
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
 DAILY_FIELDS = ("open", "high", "low", "close", "volume", "vwap", "transactions")
 

@@ -10,13 +10,14 @@ from sigma9_dag.assets.dataset import dataset
 from sigma9_dag.partitions import feature_spec_files, feature_spec_partitions, sync_spec_partitions
 from sigma9_dag.resources import LakeResource, SpecCatalogResource
 from sigma9_runtime.errors import SpecError
+from tests.stubs import writable_view
 
 SPECS = Path(__file__).parents[3] / "feature_specs"
 SPEC_ID = "FS_2026-01-16_001"
 
 
-def test_dataset_asset_writes_its_tables_for_the_partition(synthetic_lake) -> None:  # type: ignore[no-untyped-def]
-    lake = LakeResource(root=str(synthetic_lake.root))
+def test_dataset_asset_writes_its_tables_for_the_partition(synthetic_lake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    lake = LakeResource(root=str(writable_view(synthetic_lake.root, tmp_path / "lake")))  # the session lake stays as is
     with dg.instance_for_test() as instance:
         sync_spec_partitions(instance, SpecCatalogResource(directory=str(SPECS)))
         context = dg.build_asset_context(
@@ -56,10 +57,10 @@ def test_an_unknown_spec_id_is_named_with_what_exists() -> None:
         SpecCatalogResource(directory=str(SPECS)).path("FS_nope")
 
 
-def test_discovery_clusters_the_training_positives_of_the_dataset(synthetic_lake) -> None:  # type: ignore[no-untyped-def]
+def test_discovery_clusters_the_training_positives_of_the_dataset(synthetic_lake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from sigma9_dag.assets.discovery import discovery
 
-    lake = LakeResource(root=str(synthetic_lake.root))
+    lake = LakeResource(root=str(writable_view(synthetic_lake.root, tmp_path / "lake")))
     specs = SpecCatalogResource(directory=str(SPECS))
     with dg.instance_for_test() as instance:
         sync_spec_partitions(instance, specs)

@@ -157,4 +157,15 @@ def test_the_manifest_body_follows_the_contract_without_a_payload() -> None:
     }
     assert body["compatibility"]["required_streams"] == ["T.*", "A.*", "AM.*"]
     assert min_bar_history(spec) == {"bar_1s": "300s", "bar_1m": "30m", "daily": "60d"}
-    json.dumps(body)
+    # With any payload, the body is a valid ArtifactManifest (every field the lab writes passes the contract).
+    from sigma9_runtime.contracts.artifact_manifest import ArtifactManifest
+    from sigma9_runtime.contracts.io import parse_contract
+    from sigma9_runtime.schema_hash import schema_hash
+    from tests.stubs import artifact_manifest_document
+
+    payload = artifact_manifest_document()["artifact_manifest"]["payload"]  # publishing adds these two
+    ref = {"id": spec.id, "schema_hash": schema_hash(spec), "snapshot_path": f"feature_specs_snapshot/{spec.id}.yaml"}
+    document = json.loads(json.dumps({"artifact_manifest": {**body, "payload": payload, "feature_spec_ref": ref}}))
+    manifest = parse_contract(ArtifactManifest, document)
+    assert manifest.id == "ART_x" and manifest.model.thresholds.global_score_min == 0.5
+    assert manifest.performance_oos.metrics.precision_at_budget == 0.2

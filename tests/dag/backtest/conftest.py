@@ -9,11 +9,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.calendar import local_to_ns
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import DAILY_SCHEMA, EVENTS_SCHEMA, TRADES_SCHEMA, bars_table_from_trades
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 from tests.stubs import feature_spec, run_config_document
 
 DAY = dt.date(2025, 1, 6)

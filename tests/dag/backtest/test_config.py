@@ -81,3 +81,31 @@ def test_sigma9_backtest_runs_a_config_file_and_exits_2_on_a_bad_one(tiny_lake, 
     path.write_text(yaml.safe_dump(doc))
     assert main(["backtest", str(path), "--spec", str(spec_path)]) == 2
     assert "backtest_run.strategy.plugin" in capsys.readouterr().err
+
+
+def test_a_run_naming_the_latest_artifact_of_its_spec_scores_with_the_newest_in_its_store(
+    tiny_lake, artifact_store, tmp_path: Path
+) -> None:
+    from sigma9_dag.backtest.config import load_artifact
+    from sigma9_runtime.contracts.io import load_feature_spec
+    from tests.stubs import SHIPPED_FEATURE_SPEC
+
+    spec = load_feature_spec(SHIPPED_FEATURE_SPEC)
+    doc = tiny_run_document(tiny_lake.root, tmp_path / "out")
+    doc["backtest_run"]["strategy"] = {"plugin": "seismograph_ml", "params": {"use_ml_overlay": True}}
+    doc["backtest_run"]["artifact_ref"] = {"id": "latest", "store": "artifacts"}
+    loaded = load_artifact(run_of(doc), spec, base_dir=tmp_path, artifact_root=None)
+    assert loaded is not None and loaded.manifest.id == ARTIFACT_ID
+    with pytest.raises(SpecError, match=r"artifact_ref\.id: manifest .*ART_2099-01-01_001\.json not found"):
+        load_artifact(run_of(doc), spec, base_dir=tmp_path, artifact_root=None, artifact_id="ART_2099-01-01_001")
+    doc["backtest_run"]["artifact_ref"] = {"id": "ART_2099-01-01_001", "manifest_path": "gone/manifests/x.json"}
+    with pytest.raises(SpecError, match=r"not found \(name the newest artifact of the spec with artifact_ref"):
+        load_artifact(run_of(doc), spec, base_dir=tmp_path, artifact_root=None)
+    for ref, message in (
+        ({"id": "latest", "store": "a", "manifest_path": "a/manifests/x.json"}, "give exactly one of manifest_path"),
+        ({"id": "latest"}, "give exactly one of manifest_path and store"),
+        ({"id": "latest", "manifest_path": "a/manifests/x.json"}, "with id latest give store"),
+    ):
+        doc["backtest_run"]["artifact_ref"] = ref
+        with pytest.raises(ValueError, match=message):
+            run_of(doc)

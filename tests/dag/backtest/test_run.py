@@ -82,6 +82,7 @@ def test_outputs_hold_alerts_trades_equity_metrics_plots_and_a_report_with_both_
     assert report["metrics"] == result.metrics
     assert report["summary"]["alerts"] == 1 and report["summary"]["trades"] == 1
     baseline_alerts = pd.read_parquet(result.paths["baseline_alerts"])
+    assert len(baseline_alerts) > 0  # a subset test alone would pass on an empty table
     assert set(baseline_alerts["stream"]) <= {"seismograph_only", "random_budget_matched"}
     curve = pd.read_parquet(result.paths["equity_curve"])
     assert curve["equity"].iloc[-1] == pytest.approx(report["trading"]["starting_cash"] + report["summary"]["net_pnl"])

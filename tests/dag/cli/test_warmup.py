@@ -10,10 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from sigma9_dag.cli import main
-from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.calendar import local_to_ns, trading_days
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import DAILY_SCHEMA, TRADES_SCHEMA, bars_table_from_trades
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 from tests.stubs import MINUTE_BAR_FEATURE_SPEC
 
 DAYS = trading_days(dt.date(2025, 2, 3), dt.date(2025, 3, 31))[:30]

@@ -13,9 +13,9 @@ import pytest
 
 from sigma9_dag.cli import main
 from sigma9_dag.lake.events import find_events
-from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import read_daily, read_events, read_hard_negatives, read_splits
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import pytest
 
 from sigma9_dag.lake.events import DEFAULT_ANCHOR, find_events
 from sigma9_dag.lake.writer import LakeTransaction
-from sigma9_runtime.bars import SECOND_NS
 from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.feeds.events import AggBatch
 from sigma9_runtime.lake.closes import close_table
@@ -16,6 +15,7 @@ from sigma9_runtime.lake.closes import previous_closes as runtime_previous_close
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import DAILY_SCHEMA, SPLITS_SCHEMA, TRADES_SCHEMA, read_bars, read_daily, read_splits
 from sigma9_runtime.strategies.crossing import CrossTracker
+from sigma9_runtime.units import SECOND_NS
 
 D1, D2 = dt.date(2025, 1, 2), dt.date(2025, 1, 3)
 

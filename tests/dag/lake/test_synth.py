@@ -15,7 +15,7 @@ from sigma9_dag.lake.synth import generate_synthetic_lake
 from sigma9_dag.lake.synth.day import simulate_day
 from sigma9_dag.lake.synth.plan import EVENT_ARCHETYPES, HARD_NEGATIVE_ARCHETYPES, DayPlan, make_plan
 from sigma9_dag.lake.synth.universe import make_universe
-from sigma9_runtime.bars import EXCLUDED_CONDITIONS, MINUTE_NS, SECOND_NS
+from sigma9_runtime.bars import EXCLUDED_CONDITIONS
 from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.errors import LakeError
 from sigma9_runtime.lake.layout import LakeLayout
@@ -30,6 +30,7 @@ from sigma9_runtime.lake.tables import (
     read_splits,
     read_trades,
 )
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
 
 def _files(root: Path) -> dict[str, bytes]:

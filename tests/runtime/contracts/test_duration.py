@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigma9_runtime.contracts.duration import NANOS_PER_SECOND, Duration
+from sigma9_runtime.contracts.duration import Duration
+from sigma9_runtime.units import NANOS_PER_SECOND
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigma9_runtime import bounds
-from sigma9_runtime.calendar import NANOS_PER_SECOND, local_to_ns, session_bounds
+from sigma9_runtime.calendar import local_to_ns, session_bounds
 from sigma9_runtime.contracts.io import load_feature_spec
 from sigma9_runtime.features import online
 from sigma9_runtime.features.baselines import MINUTES_PER_DAY
@@ -21,6 +21,7 @@ from sigma9_runtime.features.online import DEFAULT_MAX_SKEW_SECONDS, SMALL_BATCH
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
+from sigma9_runtime.units import NANOS_PER_SECOND
 from tests.stubs import ROOT, feature_spec, minute_bar_feature_spec
 
 DAY = dt.date(2025, 3, 4)

@@ -221,3 +221,21 @@ def test_columnar_equals_per_event_and_never_raises_on_fuzzed_messages(messages:
 @given(st.one_of(st.text(max_size=60), st.binary(max_size=60)))
 def test_parsers_never_raise_on_arbitrary_input(text: str | bytes) -> None:
     assert_paths_agree(text)
+
+
+def test_a_columnar_failure_falls_back_counted_and_logged(monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    import sigma9_runtime.feeds.massive_ws as massive_ws
+
+    def broken(frame: object) -> None:
+        raise ZeroDivisionError("a bug in the fast path")
+
+    monkeypatch.setattr(massive_ws, "_parse_columnar", broken)
+    monkeypatch.setattr(massive_ws, "COLUMNAR_FALLBACKS", Counter())
+    text = json.dumps([trade(), trade()])
+    with caplog.at_level("WARNING", logger="sigma9_runtime.feeds.massive_ws"):
+        for _ in range(3):
+            assert len(massive_ws.parse_frame_columnar(text).trades) == 2  # the reference path took the frames
+    assert massive_ws.COLUMNAR_FALLBACKS == Counter({"ZeroDivisionError": 3})
+    assert [r.message for r in caplog.records].count(
+        "columnar frame parser failed (ZeroDivisionError); the reference parser took the frame"
+    ) == 1

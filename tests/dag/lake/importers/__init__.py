@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sigma9_runtime.bars import MINUTE_NS, SECOND_NS
 from sigma9_runtime.calendar import local_to_ns, session_bounds
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import (
@@ -18,6 +17,7 @@ from sigma9_runtime.lake.tables import (
     read_daily,
     read_trades,
 )
+from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
 DAY = dt.date(2025, 1, 2)  # Thursday
 NEXT_DAY = dt.date(2025, 1, 3)
