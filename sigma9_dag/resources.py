@@ -16,6 +16,7 @@ from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.contracts.io import load_backtest_run_config, load_feature_spec
 from sigma9_runtime.errors import SpecError
+from sigma9_runtime.file_cache import ParsedFiles
 from sigma9_runtime.lake.layout import LakeLayout
 
 
@@ -41,21 +42,8 @@ class SpecCatalog:
     problems: dict[str, SpecError] = field(default_factory=dict)
 
 
-_READ: dict[Path, tuple[tuple[int, int, int], FeatureSpec | SpecError]] = {}
-"""Spec files read, keyed by (inode, size, mtime): the sensor and every asset re-read only changed files."""
-
-
-def _read_spec(path: Path) -> FeatureSpec | SpecError:
-    status = path.stat()
-    version = (status.st_ino, status.st_size, status.st_mtime_ns)
-    cached = _READ.get(path.resolve())
-    if cached is None or cached[0] != version:
-        try:
-            read: FeatureSpec | SpecError = load_feature_spec(path)
-        except SpecError as e:
-            read = e
-        cached = _READ[path.resolve()] = (version, read)
-    return cached[1]
+_SPEC_FILES: ParsedFiles[FeatureSpec, SpecError] = ParsedFiles(load_feature_spec, SpecError)
+"""Spec files read once per version: the sensor and every asset re-read only changed files."""
 
 
 class SpecCatalogResource(dg.ConfigurableResource):
@@ -70,7 +58,7 @@ class SpecCatalogResource(dg.ConfigurableResource):
         and the others with their error: one bad file is its own partition's problem, not every partition's."""
         catalog = SpecCatalog()
         for path in sorted(Path(self.directory).glob("FS_*.yaml")):
-            read = _read_spec(path)
+            read = _SPEC_FILES.read(path)
             if isinstance(read, SpecError):
                 catalog.problems[path.stem] = read
             elif read.id in catalog.specs:

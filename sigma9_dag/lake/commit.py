@@ -127,9 +127,13 @@ class WriterLock:
         command = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv))[:300]
         os.pwrite(fd, f"pid {os.getpid()} ({command}) since {time.strftime('%H:%M:%S')}\n".encode(), 0)
         self._fd = fd
-        os.close(_open_lock(self.root, COMMIT_LOCK))  # readers find it from now on
-        recover(self.root)
-        sweep(self.root)
+        try:
+            os.close(_open_lock(self.root, COMMIT_LOCK))  # readers find it from now on
+            recover(self.root)
+            sweep(self.root)
+        except BaseException:
+            self.release()  # an unreadable journal: refused, and the lock not kept by this process
+            raise
         return self
 
     def release(self) -> None:

@@ -40,6 +40,7 @@ from sigma9_runtime.errors import (
     UnlistedPayloadFile,
     UnsafePayloadName,
 )
+from sigma9_runtime.file_cache import ParsedFiles
 from sigma9_runtime.registry.base import (
     DEFAULT_PLUGINS,
     ArtifactListing,
@@ -73,9 +74,8 @@ class FilesystemArtifactRegistry(ArtifactRegistry):
     def __init__(self, root: str | Path, *, known_plugins: Collection[str] = DEFAULT_PLUGINS) -> None:
         self.layout = ArtifactStoreLayout(Path(root))
         self.known_plugins = frozenset(known_plugins)
-        self._parsed: dict[Path, tuple[tuple[int, int, int], ArtifactManifest | Sigma9Error]] = {}
-        """Each manifest file's last reading, keyed by its (inode, size, mtime): a hot-reload poll parses
-        only new or changed files (manifests are written atomically: a new version is a new inode)."""
+        self._parsed: ParsedFiles[ArtifactManifest, Sigma9Error] = ParsedFiles(self._parse_manifest, Sigma9Error)
+        """Each manifest parsed once per version of its file: a hot-reload poll parses only new or changed ones."""
 
     def __repr__(self) -> str:
         return f"FilesystemArtifactRegistry({str(self.layout.root)!r})"
@@ -86,8 +86,7 @@ class FilesystemArtifactRegistry(ArtifactRegistry):
         manifests: list[ArtifactManifest] = []
         problems: list[ManifestProblem] = []
         files = self.layout.manifest_files()
-        present = set(files)
-        self._parsed = {path: parsed for path, parsed in self._parsed.items() if path in present}  # removed: forgotten
+        self._parsed.keep_only(files)
         for path in files:
             try:
                 manifests.append(self._read_manifest(path))
@@ -99,18 +98,7 @@ class FilesystemArtifactRegistry(ArtifactRegistry):
 
     def _read_manifest(self, path: Path) -> ArtifactManifest:
         """The manifest at ``path``, parsed once per version of the file (its error too)."""
-        status = path.stat()
-        version = (status.st_ino, status.st_size, status.st_mtime_ns)
-        cached = self._parsed.get(path)
-        if cached is None or cached[0] != version:
-            try:
-                result: ArtifactManifest | Sigma9Error = self._parse_manifest(path)
-            except Sigma9Error as e:
-                result = e
-            cached = self._parsed[path] = (version, result)
-        if isinstance(cached[1], Sigma9Error):
-            raise cached[1].with_traceback(None)
-        return cached[1]
+        return self._parsed.get(path)
 
     @staticmethod
     def _parse_manifest(path: Path) -> ArtifactManifest:
