@@ -33,7 +33,7 @@ def main() -> None:
     from sigma9_dag.backtest.engine import build_engine, data_needs, run_engine
     from sigma9_dag.backtest.execution import ExecutionSettings
     from sigma9_dag.backtest.run import starting_cash
-    from sigma9_dag.backtest.scoring import make_plugin
+    from sigma9_dag.backtest.scoring import make_runtime
     from sigma9_dag.backtest.strategy import NoOpStrategy, ScoringHost
     from sigma9_dag.evaluation import LakePrices
     from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
@@ -80,8 +80,7 @@ def main() -> None:
             strategy = NoOpStrategy(prepared.tickers, trades=needs.trades, bars_1s=needs.bars_1s, bars_1m=needs.bars_1m)
         else:
             strategy = ScoringHost(
-                plugin=make_plugin(run, spec, prepared.tickers, None),
-                prices=prices,
+                runtime=make_runtime(run, spec, prepared.tickers, None, prepared.layout.root),
                 symbols=prepared.tickers,
                 trades=needs.trades,
                 bars_1s=needs.bars_1s,

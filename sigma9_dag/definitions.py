@@ -1,13 +1,15 @@
 """The one Dagster ``Definitions`` of the lab.
 
 Assets (one module per stage under ``sigma9_dag/assets``) are partitioned by FeatureSpec id
-(:mod:`sigma9_dag.partitions`): dataset -> discovery -> validation -> distill -> backtest -> export, with
-blocking asset checks (:mod:`sigma9_dag.assets.checks`), the ``lab_chain`` job and its nightly schedule
-(:mod:`sigma9_dag.schedules`) and the sensor that turns new spec files into partitions. The resources
-are chosen here, from the environment (:mod:`sigma9_dag.resources`).
+(:mod:`sigma9_dag.partitions`): dataset -> discovery -> validation -> distill -> backtest -> export, each
+taking the stage outputs it reads as inputs through the lab's IO manager (:mod:`sigma9_dag.io_manager`),
+with blocking asset checks (:mod:`sigma9_dag.assets.checks`), the ``lab_chain`` job and its nightly schedule
+(:mod:`sigma9_dag.schedules`) and the sensor that turns new spec files into partitions. The resources are
+chosen here (:func:`lab_resources`); importing this module reads no environment variable: each resource
+reads its own when a run, sensor or schedule uses it (:mod:`sigma9_dag.resources`).
 """
 
-import os
+from typing import Any
 
 import dagster as dg
 
@@ -18,23 +20,28 @@ from sigma9_dag.assets.discovery import discovery
 from sigma9_dag.assets.distill import distill
 from sigma9_dag.assets.export import export
 from sigma9_dag.assets.validation import validation
+from sigma9_dag.io_manager import LAB_STORE, LabStoreIOManager
 from sigma9_dag.partitions import feature_spec_files
 from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
 from sigma9_dag.schedules import lab_chain, nightly_retrain
 
 ASSETS = [dataset, discovery, validation, distill, backtest, export]
-__all__ = ["ASSETS", "CHECKS", "defs", "resources"]
+__all__ = ["ASSETS", "CHECKS", "defs", "lab_resources"]
 
 
-def resources() -> dict[str, dg.ConfigurableResource]:
-    """The lab's resources from the environment (see :mod:`sigma9_dag.resources`)."""
+def lab_resources(
+    lake: LakeResource | None = None,
+    specs: SpecCatalogResource | None = None,
+    artifacts: ArtifactStoreResource | None = None,
+) -> dict[str, Any]:
+    """The lab's resources by key: the lake, the spec catalog, the artifact store and the IO manager over that
+    lake. Each one not given reads its directory from the environment when a run uses it (with its default)."""
+    lake = lake or LakeResource()
     return {
-        "lake": LakeResource(root=os.environ.get("SIGMA9_DATA_ROOT", "data")),
-        "specs": SpecCatalogResource(
-            directory=os.environ.get("SIGMA9_SPECS_DIR", "feature_specs"),
-            runs_directory=os.environ.get("SIGMA9_RUNS_DIR", "run_configs"),
-        ),
-        "artifacts": ArtifactStoreResource(root=os.environ.get("SIGMA9_ARTIFACTS_ROOT", "artifacts")),
+        "lake": lake,
+        "specs": specs or SpecCatalogResource(),
+        "artifacts": artifacts or ArtifactStoreResource(),
+        LAB_STORE: LabStoreIOManager(lake=lake),
     }
 
 
@@ -44,5 +51,5 @@ defs = dg.Definitions(
     jobs=[lab_chain],
     schedules=[nightly_retrain],
     sensors=[feature_spec_files],
-    resources=resources(),
+    resources=lab_resources(),
 )

@@ -1,15 +1,22 @@
 """The lab's resources: where the lake, the FeatureSpecs and the artifact store are.
 
-Chosen in one place, :data:`sigma9_dag.definitions.defs`, from the environment:
-``SIGMA9_DATA_ROOT`` (default ``data``), ``SIGMA9_SPECS_DIR`` (default ``feature_specs``),
-``SIGMA9_RUNS_DIR`` (default ``run_configs``) and ``SIGMA9_ARTIFACTS_ROOT`` (default ``artifacts``),
-relative to the working directory.
+Chosen in one place, :func:`sigma9_dag.definitions.lab_resources`. A directory left unset (``None``, as
+:data:`sigma9_dag.definitions.defs` leaves them) comes from the environment **when a run, sensor or
+schedule uses the resource**, never when a module is imported: ``SIGMA9_DATA_ROOT`` (default ``data``),
+``SIGMA9_SPECS_DIR`` (default ``feature_specs``), ``SIGMA9_RUNS_DIR`` (default ``run_configs``) and
+``SIGMA9_ARTIFACTS_ROOT`` (default ``artifacts``), relative to the working directory. A directory given
+explicitly (a test, another caller) wins over the environment.
+
+(``dg.EnvVar`` would show the variable in the UI but fails a run whose variable is unset; the lab's
+variables have defaults, so each resource resolves its own.)
 """
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
 from sigma9_dag.lab.store import LabStore
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
@@ -20,18 +27,29 @@ from sigma9_runtime.file_cache import ParsedFiles
 from sigma9_runtime.lake.layout import LakeLayout
 
 
+def from_environment(value: str | None, variable: str, default: str) -> str:
+    """``value`` when given, else the environment variable ``variable`` when set, else ``default`` (read now)."""
+    return value if value is not None else os.environ.get(variable, default)
+
+
 class LakeResource(dg.ConfigurableResource):
     """The market data lake (``sigma9 lake synth`` or the importers fill it)."""
 
-    root: str = "data"
+    root: str | None = Field(
+        default=None, description="The lake's directory; unset: $SIGMA9_DATA_ROOT, else data (read when a run uses it)."
+    )
+
+    def resolved_root(self) -> str:
+        """The lake's directory as configured (:attr:`root`, else the environment, else ``data``)."""
+        return from_environment(self.root, "SIGMA9_DATA_ROOT", "data")
 
     def layout(self) -> LakeLayout:
         """The lake's layout."""
-        return LakeLayout(Path(self.root))
+        return LakeLayout(Path(self.resolved_root()))
 
     def lab(self, spec_id: str) -> LabStore:
         """Where the lab keeps its stage outputs for ``spec_id`` (under the lake's ``experiments/``)."""
-        return LabStore(Path(self.root) / "experiments" / "lab" / spec_id)
+        return LabStore(Path(self.resolved_root()) / "experiments" / "lab" / spec_id)
 
 
 @dataclass
@@ -50,14 +68,26 @@ class SpecCatalogResource(dg.ConfigurableResource):
     """The FeatureSpec files (``FS_*.yaml``) of a directory, a spec's partition key is its id; and the
     run configs (``RUN_*.yaml``) that say how a spec's candidates are evaluated and backtested."""
 
-    directory: str = "feature_specs"
-    runs_directory: str = "run_configs"
+    directory: str | None = Field(
+        default=None, description="The FeatureSpec files' directory; unset: $SIGMA9_SPECS_DIR, else feature_specs."
+    )
+    runs_directory: str | None = Field(
+        default=None, description="The run configs' directory; unset: $SIGMA9_RUNS_DIR, else run_configs."
+    )
+
+    def resolved_directory(self) -> str:
+        """The FeatureSpec files' directory (:attr:`directory`, else the environment, else ``feature_specs``)."""
+        return from_environment(self.directory, "SIGMA9_SPECS_DIR", "feature_specs")
+
+    def resolved_runs_directory(self) -> str:
+        """The run configs' directory (:attr:`runs_directory`, else the environment, else ``run_configs``)."""
+        return from_environment(self.runs_directory, "SIGMA9_RUNS_DIR", "run_configs")
 
     def catalog(self) -> SpecCatalog:
         """Every ``FS_*.yaml`` of the directory read (each file parsed once per version), the valid ones by id
         and the others with their error: one bad file is its own partition's problem, not every partition's."""
         catalog = SpecCatalog()
-        for path in sorted(Path(self.directory).glob("FS_*.yaml")):
+        for path in sorted(Path(self.resolved_directory()).glob("FS_*.yaml")):
             read = _SPEC_FILES.read(path)
             if isinstance(read, SpecError):
                 catalog.problems[path.stem] = read
@@ -89,7 +119,7 @@ class SpecCatalogResource(dg.ConfigurableResource):
         if spec_id in catalog.problems:
             raise catalog.problems[spec_id].with_traceback(None)
         have = ", ".join(catalog.specs) or "none"
-        raise SpecError(f"{self.directory}: no FeatureSpec with id {spec_id} (have: {have})")
+        raise SpecError(f"{self.resolved_directory()}: no FeatureSpec with id {spec_id} (have: {have})")
 
     def all_specs(self) -> list[FeatureSpec]:
         """Every valid FeatureSpec of the directory, by id."""
@@ -97,14 +127,15 @@ class SpecCatalogResource(dg.ConfigurableResource):
 
     def run_config_path(self, spec_id: str) -> Path:
         """The run config of ``spec_id``: the last ``RUN_*.yaml`` (by file name) whose ``feature_spec_ref.id`` is it."""
+        runs = self.resolved_runs_directory()
         found = [
             path
-            for path in sorted(Path(self.runs_directory).glob("RUN_*.yaml"))
+            for path in sorted(Path(runs).glob("RUN_*.yaml"))
             if load_backtest_run_config(path).feature_spec_ref.id == spec_id
         ]
         if not found:
             raise SpecError(
-                f"{self.runs_directory}: no run config (RUN_*.yaml) has feature_spec_ref.id {spec_id}; "
+                f"{runs}: no run config (RUN_*.yaml) has feature_spec_ref.id {spec_id}; "
                 "the lab evaluates and backtests a spec with its run config"
             )
         return found[-1]
@@ -117,8 +148,11 @@ class SpecCatalogResource(dg.ConfigurableResource):
 class ArtifactStoreResource(dg.ConfigurableResource):
     """The artifact store the export stage publishes to and the runtime's registry reads."""
 
-    root: str = "artifacts"
+    root: str | None = Field(
+        default=None,
+        description="The store's directory; unset: $SIGMA9_ARTIFACTS_ROOT, else artifacts (read when a run uses it).",
+    )
 
     def path(self) -> Path:
-        """The store's root directory."""
-        return Path(self.root)
+        """The store's root directory (:attr:`root`, else the environment, else ``artifacts``)."""
+        return Path(from_environment(self.root, "SIGMA9_ARTIFACTS_ROOT", "artifacts"))

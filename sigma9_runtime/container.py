@@ -15,6 +15,11 @@ never change. Every dependency is built once, on first use, in this order::
     feature_log   FeatureLog(path) (consistency log), when a path is set
     strategy      create_strategy(strategy, params=..., features, gate, inference, reloader, feature_log)
 
+and at each day's start :meth:`RuntimeContainer.day_start` reads what the strategy starts the day with from
+the lake (``lake``): the warm-up (baselines, normalization statistics) and the previous closes that arm the
+cross rule. The live container, ``sigma9 replay`` and the lab's Nautilus host all get their strategy and their
+day starts here: nothing else assembles the runtime.
+
 A strategy that needs no artifact (``seismograph``; ``seismograph_ml`` with ``use_ml_overlay: false``
 and no store) is built without registry or inference. Any dependency may be given ready-made
 (``RuntimeContainer(config, registry=my_registry)``), e.g. by a test or another DI framework.
@@ -28,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
@@ -42,6 +48,7 @@ from sigma9_runtime.errors import ArtifactError, PluginError
 from sigma9_runtime.features.online import DEFAULT_MAX_SKEW_SECONDS, MAX_SKEW_SECONDS, OnlineFeatureBuilder
 from sigma9_runtime.gates import GateConfig, MLGate
 from sigma9_runtime.inference.ml_inference import MLInference
+from sigma9_runtime.lake.day_start import DayStart
 from sigma9_runtime.lake.layout import TICKER_PATTERN
 from sigma9_runtime.registry import DEFAULT_PLUGINS, ArtifactRegistry, FilesystemArtifactRegistry, LoadedArtifact
 from sigma9_runtime.registry.reload import ArtifactReloader
@@ -83,6 +90,9 @@ class RuntimeConfig(ContractModel):
         Seconds a live event may be stamped beyond the next emission step after the feed clock (the last
         step); later ones are dropped as ``future_timestamp``. Also the feature rings' slack, so the default
         (8) keeps replays and backtests as they were; at most 300.
+    lake
+        The lake root each day's warm-up and previous closes are read from (:meth:`RuntimeContainer.day_start`;
+        None: no lake, features needing history are NaN and the cross rule is off).
     max_symbols
         Most symbols the runtime tracks (default 20,000; the US equity universe is about 12,000 tickers);
         events of further new symbols are dropped as ``symbol_cap``. Memory grows by about 40 KB (the
@@ -102,6 +112,7 @@ class RuntimeConfig(ContractModel):
     symbol_cooldown_sec: PositiveInt | None = None
     symbols: list[Ticker] = []
     feature_log: Path | None = None
+    lake: Path | None = None
     max_skew_seconds: int = Field(default=DEFAULT_MAX_SKEW_SECONDS, ge=0, le=MAX_SKEW_SECONDS)
     max_symbols: PositiveInt = MAX_SYMBOLS
 
@@ -257,6 +268,19 @@ class RuntimeContainer:
             reloader=self.reloader,
             feature_log=self.feature_log,
         )
+
+    def day_start(self, day: dt.date, symbols: list[str] | None = None) -> DayStart:
+        """What the strategy starts ``day`` with for ``symbols`` (default: every symbol the builder knows): the
+        warm-up and previous closes read from the configured ``lake``, or an empty start without one. Hand it
+        to ``start_day`` (the strategy's or a dispatcher's)."""
+        if self.config.lake is None:
+            return DayStart.empty(day)
+        from sigma9_runtime.features.plan import FeaturePlan
+        from sigma9_runtime.lake.day_start import day_start
+        from sigma9_runtime.lake.layout import LakeLayout
+
+        chosen = list(self.features.symbols) if symbols is None else list(symbols)
+        return day_start(LakeLayout(self.config.lake), FeaturePlan.from_spec(self.spec), day, chosen)
 
     def close(self) -> None:
         """Flush what must outlive the process (the consistency log)."""

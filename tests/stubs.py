@@ -508,15 +508,15 @@ def materialized_lab(
     with the shipped specs and run configs and per-asset ``knobs``: ``(result, resources, instance)``."""
     import dagster as dg
 
-    from sigma9_dag.definitions import ASSETS, CHECKS
+    from sigma9_dag.definitions import ASSETS, CHECKS, lab_resources
     from sigma9_dag.partitions import sync_spec_partitions
     from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
 
-    resources = {
-        "lake": LakeResource(root=str(lake_root)),
-        "specs": SpecCatalogResource(directory=str(ROOT / "feature_specs"), runs_directory=str(ROOT / "run_configs")),
-        "artifacts": ArtifactStoreResource(root=str(artifacts_root)),
-    }
+    resources = lab_resources(
+        LakeResource(root=str(lake_root)),
+        SpecCatalogResource(directory=str(ROOT / "feature_specs"), runs_directory=str(ROOT / "run_configs")),
+        ArtifactStoreResource(root=str(artifacts_root)),
+    )
     with dg.instance_for_test() as instance:
         sync_spec_partitions(instance, resources["specs"])
         result = dg.materialize(

@@ -1,66 +1,96 @@
 """Backtest stage: the staged candidate artifact through the NautilusTrader engine on the last test days."""
 
+from typing import Annotated, Any
+
 import dagster as dg
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
-from sigma9_dag.assets.dataset import STAGE as DATASET
-from sigma9_dag.assets.distill import CANDIDATE_STORE, candidate_id, distill
-from sigma9_dag.assets.distill import STAGE as DISTILL
+from sigma9_dag.assets.config import stage_config
+from sigma9_dag.assets.dataset import DatasetOutput
+from sigma9_dag.assets.distill import DistillOutput
 from sigma9_dag.backtest import run_backtest
+from sigma9_dag.io_manager import LAB_STORE
+from sigma9_dag.lab.store import StageOutput
 from sigma9_dag.lab.summary import performance_table
 from sigma9_dag.lake.coverage import intraday_tables, lake_coverage
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import LakeResource, SpecCatalogResource
+from sigma9_runtime.contracts.base import Session
 
 STAGE = "backtest"
 
 
-class BacktestConfig(dg.Config):
-    """How much of the test period the engine replays (every symbol, every second of those days)."""
+class BacktestSettings(BaseModel):
+    """How much of the test period the engine replays (every symbol, every second of those days); each field's
+    docstring says what it means (the launchpad shows them)."""
 
-    last_test_days: int = 1
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    last_test_days: Annotated[int, Field(ge=0)] = 1
     """The last N lake days of the dataset's test period (0: all of them)."""
-    tickers: list[str] = []
+    tickers: tuple[str, ...] = ()
     """Score only these tickers (default, empty: the run config's universe)."""
-    sessions: list[str] = []
-    """Score only these sessions among pre, regular, after (default, empty: the run config's ``session_filter``)."""
+    sessions: tuple[Session, ...] = ()
+    """Score only these sessions (default, empty: the run config's ``session_filter``)."""
 
 
-@dg.asset(partitions_def=feature_spec_partitions, group_name="backtest", deps=[distill], kinds={"nautilus"})
+BacktestConfig = stage_config(BacktestSettings, "BacktestConfig")
+"""The backtest's knobs: the fields, defaults and constraints of :class:`BacktestSettings`."""
+
+
+class BacktestOutput(StageOutput):
+    """The Nautilus backtest of one FeatureSpec's candidate: alerts, trades, equity, metrics and report files."""
+
+    def summary(self) -> dict[str, Any]:
+        """The days replayed and the performance of the model beside both baselines."""
+        return self.document("summary")  # type: ignore[no-any-return]
+
+
+@dg.asset(partitions_def=feature_spec_partitions, group_name="backtest", kinds={"nautilus"}, io_manager_key=LAB_STORE)
 def backtest(
-    context: dg.AssetExecutionContext, config: BacktestConfig, lake: LakeResource, specs: SpecCatalogResource
-) -> dg.MaterializeResult:
+    context: dg.AssetExecutionContext,
+    config: BacktestConfig,
+    dataset: DatasetOutput,
+    distill: DistillOutput,
+    lake: LakeResource,
+    specs: SpecCatalogResource,
+) -> dg.MaterializeResult[BacktestOutput]:
     """The candidate artifact, hosted by the runtime's strategy plugin, in a Nautilus backtest beside both baselines."""
     spec_id = context.partition_key
+    settings = config.settings(BacktestSettings)
     spec, run = specs.spec(spec_id), specs.run_config(spec_id)
-    if config.sessions:
-        time = run.time.model_copy(update={"session_filter": config.sessions})
+    if settings.sessions:
+        time = run.time.model_copy(update={"session_filter": list(settings.sessions)})
         run = type(run).model_validate({**run.model_dump(), "time": time.model_dump()})  # checked like a file
     store = lake.lab(spec_id)
-    first, last = store.read_json(DATASET, "split")["parts"]["test"]
+    first, last = dataset.split()["parts"]["test"]
     lake_days = lake_coverage(lake.layout()).days(intraday_tables(spec))
     test_days = [d for d in lake_days if first <= d.isoformat() <= last]
-    days = test_days[-config.last_test_days :] if config.last_test_days > 0 else test_days
-    who = f"{len(config.tickers)} tickers" if config.tickers else "the run's universe"
+    days = test_days[-settings.last_test_days :] if settings.last_test_days > 0 else test_days
+    who = f"{len(settings.tickers)} tickers" if settings.tickers else "the run's universe"
     context.log.info(f"backtesting {who} on {len(days)} of {len(test_days)} test days: {days[0]} .. {days[-1]}")
+    out_dir = store.path(STAGE, "")
     result = run_backtest(
         run,
         spec,
         lake_root=lake.layout().root,
-        artifact_root=store.path(DISTILL, CANDIDATE_STORE),
-        artifact_id=candidate_id(spec_id),
-        out_dir=store.path(STAGE, ""),
+        artifact_root=distill.candidate_store(),
+        artifact_id=distill.candidate_id,
+        out_dir=out_dir,
         days=days,
-        tickers=config.tickers or None,
+        tickers=list(settings.tickers) or None,
     )
     performance = result.performance()
     store.write_json(STAGE, "summary", {"days": [d.isoformat() for d in days], "performance": performance})
     alerts = pd.read_parquet(result.paths["alerts"]) if "alerts" in result.paths else pd.DataFrame()
+    files = tuple(sorted(path.name for path in result.paths.values()))  # alerts.parquet, backtest_report.json, ...
     return dg.MaterializeResult(
+        value=BacktestOutput(store=store.root, stage=STAGE, documents=("summary",), files=files),
         metadata={
             "days": ", ".join(d.isoformat() for d in days),
             "alerts": len(alerts),
             "performance": dg.MetadataValue.md(performance_table(performance)),
             "outputs": dg.MetadataValue.path(str(store.path(STAGE, ""))),
-        }
+        },
     )

@@ -1,41 +1,51 @@
 """Dataset stage: labelled point-in-time samples and scan candidates for one FeatureSpec."""
 
-import dagster as dg
+from typing import Any
 
+import dagster as dg
+import pandas as pd
+
+from sigma9_dag.assets.config import stage_config
+from sigma9_dag.io_manager import LAB_STORE
 from sigma9_dag.lab.dataset import DatasetSettings, build_dataset
+from sigma9_dag.lab.store import StageOutput
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import LakeResource, SpecCatalogResource
-from sigma9_runtime.strategies.crossing import DEFAULT_ANCHOR
 
 STAGE = "dataset"
 
-
-class DatasetConfig(dg.Config):
-    """Sampling and split knobs (defaults: the design's values; see sigma9_dag/lab/dataset.py)."""
-
-    anchor: float = DEFAULT_ANCHOR
-    negative_ratio: float = 5.0
-    validation_fraction: float = 0.2
-    test_fraction: float = 0.3
-    warmup_days: int = 20
-    purge_days: int = 1
-    scan_every_s: int = 60
-    seed: int = 7
-    workers: int = 2
-
-    def settings(self) -> DatasetSettings:
-        """The validated settings."""
-        return DatasetSettings(**self.model_dump())
+DatasetConfig = stage_config(DatasetSettings, "DatasetConfig")
+"""Sampling and split knobs: the fields, defaults and constraints of :class:`DatasetSettings`."""
 
 
-@dg.asset(partitions_def=feature_spec_partitions, group_name="dataset", kinds={"parquet"})
+class DatasetOutput(StageOutput):
+    """The dataset of one FeatureSpec in its lab store: samples, scan candidates, events and the date split."""
+
+    def samples(self) -> pd.DataFrame:
+        """Labelled samples: ticker, date, ts_ns, step_ns, label, kind, part, ..., then the features."""
+        return self.table("samples")
+
+    def scan(self) -> pd.DataFrame:
+        """Scan candidates: every symbol every ``scan_every_s`` of the validation and test days."""
+        return self.table("scan")
+
+    def events(self) -> pd.DataFrame:
+        """The lake's events of the dataset's days (T0 and its resolution per ticker-day)."""
+        return self.table("events")
+
+    def split(self) -> dict[str, Any]:
+        """The date split: first and last day of each part, the settings and the feature names."""
+        return self.document("split")  # type: ignore[no-any-return]
+
+
+@dg.asset(partitions_def=feature_spec_partitions, group_name="dataset", kinds={"parquet"}, io_manager_key=LAB_STORE)
 def dataset(
     context: dg.AssetExecutionContext, config: DatasetConfig, lake: LakeResource, specs: SpecCatalogResource
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[DatasetOutput]:
     """Events aligned on T0, positives in the pre-window, three kinds of negatives, date split and scan candidates."""
     spec_id = context.partition_key
     spec = specs.spec(spec_id)
-    settings = config.settings()
+    settings = config.settings(DatasetSettings)
     built = build_dataset(lake.layout(), spec, settings, alternatives=specs.all_specs())
     store = lake.lab(spec_id)
     store.write_table(STAGE, "samples", built.samples)
@@ -51,6 +61,7 @@ def dataset(
     for line in history.lines():
         context.log.warning(line)
     return dg.MaterializeResult(
+        value=DatasetOutput(store=store.root, stage=STAGE, tables=("samples", "scan", "events"), documents=("split",)),
         metadata={
             "samples": len(built.samples),
             "positives": int(built.samples["label"].sum()),
@@ -65,5 +76,5 @@ def dataset(
             "ticker_days_left_out": dg.MetadataValue.json(built.left_out),  # split suspect, no prev close
             "warmup_short": dg.MetadataValue.md("\n".join(f"- {line}" for line in history.worst()) or "none"),
             "path": dg.MetadataValue.path(str(store.path(STAGE, ""))),
-        }
+        },
     )

@@ -1,17 +1,21 @@
 """Distill stage: cluster classifier, per-cluster thresholds, rule summary, and the candidate artifact."""
 
 import shutil
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import numpy as np
+import pandas as pd
 
-from sigma9_dag.assets.dataset import STAGE as DATASET
-from sigma9_dag.assets.discovery import STAGE as DISCOVERY
+from sigma9_dag.assets.config import stage_config
+from sigma9_dag.assets.dataset import DatasetOutput
+from sigma9_dag.assets.discovery import DiscoveryOutput
 from sigma9_dag.assets.metadata import number
-from sigma9_dag.assets.validation import STAGE as VALIDATION
-from sigma9_dag.assets.validation import validation
+from sigma9_dag.assets.validation import ValidationOutput
 from sigma9_dag.evaluation import EvaluationSettings, LakePrices, run_evaluation
 from sigma9_dag.export import build_payload, publish_artifact
+from sigma9_dag.io_manager import LAB_STORE
 from sigma9_dag.lab.distill import (
     DistillSettings,
     assign_clusters,
@@ -22,6 +26,7 @@ from sigma9_dag.lab.distill import (
     tune_cluster_thresholds,
 )
 from sigma9_dag.lab.manifest import manifest_body
+from sigma9_dag.lab.store import StageOutput
 from sigma9_dag.lab.summary import performance_table, precision_ratios
 from sigma9_dag.lab.validation import before_cross
 from sigma9_dag.partitions import feature_spec_partitions
@@ -34,45 +39,78 @@ CANDIDATE_STORE = "candidate_store"
 """Artifact store (under the stage's directory) holding the one candidate the backtest and export read."""
 PARITY_ROWS = 5_000
 
+DistillConfig = stage_config(DistillSettings, "DistillConfig")
+"""Cluster tree, per-cluster tuning and rule knobs: the fields, defaults and constraints of :class:`DistillSettings`."""
+
 
 def candidate_id(spec_id: str) -> str:
     """Id of the staged candidate artifact of ``spec_id`` (the export stage publishes it under a new id)."""
     return f"ART_candidate_{spec_id}"
 
 
-class DistillConfig(dg.Config):
-    """Cluster tree, per-cluster tuning and rule knobs (see sigma9_dag/lab/distill.py)."""
+class DistillOutput(StageOutput):
+    """The candidate artifact of one FeatureSpec, staged in its lab store, with the cluster classifier.
 
-    cluster_depth: int = 5
-    min_alerts_per_day: float = 5.0
-    rule_depth: int = 3
-    seed: int = 7
+    Fields (beside :class:`StageOutput`'s)
+    --------------------------------------
+    candidate_id
+        The staged candidate's artifact id in :meth:`candidate_store`.
+    """
+
+    candidate_id: str
+
+    def candidate_store(self) -> Path:
+        """The artifact store holding the one candidate (``publish_artifact``'s layout; the registry loads it)."""
+        return self.path(CANDIDATE_STORE)
+
+    def cluster_model(self) -> Any:
+        """The cluster classifier distilled from HDBSCAN (kept inside the lab; the runtime gets ONNX)."""
+        return self.model("cluster_model")
+
+    def candidates(self) -> pd.DataFrame:
+        """The validation and test candidates with their cluster id (symbol, ts_ns, part, cluster_id)."""
+        return self.table("candidates")
+
+    def summary(self) -> dict[str, Any]:
+        """Cluster agreement, thresholds and trials, test performance, rule fidelity, ONNX parity."""
+        return self.document("summary")  # type: ignore[no-any-return]
 
 
-@dg.asset(partitions_def=feature_spec_partitions, group_name="distill", deps=[validation], kinds={"sklearn", "onnx"})
+@dg.asset(
+    partitions_def=feature_spec_partitions,
+    group_name="distill",
+    kinds={"sklearn", "onnx"},
+    io_manager_key=LAB_STORE,
+)
 def distill(
-    context: dg.AssetExecutionContext, config: DistillConfig, lake: LakeResource, specs: SpecCatalogResource
-) -> dg.MaterializeResult:
+    context: dg.AssetExecutionContext,
+    config: DistillConfig,
+    dataset: DatasetOutput,
+    discovery: DiscoveryOutput,
+    validation: ValidationOutput,
+    lake: LakeResource,
+    specs: SpecCatalogResource,
+) -> dg.MaterializeResult[DistillOutput]:
     """Cluster classifier distilled from HDBSCAN, thresholds tuned on validation days, rules, candidate artifact."""
     spec_id = context.partition_key
     spec, run = specs.spec(spec_id), specs.run_config(spec_id)
-    settings = DistillSettings(**config.model_dump())
+    settings = config.settings(DistillSettings)
     names = feature_names(spec)
     store = lake.lab(spec_id)
-    samples = store.read_table(DATASET, "samples")
-    members = store.read_table(DISCOVERY, "members")
-    candidates = store.read_table(VALIDATION, "candidates")
-    summary = store.read_json(VALIDATION, "summary")
-    scorer = store.read_model(VALIDATION, "scorer")
+    samples = dataset.samples()
+    members = discovery.members()
+    candidates = validation.candidates()
+    summary = validation.summary()
+    scorer = validation.scorer()
 
     # 1. cluster membership -> a small exportable classifier
     positives = members.merge(samples, on=["ticker", "date", "ts_ns"], how="left", validate="one_to_one")
     cluster_model, agreement = fit_cluster_classifier(
         positives[names].to_numpy(np.float64), positives["cluster"].to_numpy(), settings
     )
-    events = store.read_table(DATASET, "events")
+    events = dataset.events()
     prices = LakePrices.for_spec(lake.layout(), spec, events=events)
-    scan = before_cross(store.read_table(DATASET, "scan"), events, prices.bar_ns)
+    scan = before_cross(dataset.scan(), events, prices.bar_ns)
     if len(scan) != len(candidates) or not np.array_equal(scan["ts_ns"].to_numpy(), candidates["ts_ns"].to_numpy()):
         raise RuntimeError(
             f"{store.root}: validation candidates do not match the dataset's scan; rematerialize validation"
@@ -103,7 +141,7 @@ def distill(
         passes_threshold(test, thresholds),
         settings,
     )
-    profiles = store.read_json(DISCOVERY, "summary")["profiles"]
+    profiles = discovery.summary()["profiles"]
     rules_md = _rules_markdown(rules, fidelity, thresholds.model_dump(), profiles)
 
     # 4. the candidate artifact (ONNX checked against the native models), staged for backtest and export
@@ -118,13 +156,13 @@ def distill(
         cluster_ids=cluster_ids(cluster_model.classes_),
         parity_rows=parity,
     )
-    split = store.read_json(DATASET, "split")
+    split = dataset.split()
     body = manifest_body(
         artifact_id=candidate_id(spec_id),
         spec=spec,
         run=run,
         split=split,
-        universe=f"lake {lake.root}: {candidates['symbol'].nunique()} tickers scanned",
+        universe=f"lake {lake.resolved_root()}: {candidates['symbol'].nunique()} tickers scanned",
         thresholds=thresholds,
         performance=performance,
     )
@@ -151,6 +189,15 @@ def distill(
     ratios = precision_ratios(performance)
     parity_record = payload.descriptor.parity
     return dg.MaterializeResult(
+        value=DistillOutput(
+            store=store.root,
+            stage=STAGE,
+            tables=("candidates",),
+            documents=("summary",),
+            models=("cluster_model",),
+            files=(CANDIDATE_STORE, "rules.md"),
+            candidate_id=manifest.id,
+        ),
         metadata={
             "cluster_agreement": number(agreement),
             "global_threshold": thresholds.global_score_min,
@@ -163,7 +210,7 @@ def distill(
             "performance_test": dg.MetadataValue.md(performance_table(performance)),
             "rules": dg.MetadataValue.md(rules_md),
             "candidate": dg.MetadataValue.path(str(staging)),
-        }
+        },
     )
 
 

@@ -4,13 +4,13 @@ import datetime as dt
 
 import dagster as dg
 
-from sigma9_dag.assets.backtest import STAGE as BACKTEST
-from sigma9_dag.assets.backtest import backtest
-from sigma9_dag.assets.distill import CANDIDATE_STORE, candidate_id
-from sigma9_dag.assets.distill import STAGE as DISTILL
+from sigma9_dag.assets.backtest import BacktestOutput
+from sigma9_dag.assets.distill import DistillOutput
 from sigma9_dag.assets.metadata import number
 from sigma9_dag.export import publish_artifact
+from sigma9_dag.io_manager import LAB_STORE
 from sigma9_dag.lab.checks import load_artifact
+from sigma9_dag.lab.store import StageOutput
 from sigma9_dag.lab.summary import performance_table, precision_ratios
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
@@ -30,15 +30,35 @@ def next_artifact_id(store: ArtifactStoreLayout, day: dt.date) -> str:
         n += 1
 
 
-@dg.asset(partitions_def=feature_spec_partitions, group_name="export", deps=[backtest], kinds={"onnx", "json"})
+class ExportOutput(StageOutput):
+    """The artifact one FeatureSpec's chain published to the artifact store.
+
+    Fields (beside :class:`StageOutput`'s)
+    --------------------------------------
+    artifact_id
+        The published artifact's id (``ART_<UTC date>_<NNN>``).
+    manifest
+        Its manifest file in the artifact store.
+    """
+
+    artifact_id: str
+    manifest: str
+
+
+@dg.asset(partitions_def=feature_spec_partitions, group_name="export", kinds={"onnx", "json"}, io_manager_key=LAB_STORE)
 def export(
-    context: dg.AssetExecutionContext, lake: LakeResource, specs: SpecCatalogResource, artifacts: ArtifactStoreResource
-) -> dg.MaterializeResult:
+    context: dg.AssetExecutionContext,
+    distill: DistillOutput,
+    backtest: BacktestOutput,
+    lake: LakeResource,
+    specs: SpecCatalogResource,
+    artifacts: ArtifactStoreResource,
+) -> dg.MaterializeResult[ExportOutput]:
     """The candidate artifact (ONNX payloads + manifest) published atomically to the artifact store, manifest last."""
     spec_id = context.partition_key
     store = lake.lab(spec_id)
     # the candidate the backtest ran, read back through the runtime's registry (every digest verified)
-    staged = load_artifact(store.path(DISTILL, CANDIDATE_STORE), candidate_id(spec_id), specs.spec(spec_id))
+    staged = load_artifact(distill.candidate_store(), distill.candidate_id, specs.spec(spec_id))
     target = ArtifactStoreLayout(artifacts.path())
     now = dt.datetime.now(dt.UTC)
     body = staged.manifest.model_dump(mode="json", exclude={"payload", "feature_spec_ref"})
@@ -47,11 +67,14 @@ def export(
     manifest = publish_artifact(target.root, body, dict(staged.files), specs.path(spec_id))
     path = target.manifest(manifest.id)
     performance = manifest.performance_oos.model_dump(include={"metrics", "baselines"})
-    backtested = store.read_json(BACKTEST, "summary")
+    backtested = backtest.summary()
     store.write_json(STAGE, "published", {"artifact_id": manifest.id, "manifest": str(path)})
     ratios = precision_ratios(performance)
     context.log.info(f"published {manifest.id}: {path}")
     return dg.MaterializeResult(
+        value=ExportOutput(
+            store=store.root, stage=STAGE, documents=("published",), artifact_id=manifest.id, manifest=str(path)
+        ),
         metadata={
             "artifact_id": manifest.id,
             "manifest": dg.MetadataValue.path(str(path)),
@@ -65,5 +88,5 @@ def export(
                 f"Nautilus backtest, {', '.join(backtested['days'])}:\n\n"
                 + performance_table(backtested["performance"])
             ),
-        }
+        },
     )

@@ -1,11 +1,17 @@
 """Validation stage: the LightGBM scorer, trained on train dates and judged out of sample as an alerter."""
 
-import dagster as dg
+from typing import Any
 
-from sigma9_dag.assets.dataset import STAGE as DATASET
+import dagster as dg
+import pandas as pd
+
+from sigma9_dag.assets.config import stage_config
+from sigma9_dag.assets.dataset import DatasetOutput
 from sigma9_dag.assets.discovery import discovery
 from sigma9_dag.assets.metadata import image, number
 from sigma9_dag.evaluation import EvaluationSettings, LakePrices, run_evaluation
+from sigma9_dag.io_manager import LAB_STORE
+from sigma9_dag.lab.store import StageOutput
 from sigma9_dag.lab.summary import performance_table, precision_ratios
 from sigma9_dag.lab.validation import (
     ValidationSettings,
@@ -26,31 +32,49 @@ from sigma9_runtime.gates import MLGate
 
 STAGE = "validation"
 
-
-class ValidationConfig(dg.Config):
-    """LightGBM and threshold-tuning knobs (see sigma9_dag/lab/validation.py)."""
-
-    n_estimators: int = 300
-    learning_rate: float = 0.05
-    num_leaves: int = 31
-    min_child_samples: int = 40
-    min_alerts_per_day: float = 5.0
-    seed: int = 7
+ValidationConfig = stage_config(ValidationSettings, "ValidationConfig")
+"""LightGBM and threshold-tuning knobs: the fields, defaults and constraints of :class:`ValidationSettings`."""
 
 
-@dg.asset(partitions_def=feature_spec_partitions, group_name="validation", deps=[discovery], kinds={"lightgbm"})
+class ValidationOutput(StageOutput):
+    """The scorer of one FeatureSpec and its scored candidates, in its lab store."""
+
+    def scorer(self) -> Any:
+        """The fitted LightGBM classifier (kept inside the lab; the runtime gets ONNX)."""
+        return self.model("scorer")
+
+    def candidates(self) -> pd.DataFrame:
+        """The dataset's scan candidates before their cross, scored, with their tradeability inputs."""
+        return self.table("candidates")
+
+    def summary(self) -> dict[str, Any]:
+        """AUCs, the tuned threshold, the sweeps, the test performance and the feature importance."""
+        return self.document("summary")  # type: ignore[no-any-return]
+
+
+@dg.asset(
+    partitions_def=feature_spec_partitions,
+    group_name="validation",
+    kinds={"lightgbm"},
+    deps=[discovery],  # after the clusters, which it does not read: the chain runs in the design's order
+    io_manager_key=LAB_STORE,
+)
 def validation(
-    context: dg.AssetExecutionContext, config: ValidationConfig, lake: LakeResource, specs: SpecCatalogResource
-) -> dg.MaterializeResult:
+    context: dg.AssetExecutionContext,
+    config: ValidationConfig,
+    dataset: DatasetOutput,
+    lake: LakeResource,
+    specs: SpecCatalogResource,
+) -> dg.MaterializeResult[ValidationOutput]:
     """LightGBM scorer, its threshold tuned on validation days and its alerts on test days against the baselines."""
     spec_id = context.partition_key
     spec, run = specs.spec(spec_id), specs.run_config(spec_id)
-    settings = ValidationSettings(**config.model_dump())
+    settings = config.settings(ValidationSettings)
     names = feature_names(spec)
     store = lake.lab(spec_id)
-    samples = store.read_table(DATASET, "samples")
-    scan = store.read_table(DATASET, "scan")
-    events = store.read_table(DATASET, "events")
+    samples = dataset.samples()
+    scan = dataset.scan()
+    events = dataset.events()
 
     model = train_scorer(samples, names, settings)
     auc = sample_auc(model, samples, names)
@@ -108,6 +132,14 @@ def validation(
     store.write_bytes(STAGE, "plots.png", png)
     ratios = precision_ratios(performance)
     return dg.MaterializeResult(
+        value=ValidationOutput(
+            store=store.root,
+            stage=STAGE,
+            tables=("candidates",),
+            documents=("summary",),
+            models=("scorer",),
+            files=("plots.png",),
+        ),
         metadata={
             "auc_validation": number(auc["validation"]),
             "auc_test": number(auc["test"]),
@@ -120,5 +152,5 @@ def validation(
             "precision_vs_random": number(ratios.get("random_budget_matched")),
             "performance_test": dg.MetadataValue.md(performance_table(performance)),
             "plots": image(png, "plots"),
-        }
+        },
     )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +32,7 @@ from nautilus_trader.model.instruments import Equity
 from nautilus_trader.model.objects import Price, Quantity
 
 from sigma9_runtime.calendar import session_bounds
+from sigma9_runtime.features.kernels import tick_signs
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import bars_table_from_trades, eligible_trades_mask, read_bars, read_trades
 from sigma9_runtime.units import MINUTE_NS, SECOND_NS
@@ -78,11 +79,40 @@ def bar_start(bar: Bar) -> int:
 def tick_rule_sides(price: np.ndarray) -> np.ndarray:
     """Aggressor sides by the tick rule: 1 buyer (up-tick), 2 seller (down-tick), the previous on a zero
     tick, 0 (no aggressor) before the first move."""
-    move = np.sign(np.diff(price, prepend=price[:1]))
-    index = np.where(move != 0, np.arange(move.size), 0)
-    np.maximum.accumulate(index, out=index)
-    last = move[index]
-    return np.where(last > 0, 1, np.where(last < 0, 2, 0)).astype(np.uint8)
+    sign = tick_signs(price)
+    return np.where(sign > 0, 1, np.where(sign < 0, 2, 0)).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class BarFields:
+    """What a live ``A``/``AM`` message carries and a Nautilus bar does not, for one symbol's bars of a day:
+    the VWAP and the trade count, by bar start (ascending)."""
+
+    start_ns: np.ndarray
+    vwap: np.ndarray
+    transactions: np.ndarray
+
+    @classmethod
+    def of(cls, table: pa.Table) -> BarFields:
+        """The fields of a lake bars table."""
+        start = table.column("ts").to_numpy(zero_copy_only=False).astype(np.int64)
+        order = np.argsort(start, kind="stable")
+        return cls(
+            start[order],
+            table.column("vwap").to_numpy(zero_copy_only=False).astype(np.float64)[order],
+            table.column("transactions").to_numpy(zero_copy_only=False).astype(np.int64)[order],
+        )
+
+    def restore(self, start_ns: np.ndarray, close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """VWAP and trade count of the bars starting at ``start_ns`` (their close and 0 where none is known)."""
+        vwap = close.copy()
+        transactions = np.zeros(close.size, np.int64)
+        if self.start_ns.size:
+            at = np.minimum(np.searchsorted(self.start_ns, start_ns), self.start_ns.size - 1)
+            found = self.start_ns[at] == start_ns
+            vwap[found] = self.vwap[at[found]]
+            transactions[found] = self.transactions[at[found]]
+        return vwap, transactions
 
 
 @dataclass
@@ -96,6 +126,8 @@ class DayData:
     bars_1m: int
     end_ns: int
     """``ts_init`` of the day's closing clock bar (after every other data point of the day)."""
+    bar_fields: dict[tuple[str, str], BarFields] = field(default_factory=dict)
+    """(``A`` or ``AM``, symbol) -> the VWAP and trade count of the bars sent (:class:`BarFields`)."""
 
     @property
     def events(self) -> int:
@@ -169,7 +201,7 @@ def load_day(
 ) -> DayData:
     """Trades and 1 s / 1 m bars (each when asked) of ``symbols`` stamped in ``[start_ns, end_ns)`` on
     ``day``, merged by delivery time (ties: trades, then 1 s bars, then 1 m bars, each symbol in ``symbols``
-    order), then the closing clock bar.
+    order), then the closing clock bar; with the VWAP and trade count of every bar sent (``bar_fields``).
 
     ``bar_1s_from_lake=False`` rebuilds 1-second bars from the day's trades by the one bar rule (a run
     config whose ``bar_1s`` is null).
@@ -179,6 +211,7 @@ def load_day(
     ranks: list[np.ndarray] = []
     items: list[object] = []
     counts = {"t": 0, "1s": 0, "1m": 0}
+    fields: dict[tuple[str, str], BarFields] = {}
     for position, symbol in enumerate(symbols):
         parts: list[tuple[int, str, np.ndarray, list]] = []
         day_trades = read_trades(layout, symbol, day) if trades or (bars_1s and not bar_1s_from_lake) else None
@@ -191,10 +224,12 @@ def load_day(
                 table = bars_table_from_trades(day_trades, SECOND_NS) if day_trades.num_rows else None  # type: ignore[union-attr]
             if table is not None and table.num_rows:
                 parts.append((1, "1s", *_bars(symbol, "1s", table, start_ns, end_ns, feed_ns)))
+                fields[("A", symbol)] = BarFields.of(table)
         if bars_1m:
             table = _day_bars(layout, "1m", symbol, bounds.start, bounds.end)
             if table is not None and table.num_rows:
                 parts.append((2, "1m", *_bars(symbol, "1m", table, start_ns - MINUTE_NS, end_ns, feed_ns)))
+                fields[("AM", symbol)] = BarFields.of(table)
         for kind_rank, kind, ts_init, values in parts:
             counts[kind] += len(values)
             times.append(ts_init)
@@ -207,7 +242,7 @@ def load_day(
     last = int(time.max()) if time.size else end_ns
     clock_end = max(last, end_ns + feed_ns) + SECOND_NS
     data.append(clock_bar(clock_end))
-    return DayData(day, data, counts["t"], counts["1s"], counts["1m"], clock_end)
+    return DayData(day, data, counts["t"], counts["1s"], counts["1m"], clock_end, fields)
 
 
 def _day_bars(layout: LakeLayout, kind: str, symbol: str, start_ns: int, end_ns: int) -> pa.Table | None:

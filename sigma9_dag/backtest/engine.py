@@ -37,8 +37,6 @@ from sigma9_runtime.calendar import SESSIONS, session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.grid import day_grid
 from sigma9_runtime.features.plan import FeaturePlan
-from sigma9_runtime.features.warmup import load_warmup
-from sigma9_runtime.lake.closes import day_closes
 from sigma9_runtime.streams import gate_bar_kind
 from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
@@ -161,7 +159,6 @@ def run_engine(
 ) -> EngineStats:
     """Stream every scored day through ``engine`` with ``strategy`` (a ScoringHost when ``scoring``)."""
     spec, layout = prepared.spec, prepared.layout
-    plan = FeaturePlan.from_spec(spec)
     needs = data_needs(spec)
     stats = EngineStats()
     engine.add_strategy(strategy)
@@ -180,13 +177,11 @@ def run_engine(
             bar_1s_from_lake=prepared.run.data.intraday.bar_1s is not None,
         )
         if scoring and window.steps.size:
-            warmup = load_warmup(layout, plan, day, prepared.tickers)
             flatten = data.end_ns - execution.order_latency_ns - SECOND_NS
-            closes = day_closes(layout, day, prepared.tickers)  # the cross rule's, as sigma9 replay's
+            start = strategy.begin_day(day, window.steps, flatten, data.bar_fields)  # type: ignore[attr-defined]
             stats.symbol_days += len(prepared.tickers)
-            for reason in closes.missing.values():
+            for reason in start.closes.missing.values():
                 stats.no_prev_close[reason] = stats.no_prev_close.get(reason, 0) + 1
-            strategy.begin_day(day, warmup, window.steps, flatten, closes.closes)  # type: ignore[attr-defined]
         engine.add_data(data.data, sort=False)
         started = time.perf_counter()
         engine.run(streaming=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sigma9_dag.backtest.strategy import TradeRecord
+from sigma9_dag.backtest.records import TradeRecord
 from sigma9_dag.evaluation import (
     EvaluationSettings,
     LakePrices,

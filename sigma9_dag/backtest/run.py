@@ -43,7 +43,7 @@ from sigma9_dag.backtest.report import (
     write_json,
     write_parquet,
 )
-from sigma9_dag.backtest.scoring import make_plugin
+from sigma9_dag.backtest.scoring import make_runtime
 from sigma9_dag.backtest.strategy import ScoringHost
 from sigma9_dag.evaluation import EvaluationSettings, LakePrices
 from sigma9_dag.evaluation.settings import DEFAULT_NOTIONAL_USD
@@ -81,6 +81,24 @@ class BacktestResult:
     def performance(self) -> dict[str, Any]:
         """``{"metrics": ..., "baselines": ...}``: the parts of the manifest's ``performance_oos``."""
         return {"metrics": dict(self.metrics), "baselines": {k: dict(v) for k, v in self.baselines.items()}}
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Everything a finished engine run hands to its outputs (:func:`write_outputs`, :func:`backtest_report`)."""
+
+    prepared: PreparedRun
+    model: StreamResult
+    lab: StreamResult
+    """The model's alerts under the lab's cost model (``model_lab_costs``)."""
+    baselines: dict[str, StreamResult]
+    trades: pd.DataFrame
+    stats: EngineStats
+    host: ScoringHost
+    cash: float
+    notional_usd: float
+    horizon_min: float
+    history: HistoryReport | None = None
 
 
 def evaluation_settings(run: BacktestRunConfig, horizon_min: float, notional_usd: float) -> EvaluationSettings:
@@ -196,8 +214,7 @@ def execute(
     engine = build_engine(prepared, execution, prices, starting_cash=cash)
     needs = data_needs(spec)
     host = ScoringHost(
-        plugin=make_plugin(run, spec, prepared.tickers, prepared.artifact),
-        prices=prices,
+        runtime=make_runtime(run, spec, prepared.tickers, prepared.artifact, prepared.layout.root),
         symbols=prepared.tickers,
         trades=needs.trades,
         bars_1s=needs.bars_1s,
@@ -232,42 +249,39 @@ def execute(
     )
     lab = lab_cost_stream(alerts, events, prices, settings, days)
     return write_outputs(
-        prepared, model, lab, baselines, trades, stats, host, cash, notional_usd, horizon_min, history=history
+        RunOutcome(prepared, model, lab, baselines, trades, stats, host, cash, notional_usd, horizon_min, history)
     )
 
 
 def _ensure_feature_stats(prepared: PreparedRun) -> None:
-    """Statistics of every day a scored day's normalization reads (as ``sigma9 replay`` fills them)."""
-    from sigma9_dag.features.stats import ensure_stats, normalization_days
+    """Statistics of every day a scored day's normalization reads (as ``sigma9 replay`` fills them), and of the
+    warm-up and scored days before the last."""
+    from sigma9_dag.features.stats import ensure_day_stats
 
-    wanted = set(prepared.warmup_days) | set(prepared.days[:-1])
-    for day in prepared.days:
-        wanted.update(normalization_days(prepared.layout, prepared.spec, day, prepared.coverage))
-    if wanted:
-        ensure_stats(
-            prepared.layout, prepared.spec, prepared.tickers, sorted(wanted), workers=1, coverage=prepared.coverage
-        )
+    ensure_day_stats(
+        prepared.layout,
+        prepared.spec,
+        prepared.tickers,
+        prepared.days,
+        also=[*prepared.warmup_days, *prepared.days[:-1]],
+        workers=1,
+        coverage=prepared.coverage,
+    )
 
 
 def _metrics(stream: StreamResult) -> dict[str, Any]:
     return stream.metrics.model_dump()
 
 
-def write_outputs(
-    prepared: PreparedRun,
-    model: StreamResult,
-    lab: StreamResult,
-    baselines: dict[str, StreamResult],
-    trades: pd.DataFrame,
-    stats: EngineStats,
-    host: ScoringHost,
-    cash: float,
-    notional_usd: float,
-    horizon_min: float,
-    *,
-    history: HistoryReport | None = None,
-) -> BacktestResult:
+def write_outputs(outcome: RunOutcome) -> BacktestResult:
     """Write every output of the run; return the result."""
+    prepared, model, baselines, trades, cash = (
+        outcome.prepared,
+        outcome.model,
+        outcome.baselines,
+        outcome.trades,
+        outcome.cash,
+    )
     run, out = prepared.run, prepared.out_dir
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -297,7 +311,7 @@ def write_outputs(
     metrics_doc = {
         "metrics": streams["model"],
         "baselines": {n: streams[n] for n in baselines},
-        "model_lab_costs": _metrics(lab),
+        "model_lab_costs": _metrics(outcome.lab),
         "folds": [
             {
                 "name": fold.name,
@@ -310,33 +324,27 @@ def write_outputs(
     }
     paths["metrics"] = out / FILES["metrics"]
     write_json(metrics_doc, paths["metrics"])
-    report = backtest_report(
-        prepared, model, baselines, metrics_doc, trades, stats, host, cash, notional_usd, horizon_min, paths, history
-    )
+    report = backtest_report(outcome, metrics_doc, paths)
     if run.output.write_sigma9_backtest_report:
         paths["report"] = out / FILES["report"]
         write_json(report, paths["report"])
     return BacktestResult(streams["model"], {n: streams[n] for n in baselines}, paths, report)
 
 
-def backtest_report(
-    prepared: PreparedRun,
-    model: StreamResult,
-    baselines: dict[str, StreamResult],
-    metrics_doc: dict[str, Any],
-    trades: pd.DataFrame,
-    stats: EngineStats,
-    host: ScoringHost,
-    cash: float,
-    notional_usd: float,
-    horizon_min: float,
-    paths: dict[str, Path],
-    history: HistoryReport | None = None,
-) -> dict[str, Any]:
+def backtest_report(outcome: RunOutcome, metrics_doc: dict[str, Any], paths: dict[str, Path]) -> dict[str, Any]:
     """The Sigma9 BacktestReport document (schema in ``docs/backtest.md``)."""
+    prepared, baselines, trades, stats, host, cash = (
+        outcome.prepared,
+        outcome.baselines,
+        outcome.trades,
+        outcome.stats,
+        outcome.host,
+        outcome.cash,
+    )
+    notional_usd, horizon_min, history = outcome.notional_usd, outcome.horizon_min, outcome.history
     run, spec = prepared.run, prepared.spec
     artifact = prepared.artifact
-    alerts = model.alerts
+    alerts = outcome.model.alerts
     filled = trades[trades["pnl"].notna()]
     hits = alerts[alerts["hit"]] if len(alerts) else alerts
     return {

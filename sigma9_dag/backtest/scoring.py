@@ -1,26 +1,24 @@
 """The scoring plugin under test: the runtime's own :class:`~sigma9_runtime.strategies.base.ScoringStrategy`,
-resolved by the runtime's one factory from a run config's ``strategy.plugin`` and ``strategy.params``.
-
-The backtest builds it exactly as the live container does (an
-:class:`~sigma9_runtime.features.online.OnlineFeatureBuilder` of the spec, the
-:class:`~sigma9_runtime.gates.MLGate` with the run's budget and cooldown, and
-:class:`~sigma9_runtime.inference.MLInference` of the verified artifact), and only wraps the runtime's
-``PluginError`` into a :class:`~sigma9_runtime.errors.SpecError` that names the run config's field.
+built by the runtime's one assembly, :class:`~sigma9_runtime.container.RuntimeContainer`, from the run config
+(:meth:`~sigma9_runtime.container.RuntimeConfig.from_run_config`: plugin, params, the run's budget and
+cooldown) with the run's FeatureSpec and verified artifact handed in ready-made (no hot reload: a backtest
+scores with one artifact). Only the runtime's ``PluginError`` is wrapped into a
+:class:`~sigma9_runtime.errors.SpecError` that names the run config's field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from sigma9_runtime.container import RuntimeConfig, RuntimeContainer
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.errors import PluginError, SpecError
-from sigma9_runtime.features.online import OnlineFeatureBuilder
-from sigma9_runtime.gates import MLGate
 from sigma9_runtime.registry.base import LoadedArtifact
 from sigma9_runtime.strategies.base import ScoringStrategy
-from sigma9_runtime.strategies.factory import create_strategy, resolve_strategy
+from sigma9_runtime.strategies.factory import resolve_strategy
 
 PLUGIN_FIELD = "backtest_run.strategy.plugin"
 PARAMS_FIELD = "backtest_run.strategy.params"
@@ -44,20 +42,20 @@ def needs_artifact(plugin: str, params: Mapping[str, Any]) -> bool:
     return cls.needs_artifact(parsed)
 
 
-def make_plugin(
-    run: BacktestRunConfig, spec: FeatureSpec, symbols: Sequence[str], artifact: LoadedArtifact | None
-) -> ScoringStrategy:
-    """The run's plugin over ``symbols``, with the run's gate and the artifact's inference."""
-    from sigma9_runtime.inference import MLInference
-
-    inference = MLInference(artifact) if artifact is not None else None
+def make_runtime(
+    run: BacktestRunConfig,
+    spec: FeatureSpec,
+    symbols: Sequence[str],
+    artifact: LoadedArtifact | None,
+    lake: Path | None = None,
+) -> RuntimeContainer:
+    """The runtime of the run over ``symbols`` as the live container assembles it: the run's plugin, gate and the
+    artifact's inference (``.strategy``), and each day's warm-up and previous closes read from ``lake``
+    (``.day_start(day)``). An unknown plugin or invalid params is a :class:`SpecError` naming the field."""
+    config = RuntimeConfig.from_run_config(run, symbols=list(symbols), hot_reload=False, lake=lake)
+    container = RuntimeContainer(config, spec=spec, artifact=artifact)
     try:
-        return create_strategy(
-            run.strategy.plugin,
-            params=run.strategy.params,
-            features=OnlineFeatureBuilder(spec, list(symbols)),
-            gate=MLGate.from_feature_spec(spec, run),
-            inference=inference,
-        )
+        container.strategy  # noqa: B018 - built now, so a bad plugin fails before any data is read
     except PluginError as e:
         raise SpecError(str(e), field=PLUGIN_FIELD) from e
+    return container

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
 from nautilus_trader.model.enums import OrderSide, TimeInForce
@@ -27,17 +26,24 @@ from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Quantity
 from nautilus_trader.trading.strategy import Strategy
 
-from sigma9_dag.backtest.data import BAR_SPECS, bar_type, instrument_id
-from sigma9_dag.evaluation.prices import LakePrices
-from sigma9_runtime.features.warmup import Warmup
+from sigma9_dag.backtest.data import BAR_SPECS, BarFields, bar_type, instrument_id
+from sigma9_dag.backtest.records import HostState, TradeRecord
+from sigma9_runtime.container import RuntimeContainer
 from sigma9_runtime.feeds.events import AggBatch, TradeBatch
-from sigma9_runtime.strategies.base import ScoredCandidate, ScoringStrategy
+from sigma9_runtime.feeds.massive_ws import ColumnarFrame
+from sigma9_runtime.lake.day_start import DayStart
+from sigma9_runtime.replay.dispatcher import TickDispatcher
+from sigma9_runtime.strategies.base import ScoringStrategy
+from sigma9_runtime.strategies.candidates import ScoredCandidate
 from sigma9_runtime.streams import BAR_NS, BarStream
 from sigma9_runtime.units import SECOND_NS
 
 ACTIVE_NS = 60 * SECOND_NS
 """A symbol is active at a step when it traded in the last minute (without trade ticks: when a bar of the
 gate's stream started in it); an inactive one is no baseline candidate."""
+
+NO_STEPS = np.zeros(0, np.int64)
+"""The host's dispatcher runs no steps of its own (the engine's timer does)."""
 
 DOLLAR_VOLUME_NS = 60 * SECOND_NS
 """The gate's dollar volume sums the bars completed in the last minute (``gates.tradeability``): the
@@ -63,52 +69,14 @@ def idle_steps_skippable(plugin: ScoringStrategy) -> bool:
     )
 
 
-@dataclass
-class TradeRecord:
-    """One alert's round trip."""
-
-    alert: int
-    symbol: str
-    alert_ts_ns: int
-    exit_due_ns: int
-    entry_order_ts_ns: int
-    entry_client_id: str = ""
-    exit_client_id: str = ""
-    position_id: object = None
-    shares: float = 0.0
-    entry_ts_ns: int = -1
-    entry_price: float = math.nan
-    entry_commission: float = 0.0
-    exit_order_ts_ns: int = -1
-    exit_ts_ns: int = -1
-    exit_price: float = math.nan
-    exit_commission: float = 0.0
-
-
-@dataclass
-class HostState:
-    """Everything the strategy records, read by the driver after the run."""
-
-    alerts: list[dict[str, object]] = field(default_factory=list)
-    trades: list[TradeRecord] = field(default_factory=list)
-    candidates: list[tuple[np.ndarray, ...]] = field(default_factory=list)
-    steps: int = 0
-    idle_steps: int = 0
-    rows: int = 0
-    events: int = 0
-
-
 class ScoringHost(Strategy):
     """Hosts one runtime :class:`~sigma9_runtime.strategies.base.ScoringStrategy` over the run's symbols.
 
     Parameters
     ----------
-    plugin
-        The runtime strategy under test (its builder, gate and plugin scores), from the runtime's factory.
-    prices
-        The lake's bars: the VWAP and trade count of each bar (Nautilus bars carry neither), restored
-        before the bar reaches the plugin (the gate's dollar volume reads the VWAP, features may read the
-        count).
+    runtime
+        The runtime under test, assembled by the runtime's container (``make_runtime``): its strategy (builder,
+        gate and plugin scores) and each day's warm-up and previous closes.
     symbols
         Symbols traded.
     trades, bars_1s, bars_1m
@@ -122,8 +90,7 @@ class ScoringHost(Strategy):
     def __init__(
         self,
         *,
-        plugin: ScoringStrategy,
-        prices: LakePrices,
+        runtime: RuntimeContainer,
         symbols: list[str],
         bars_1s: bool,
         bars_1m: bool,
@@ -134,9 +101,10 @@ class ScoringHost(Strategy):
         candidate_every_s: int = 1,
     ) -> None:
         super().__init__()
+        self.runtime = runtime
+        plugin = runtime.strategy
         self.plugin = plugin
         self.gate = plugin.gate
-        self.prices = prices
         self.symbols = list(symbols)
         self._index = {s: i for i, s in enumerate(self.symbols)}
         self.instruments = {s: instrument_id(s) for s in self.symbols}
@@ -150,6 +118,9 @@ class ScoringHost(Strategy):
         self.feed_ns = feed_latency_ns
         self.candidate_every_s = candidate_every_s
         self.record = HostState()
+        self.dispatcher = TickDispatcher(plugin)
+        """Ingests each batch as a replay's dispatcher does (one parse path, the feed clock moved to the grid
+        second before the batch); it runs no steps: the host's timer scores them (:meth:`_on_step`)."""
         self.skip_idle = idle_steps_skippable(plugin)
         self._last_trade_ns = np.full(len(self.symbols), -(1 << 62), np.int64)  # or gate bar start, without ticks
         self._last_bar_ns = -(1 << 62)  # start of the latest bar of the gate's stream, any symbol
@@ -160,6 +131,7 @@ class ScoringHost(Strategy):
         self._last_price = np.full(len(self.symbols), np.nan)
         self._reset_buffers()
         self._day: dt.date | None = None
+        self._bar_fields: dict[tuple[str, str], BarFields] = {}
         self._flatten_ns = 0
         self._by_client_id: dict[str, TradeRecord] = {}
 
@@ -184,23 +156,29 @@ class ScoringHost(Strategy):
     def begin_day(
         self,
         day: dt.date,
-        warmup: Warmup,
         steps_ns: np.ndarray,
         flatten_ns: int,
-        previous_close: Mapping[str, float] | None = None,
-    ) -> None:
-        """Start ``day``: fresh windows and warm-up, the plugin's cross rule armed with ``previous_close``
-        (symbols that crossed it are no candidates), and a step timer that scores exactly ``steps_ns``
-        (whole seconds of the day's grid, ascending), each ``feed_ms`` after its time."""
+        bar_fields: Mapping[tuple[str, str], BarFields] | None = None,
+    ) -> DayStart:
+        """Start ``day``: fresh windows, the warm-up and the cross rule's previous closes from the runtime
+        (symbols that crossed are no candidates), the VWAP and trade count of the day's bars (``bar_fields``,
+        :attr:`DayData.bar_fields`), and a step timer that scores exactly ``steps_ns`` (whole seconds of the
+        day's grid, ascending), each ``feed_ms`` after its time. Returns the day's start (its missing closes)."""
         self._day = day
+        self._bar_fields = dict(bar_fields or {})
         self._reset_buffers()
-        self.plugin.start_day(day, warmup, previous_close)
+        start = self.runtime.day_start(day, self.symbols)
+        self.dispatcher.start_day(day, start.warmup, steps_ns=NO_STEPS, previous_close=start.previous_close)
         self._flatten_ns = flatten_ns
         self._steps = np.asarray(steps_ns, dtype=np.int64)
         self._next_step = 0
         self._cuts = self.plugin.features.steps()
         self._cut = (0, -1)
         self._last_bar_ns = -(1 << 62)
+        self._start_timer(day)
+        return start
+
+    def _start_timer(self, day: dt.date) -> None:
         if self._steps.size:
             # Every second from the first step to the last; seconds that are no step (another session,
             # a coarser emission step) are passed over in _on_step.
@@ -257,84 +235,80 @@ class ScoringHost(Strategy):
         )
 
     def _flush(self) -> None:
-        """Hand the buffered events to the builder (trades first, then 1 s and 1 m bars).
-
-        The builder's feed clock is first moved to the grid second before the batch's (a replay's clock when
-        it ingests that frame), also when steps in between were not scored, so no event counts as future.
-        """
-        self.plugin.features.advance_clock(self._cut[0])
+        """Hand the buffered events to the plugin as one frame (trades, then 1 s and 1 m bars) through the
+        dispatcher, which first moves the builder's feed clock to the grid second before the batch's (a replay's
+        clock when it ingests that frame), also when steps in between were not scored, so no event counts as
+        future."""
         n = len(self._t_ts)
+        trades = TradeBatch.empty()
         if n:
             symbols = np.array(self._t_sym, dtype=object)
             ts = np.array(self._t_ts, dtype=np.int64)
             price = np.array(self._t_px)
-            self.plugin.on_tick(
-                TradeBatch(
-                    symbols=symbols,
-                    ts_ns=ts,
-                    price=price,
-                    size=np.array(self._t_sz),
-                    sequence=np.full(n, -1, np.int64),
-                    exchange=np.zeros(n, np.int32),
-                    conditions=((),) * n,
-                    eligible=np.ones(n, bool),
-                )
+            trades = TradeBatch(
+                symbols=symbols,
+                ts_ns=ts,
+                price=price,
+                size=np.array(self._t_sz),
+                sequence=np.full(n, -1, np.int64),
+                exchange=np.zeros(n, np.int32),
+                conditions=((),) * n,
+                eligible=np.ones(n, bool),
             )
             index = np.array([self._index[s] for s in self._t_sym], dtype=np.int64)
             self._last_trade_ns[index] = ts  # ticks arrive in time order: the last write wins
             self._last_price[index] = price
             self.record.events += n
-        for kind, rows in self._bars.items():
-            if not rows:
-                continue
-            columns = list(zip(*rows))
-            start = np.array(columns[1], np.int64)
-            close = np.array(columns[6])
-            if kind == self._gate_kind:
-                self._last_bar_ns = max(self._last_bar_ns, int(start.max()))
-                if not self._trades:  # no ticks: a gate bar is the symbol's last activity and price
-                    index = np.array([self._index[s] for s in columns[0]], dtype=np.int64)
-                    self._last_trade_ns[index] = start  # bars arrive in time order: the last write wins
-                    self._last_price[index] = close
-            vwap, transactions = self._lake_fields(kind, columns[0], start, close)  # type: ignore[arg-type]
-            self.plugin.on_tick(
-                AggBatch(
-                    kind=kind,  # type: ignore[arg-type]
-                    symbols=np.array(columns[0], dtype=object),
-                    start_ns=start,
-                    end_ns=np.array(columns[2], np.int64),
-                    open=np.array(columns[3]),
-                    high=np.array(columns[4]),
-                    low=np.array(columns[5]),
-                    close=close,
-                    volume=np.array(columns[7]),
-                    vwap=vwap,
-                    transactions=transactions,
-                )
-            )
-            self.record.events += len(rows)
+        bars = {kind: self._bar_batch(kind, rows) for kind, rows in self._bars.items()}
+        if n or len(bars["A"]) or len(bars["AM"]):
+            self.dispatcher.dispatch(ColumnarFrame(trades, bars["A"], bars["AM"]))
         self._reset_buffers()
 
-    # --- the step --------------------------------------------------------------------------------
+    def _bar_batch(self, kind: BarStream, rows: list[tuple]) -> AggBatch:
+        """The buffered bars of ``kind`` as a batch, with the lake's VWAP and trade count restored."""
+        if not rows:
+            return AggBatch.empty(kind)
+        columns = list(zip(*rows))
+        start = np.array(columns[1], np.int64)
+        close = np.array(columns[6])
+        if kind == self._gate_kind:
+            self._last_bar_ns = max(self._last_bar_ns, int(start.max()))
+            if not self._trades:  # no ticks: a gate bar is the symbol's last activity and price
+                index = np.array([self._index[s] for s in columns[0]], dtype=np.int64)
+                self._last_trade_ns[index] = start  # bars arrive in time order: the last write wins
+                self._last_price[index] = close
+        vwap, transactions = self._restored_fields(kind, columns[0], start, close)
+        self.record.events += len(rows)
+        return AggBatch(
+            kind=kind,
+            symbols=np.array(columns[0], dtype=object),
+            start_ns=start,
+            end_ns=np.array(columns[2], np.int64),
+            open=np.array(columns[3]),
+            high=np.array(columns[4]),
+            low=np.array(columns[5]),
+            close=close,
+            volume=np.array(columns[7]),
+            vwap=vwap,
+            transactions=transactions,
+        )
 
-    def _lake_fields(
+    def _restored_fields(
         self, kind: BarStream, symbols: tuple, start: np.ndarray, close: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """VWAP and trade count of each bar from the lake bar of the same stream and stamp (close and 0
-        where there is none): what the live ``A``/``AM`` message carries and a Nautilus bar does not."""
+        """VWAP and trade count of each bar from the day's lake bars (close and 0 where there is none)."""
         vwap = close.copy()
         transactions = np.zeros(close.size, np.int64)
-        if self._day is None:
-            return vwap, transactions
         names = np.array(symbols, dtype=object)
         for symbol in set(symbols):
+            fields = self._bar_fields.get((kind, symbol))
+            if fields is None:
+                continue
             rows = np.flatnonzero(names == symbol)
-            bars = self.prices.day_bars(symbol, self._day, kind)
-            at = np.searchsorted(bars.ts, start[rows])
-            found = (at < bars.ts.size) & (bars.ts[np.minimum(at, max(bars.ts.size - 1, 0))] == start[rows])
-            vwap[rows[found]] = bars.vwap[at[found]]
-            transactions[rows[found]] = bars.transactions[at[found]]
+            vwap[rows], transactions[rows] = fields.restore(start[rows], close[rows])
         return vwap, transactions
+
+    # --- the step --------------------------------------------------------------------------------
 
     def _on_step(self, event) -> None:  # type: ignore[no-untyped-def]
         t = int(event.ts_event) - self.feed_ns
@@ -399,7 +373,14 @@ class ScoringHost(Strategy):
         price = self._last_price[self._index[symbol]]
         shares = math.floor(self.notional_usd / price) if price > 0 else 0
         now = self.clock.timestamp_ns()
-        record = TradeRecord(number, symbol, t, min(t + self.horizon_ns, self._flatten_ns), now, shares=float(shares))
+        record = TradeRecord(
+            alert=number,
+            symbol=symbol,
+            alert_ts_ns=t,
+            exit_due_ns=min(t + self.horizon_ns, self._flatten_ns),
+            entry_order_ts_ns=now,
+            shares=float(shares),
+        )
         record_.trades.append(record)
         if shares < 1:
             return
@@ -448,24 +429,7 @@ class ScoringHost(Strategy):
 
     def candidate_arrays(self) -> dict[str, np.ndarray]:
         """The recorded baseline candidates as columns (symbol, ts_ns, score, seismograph_score, cluster_id)."""
-        parts = self.record.candidates
-        if not parts:
-            empty = np.zeros(0)
-            return {
-                "symbol": np.zeros(0, dtype=object),
-                "ts_ns": np.zeros(0, np.int64),
-                "score": empty,
-                "seismograph_score": empty,
-                "cluster_id": np.zeros(0, dtype=object),
-            }
-        index, ts, score, seis, cluster = (np.concatenate(c) for c in zip(*parts))
-        return {
-            "symbol": np.array(self.symbols, dtype=object)[index],
-            "ts_ns": ts,
-            "score": score.astype(np.float64),
-            "seismograph_score": seis,
-            "cluster_id": cluster,
-        }
+        return self.record.candidate_arrays(self.symbols)
 
 
 class NoOpStrategy(Strategy):

@@ -17,7 +17,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description=(
             "Runs use the Dagster instance at $DAGSTER_HOME (make sets it to .dagster_home), so they show in "
             "the web UI (make ui). Resources come from $SIGMA9_DATA_ROOT, $SIGMA9_SPECS_DIR, $SIGMA9_RUNS_DIR and "
-            "$SIGMA9_ARTIFACTS_ROOT."
+            "$SIGMA9_ARTIFACTS_ROOT, read when the run starts."
         ),
     )
     actions = parser.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
@@ -49,11 +49,11 @@ def _instance():  # type: ignore[no-untyped-def]
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from sigma9_dag.definitions import resources
     from sigma9_dag.partitions import sync_spec_partitions
+    from sigma9_dag.resources import SpecCatalogResource
 
     with _instance() as instance:
-        added = sync_spec_partitions(instance, resources()["specs"])  # type: ignore[arg-type]
+        added = sync_spec_partitions(instance, SpecCatalogResource())
     print(f"added {len(added)} partition(s){': ' + ', '.join(added) if added else ''}")
     return 0
 
@@ -61,27 +61,25 @@ def _sync(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from sigma9_dag.definitions import ASSETS, CHECKS, resources
+    from sigma9_dag.definitions import ASSETS, defs
     from sigma9_dag.partitions import sync_spec_partitions
-    from sigma9_dag.schedules import lab_chain
+    from sigma9_dag.resources import LakeResource, SpecCatalogResource
 
-    specs = resources()["specs"]
-    spec = specs.spec(args.spec_id)  # type: ignore[attr-defined]  # a clear error for an unknown id
+    # the same environment the run's resources read when it starts (defs holds no directory of its own)
+    specs, lake = SpecCatalogResource(), LakeResource()
+    spec = specs.spec(args.spec_id)  # a clear error for an unknown id
     try:
         selection = dg.AssetSelection.from_string(args.select)
         keys = selection.resolve(ASSETS)
     except dg.DagsterError as e:
         raise SpecError(f"--select {args.select!r} is not a Dagster asset selection ({e})") from e
     with_dataset = dg.AssetKey("dataset") in keys
-    lake = resources()["lake"].layout()  # type: ignore[attr-defined]
-    _check_lake(lake, spec, specs.all_specs(), dataset=with_dataset, strict=args.strict)  # type: ignore[attr-defined]
+    _check_lake(lake.layout(), spec, specs.all_specs(), dataset=with_dataset, strict=args.strict)
     with _instance() as instance:
-        sync_spec_partitions(instance, specs)  # type: ignore[arg-type]
+        sync_spec_partitions(instance, specs)
         # A run of the lab_chain job (Jobs -> lab_chain and the timeline in the web UI), with the asset checks
-        # of the selected assets.
-        # Resources read from the environment now (a test or a caller may have changed it since import).
-        job = dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[lab_chain], resources=resources())
-        result = job.resolve_job_def("lab_chain").execute_in_process(
+        # of the selected assets. Its resources read the environment when it starts.
+        result = defs.resolve_job_def("lab_chain").execute_in_process(
             instance=instance,
             partition_key=args.spec_id,
             asset_selection=sorted(keys),
@@ -109,14 +107,13 @@ def _check_lake(  # type: ignore[no-untyped-def]
     """Refuse, in one line and before Dagster starts, a lake lacking a table the spec reads; when the run builds
     the dataset, also a lake too short for its date split, print its warm-up sufficiency when history is short,
     and (``strict``) refuse it when a symbol-day's features would be NaN for lack of history."""
-    from sigma9_dag.assets.dataset import DatasetConfig
     from sigma9_dag.cli.catalog import checked_coverage
-    from sigma9_dag.lab.dataset import dataset_history, spec_split
+    from sigma9_dag.lab.dataset import DatasetSettings, dataset_history, spec_split
 
     coverage = checked_coverage(layout, spec, alternatives=alternatives)
     if not dataset:
         return
-    history = dataset_history(coverage, spec, spec_split(coverage, spec, DatasetConfig().settings()))
+    history = dataset_history(coverage, spec, spec_split(coverage, spec, DatasetSettings()))
     history.check(strict=strict)
     for line in history.lines():
         print(line)
@@ -124,14 +121,15 @@ def _check_lake(  # type: ignore[no-untyped-def]
 
 def _print_headline(spec_id: str) -> None:
     """The published manifest and its out-of-sample figures next to the baselines (when export ran)."""
-    from sigma9_dag.definitions import resources
+    from sigma9_dag.assets.export import ExportOutput, export
+    from sigma9_dag.io_manager import has_output, read_output
     from sigma9_dag.lab.summary import performance_text
+    from sigma9_dag.resources import LakeResource
 
-    store = resources()["lake"].lab(spec_id)  # type: ignore[attr-defined]
-    published = store.path("export", "published.json")
-    if not published.exists():
+    lake = LakeResource()
+    if not has_output(lake, spec_id, export.key):
         return
-    manifest_path = store.read_json("export", "published")["manifest"]
+    manifest_path = read_output(lake, spec_id, export.key, ExportOutput).manifest
     manifest = load_artifact_manifest(manifest_path)
     oos = manifest.performance_oos
     performance = oos.model_dump(include={"metrics", "baselines"})

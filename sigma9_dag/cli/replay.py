@@ -146,8 +146,7 @@ def _replay(args: argparse.Namespace) -> int:
     from sigma9_runtime.calendar import local_to_ns
     from sigma9_runtime.container import RuntimeConfig, RuntimeContainer
     from sigma9_runtime.errors import LakeError
-    from sigma9_runtime.features.plan import FeaturePlan
-    from sigma9_runtime.features.warmup import load_warmup
+    from sigma9_runtime.lake.day_start import DayStart
     from sigma9_runtime.replay import capture_frames, lake_day_feed, lake_frames, replay_frames, write_alerts
     from sigma9_runtime.streams import spec_streams
 
@@ -165,6 +164,7 @@ def _replay(args: argparse.Namespace) -> int:
         max_alerts_per_day=args.max_alerts_per_day,
         symbol_cooldown_sec=args.cooldown,
         feature_log=args.log_features,
+        lake=layout.root if coverage is not None and coverage.tables() else None,
     )
     container = RuntimeContainer(config)
     spec = container.spec
@@ -178,23 +178,15 @@ def _replay(args: argparse.Namespace) -> int:
     symbols = args.tickers or (coverage.tickers(tables) if has_lake else [])  # type: ignore[union-attr]
     lake = coverage if has_lake else None
     _warmup_check(lake, container, args.date, symbols, strict=args.strict, capture=args.capture is not None)
-    warmup = None
-    previous_close = None  # a capture without --root's lake: the cross rule has no previous closes (off)
-    if has_lake and symbols:
-        from sigma9_runtime.lake.closes import day_closes
-
-        closes = day_closes(layout, args.date, symbols)
-        previous_close = closes.closes
-        if closes.missing:
-            print(closes.summary())
-    if has_lake and symbols:
-        from sigma9_dag.features.stats import ensure_stats, normalization_days
-
-        earlier = normalization_days(layout, spec, args.date, coverage)
-        if earlier:
-            ensure_stats(layout, spec, symbols, earlier, workers=args.workers, coverage=coverage)
-        warmup = load_warmup(layout, FeaturePlan.from_spec(spec), args.date, symbols)
     strategy.features.add_symbols(symbols)
+    start = DayStart.empty(args.date)  # a capture without --root's lake: no warm-up, the cross rule off
+    if has_lake and symbols:
+        from sigma9_dag.features.stats import ensure_day_stats
+
+        ensure_day_stats(layout, spec, symbols, [args.date], workers=args.workers, coverage=coverage)
+        start = container.day_start(args.date, symbols)
+        if start.closes.missing:
+            print(start.closes.summary())
     if args.tickers:
         strategy.watch(args.tickers)
 
@@ -213,7 +205,9 @@ def _replay(args: argparse.Namespace) -> int:
     else:
         feed = lake_day_feed(layout, args.date, symbols, spec_streams(spec))
         frames = lake_frames(feed, cuts, tail=args.end is None)
-    result = replay_frames(strategy, args.date, frames, warmup=warmup, steps_ns=steps, previous_close=previous_close)
+    result = replay_frames(
+        strategy, args.date, frames, warmup=start.warmup, steps_ns=steps, previous_close=start.previous_close
+    )
     container.close()
     if args.out is not None:
         write_alerts(args.out, result.alerts)

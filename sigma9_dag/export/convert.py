@@ -2,7 +2,9 @@
 
 Both take one float32 input ``[N, F]`` (named ``features`` by default) and give ``label`` (int64
 ``[N]``) and ``probabilities`` (float32 ``[N, classes]``) as plain tensors (no ZipMap), at ONNX
-opset 15 at most (onnxmltools' LightGBM converter supports no later one).
+opset 15 at most (onnxmltools' LightGBM converter supports no later one). The graph is named after the
+converter (``lightgbm`` / ``sklearn``), not the converters' random default, so the same fitted model gives the
+same bytes (and payload sha256) in every run.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def lightgbm_to_onnx(
         target_opset=min(target_opset, MAX_OPSET),
         zipmap=False,
     )
-    return _finish(onnx_model)
+    return _finish(onnx_model, "lightgbm")
 
 
 def sklearn_to_onnx(
@@ -75,7 +77,7 @@ def sklearn_to_onnx(
         )
     except Exception as e:  # skl2onnx raises plain RuntimeError/NotImplementedError for unsupported steps
         raise ArtifactError(f"skl2onnx cannot convert {type(model).__name__}: {e}") from e
-    return _finish(onnx_model)
+    return _finish(onnx_model, "sklearn")
 
 
 def _require_width(model: Any, n_features: int) -> None:
@@ -84,7 +86,8 @@ def _require_width(model: Any, n_features: int) -> None:
         raise ArtifactError(f"{type(model).__name__} was fitted on {fitted} features, not {n_features}")
 
 
-def _finish(onnx_model: Any) -> bytes:
+def _finish(onnx_model: Any, graph_name: str) -> bytes:
+    onnx_model.graph.name = graph_name  # the converters' default is a random uuid
     # Converters declare some outputs with a fixed batch of 1 (LightGBM's label); onnxruntime then
     # warns on every batch call. The batch dimension is N.
     for output in onnx_model.graph.output:

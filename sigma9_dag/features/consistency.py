@@ -22,7 +22,7 @@ import numpy as np
 
 from sigma9_dag.features.batch import features_at
 from sigma9_dag.features.compare import mismatches
-from sigma9_dag.features.stats import ensure_stats, normalization_days
+from sigma9_dag.features.stats import ensure_day_stats
 from sigma9_dag.lake.coverage import LakeCoverage, lake_coverage
 from sigma9_runtime.calendar import session_date
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
@@ -112,10 +112,7 @@ def feature_consistency(
         requests.setdefault(symbol, {})[day] = span
     all_days = sorted({d for per in requests.values() for d in per})
     coverage = coverage if coverage is not None else lake_coverage(layout)
-    for day in all_days:
-        earlier = normalization_days(layout, spec, day, coverage)
-        if earlier:
-            ensure_stats(layout, spec, sorted(requests), earlier, workers=workers, coverage=coverage)
+    ensure_day_stats(layout, spec, sorted(requests), all_days, workers=workers, coverage=coverage)
     offline = features_at(layout, spec, requests, workers=workers, coverage=coverage)
 
     report = ConsistencyReport(Path(log_path), all_days, len(requests), logged_rows=len(ts))

@@ -26,7 +26,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.features.baselines import BaselineKey
 from sigma9_runtime.features.grid import DayGrid, day_grid
-from sigma9_runtime.features.kernels import clv_signed_volume
+from sigma9_runtime.features.kernels import clv_signed_volume, tick_signs
 from sigma9_runtime.features.normalization import DailyStats, NormParams, daily_stats, normalize
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.post import (
@@ -53,14 +53,6 @@ class DayArrays:
     series: dict[str, dict[str, np.ndarray]]
     close_ff: dict[str, np.ndarray]
     trade_seconds: np.ndarray  # seconds of accepted eligible trades, ascending
-
-
-def _tick_signs(price: np.ndarray) -> np.ndarray:
-    move = np.zeros(price.size)
-    if price.size > 1:
-        move[1:] = np.sign(np.diff(price))
-    source = np.maximum.accumulate(np.where(move != 0, np.arange(price.size), 0))
-    return move[source]
 
 
 def _forward_filled(present: np.ndarray, close: np.ndarray) -> np.ndarray:
@@ -121,7 +113,7 @@ def day_arrays(
     price = trades.column("price").to_numpy()[keep]
     size = trades.column("size").to_numpy()[keep]
     units = sec[keep]
-    signs = _tick_signs(price)
+    signs = tick_signs(price)
     s = series["s"]
     s["t.count"] = np.bincount(units, weights=np.ones(units.size), minlength=seconds)
     s["t.volume"] = np.bincount(units, weights=size, minlength=seconds)

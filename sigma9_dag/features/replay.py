@@ -19,7 +19,7 @@ import numpy as np
 
 from sigma9_dag.features.compare import mismatches
 from sigma9_dag.features.offline import symbol_day_features
-from sigma9_dag.features.stats import ensure_stats, normalization_days
+from sigma9_dag.features.stats import ensure_day_stats
 from sigma9_dag.lake.coverage import LakeCoverage, intraday_tables, lake_coverage
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.grid import day_grid
@@ -27,6 +27,7 @@ from sigma9_runtime.features.online import OnlineFeatureBuilder
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.warmup import load_warmup
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
+from sigma9_runtime.feeds.ticks import to_frame
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.replay.sources import DayFeed, feed_frames, lake_day_feed, trade_messages
 from sigma9_runtime.streams import spec_streams
@@ -93,9 +94,7 @@ def feature_parity(
     plan = FeaturePlan.from_spec(spec)
     coverage = coverage if coverage is not None else lake_coverage(layout)
     symbols = tickers or coverage.tickers(intraday_tables(spec), days=[day])
-    earlier = normalization_days(layout, spec, day, coverage)
-    if earlier:
-        ensure_stats(layout, spec, symbols, earlier, workers=workers, progress=progress, coverage=coverage)
+    ensure_day_stats(layout, spec, symbols, [day], workers=workers, progress=progress, coverage=coverage)
     warmup = load_warmup(layout, plan, day, symbols)
     grid = day_grid(spec, day)
     steps = grid.steps_ns
@@ -115,7 +114,7 @@ def feature_parity(
             builder.on_aggs(seconds)
             builder.on_aggs(minutes)
         else:
-            builder.on_frame(payload)  # type: ignore[arg-type]
+            builder.ingest(to_frame(payload))
         frame = builder.step(step)
         for row, symbol in enumerate(frame.symbols):
             kept, values = offline[symbol]

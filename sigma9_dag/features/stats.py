@@ -7,6 +7,7 @@ depend on the number of workers. Only (ticker, day) pairs missing from the store
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,29 @@ def normalization_days(
     earlier = [d for d in coverage.days(intraday_tables(spec)) if d < day]
     lookback = spec.normalization.lookback
     return earlier if lookback is None else earlier[-lookback.days :]
+
+
+def ensure_day_stats(
+    layout: LakeLayout,
+    spec: FeatureSpec,
+    tickers: list[str],
+    days: Iterable[dt.date],
+    *,
+    also: Iterable[dt.date] = (),
+    workers: int = 2,
+    progress: bool = False,
+    coverage: LakeCoverage | None = None,
+) -> int:
+    """Statistics of every day whose statistics normalize one of ``days`` (:func:`normalization_days`), and of
+    the days ``also``, for ``tickers``: what a replay, a backtest or a parity check fills before it scores
+    (:func:`ensure_stats`); returns how many (ticker, day) were computed."""
+    coverage = coverage if coverage is not None else lake_coverage(layout)
+    wanted = set(also)
+    for day in days:
+        wanted.update(normalization_days(layout, spec, day, coverage))
+    if not wanted:
+        return 0
+    return ensure_stats(layout, spec, tickers, sorted(wanted), workers=workers, progress=progress, coverage=coverage)
 
 
 def ensure_stats(

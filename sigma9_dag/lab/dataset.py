@@ -49,23 +49,37 @@ SplitPart = Literal["warmup", "train", "validation", "test", "purged"]
 
 
 class DatasetSettings(BaseModel):
-    """How samples are drawn and dates split (defaults: the design's values)."""
+    """How samples are drawn and dates split (defaults: the design's values); each field's docstring says what
+    it means (the dataset asset's launchpad config shows them)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     anchor: Annotated[float, Field(gt=0)] = DEFAULT_ANCHOR
+    """An event's T0: the first price at or above previous close x (1 + anchor)."""
     pre_window_min: tuple[int, int] = (-30, -5)
+    """Positives' window, minutes from T0 (start, end)."""
     sample_every_s: Annotated[int, Field(gt=0)] = 60
+    """Seconds between two positives of an event."""
     negatives: tuple[NegativeType, ...] = ("hard_negative", "same_symbol_other_days", "time_of_day_matched")
+    """Negative types drawn, the same number of each."""
     negative_ratio: Annotated[float, Field(gt=0)] = 5.0
+    """Negatives per positive, all types together."""
     near_miss_from: Annotated[float, Field(gt=0)] = 0.05
+    """A hard negative's day peaked at least this far above previous close (below the anchor)."""
     warmup_days: Annotated[int, Field(ge=0)] = 20
+    """First trade days that only warm baselines up."""
     validation_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    """Share of the days after warm-up that validate."""
     test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.3
+    """Share of the days after warm-up that test."""
     purge_days: Annotated[int, Field(ge=0)] = 1
+    """Days dropped before validation and before test."""
     scan_every_s: Annotated[int, Field(gt=0)] = 60
+    """Seconds between two scan candidates of a symbol on validation and test days."""
     seed: int = 7
+    """Random seed of the negatives' draw."""
     workers: Annotated[int, Field(ge=1)] = 2
+    """Processes computing feature rows."""
 
     @model_validator(mode="after")
     def _consistent(self) -> DatasetSettings:

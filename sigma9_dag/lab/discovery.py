@@ -24,17 +24,24 @@ NOISE = -1
 
 
 class DiscoverySettings(BaseModel):
-    """UMAP and HDBSCAN knobs."""
+    """UMAP and HDBSCAN knobs; each field's docstring says what it means (the launchpad shows them)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     n_neighbors: Annotated[int, Field(ge=2)] = 30
+    """UMAP neighbours."""
     n_components: Annotated[int, Field(ge=2)] = 2
+    """UMAP embedding dimensions."""
     min_dist: Annotated[float, Field(ge=0)] = 0.0
+    """UMAP minimum distance between embedded points."""
     min_cluster_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.04
+    """HDBSCAN minimum cluster size, as a share of the training positives."""
     min_samples: Annotated[int, Field(ge=1)] = 10
+    """HDBSCAN min_samples."""
     clip: Annotated[float, Field(gt=0)] = 5.0
+    """Value features are clipped to ±clip (NaN -> 0) before embedding."""
     seed: int = 7
+    """UMAP random seed."""
 
 
 @dataclass

@@ -31,16 +31,23 @@ from sigma9_runtime.gates import MLGate
 
 
 class DistillSettings(BaseModel):
-    """Cluster tree, per-cluster tuning and rule summary knobs."""
+    """Cluster tree, per-cluster tuning and rule summary knobs; each field's docstring says what it means (the
+    launchpad shows them)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     cluster_depth: Annotated[int, Field(ge=1)] = 5
+    """Depth of the decision tree distilled from the HDBSCAN clusters."""
     cluster_min_leaf: Annotated[int, Field(ge=1)] = 10
+    """Its minimum samples per leaf."""
     per_cluster_steps: tuple[float, ...] = (-0.1, -0.05, 0.05, 0.1)
+    """Shifts of the global threshold tried for each cluster on validation days."""
     min_alerts_per_day: Annotated[float, Field(ge=0)] = 5.0
+    """A cluster's threshold is kept only with at least this many alerts a validation day."""
     rule_depth: Annotated[int, Field(ge=1, le=6)] = 3
+    """Depth of the rule tree mimicking the gate's threshold."""
     seed: int = 7
+    """Random seed of the trees and the parity rows."""
 
 
 def fit_cluster_classifier(rows: np.ndarray, labels: np.ndarray, settings: DistillSettings) -> tuple[Any, float | None]:

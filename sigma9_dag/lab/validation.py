@@ -49,19 +49,28 @@ SCORED_COLUMNS = ["symbol", "date", "ts_ns", "part", "ml_score", "seismograph_sc
 
 
 class ValidationSettings(BaseModel):
-    """LightGBM and threshold-tuning knobs."""
+    """LightGBM and threshold-tuning knobs; each field's docstring says what it means (the launchpad shows them)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     n_estimators: Annotated[int, Field(ge=1)] = 300
+    """LightGBM trees."""
     learning_rate: Annotated[float, Field(gt=0)] = 0.05
+    """LightGBM learning rate."""
     num_leaves: Annotated[int, Field(ge=2)] = 31
+    """LightGBM leaves per tree."""
     min_child_samples: Annotated[int, Field(ge=1)] = 40
+    """LightGBM minimum samples per leaf."""
     subsample: Annotated[float, Field(gt=0, le=1)] = 0.8
+    """LightGBM row sampling per tree."""
     colsample_bytree: Annotated[float, Field(gt=0, le=1)] = 0.8
+    """LightGBM feature sampling per tree."""
     threshold_quantiles: tuple[float, ...] = (0.9995, 0.999, 0.998, 0.996, 0.993, 0.99)
+    """Candidate thresholds: these quantiles of the validation scores."""
     min_alerts_per_day: Annotated[float, Field(ge=0)] = 5.0
+    """The tuned threshold raises at least this many alerts a validation day."""
     seed: int = 7
+    """LightGBM random seed."""
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,44 @@ def clv_signed_volume(high: np.ndarray, low: np.ndarray, close: np.ndarray, volu
         return np.where(span > 0, volume * ((close - low) - (high - close)) / span, 0.0)
 
 
+def tick_sign(price: float, last_price: float, last_sign: float) -> float:
+    """The tick rule for one trade: +1 above the symbol's last trade price, -1 below, else its last sign (0
+    before any move; a first trade, ``last_price`` NaN, keeps ``last_sign``). The scalar form of
+    :func:`tick_signs`, for the per-event hot path (a test proves them equal)."""
+    if price > last_price:
+        return 1.0
+    if price < last_price:
+        return -1.0
+    return last_sign
+
+
+def tick_signs(
+    price: np.ndarray,
+    first: np.ndarray | None = None,
+    last_price: np.ndarray | float = np.nan,
+    last_sign: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """Tick-rule signs (:func:`tick_sign`) of trades in order, grouped in segments (one symbol each).
+
+    ``first`` marks each segment's first trade (default: one segment); ``last_price`` and ``last_sign``
+    (scalars, or per trade where ``first``) are the state each segment starts from: a day's first trades,
+    with NaN and 0, are signed 0 until the first move. One implementation for the online builder's batches,
+    the offline batch and the backtest's aggressor sides.
+    """
+    n = price.size
+    if first is None:
+        first = np.zeros(n, dtype=bool)
+        first[:1] = True
+    previous = np.empty(n)
+    previous[1:] = price[:-1]
+    before = np.where(first, last_price, previous)
+    with np.errstate(invalid="ignore"):
+        move = np.where(price > before, 1.0, np.where(price < before, -1.0, 0.0))
+    # A zero move repeats the previous sign; at a segment's start that is the stored sign.
+    source = np.maximum.accumulate(np.where((move != 0) | first, np.arange(n), -1)) if n else np.zeros(0, np.int64)
+    return np.where(move[source] != 0, move[source], last_sign)
+
+
 def window_sum(view: WindowView, series: str) -> np.ndarray:
     """Sum of ``series`` over each window."""
     return seq_sum(view.block(series))

@@ -2,8 +2,9 @@
 
 Feed it events in arrival order — typed (:meth:`OnlineFeatureBuilder.on_trade`,
 :meth:`~OnlineFeatureBuilder.on_agg`), columnar batches (:meth:`~OnlineFeatureBuilder.on_trades`,
-:meth:`~OnlineFeatureBuilder.on_aggs`, the fast path) or raw Massive WebSocket frames
-(:meth:`~OnlineFeatureBuilder.on_frame`) — and call :meth:`~OnlineFeatureBuilder.step` at every
+:meth:`~OnlineFeatureBuilder.on_aggs`, the fast path) or a parsed frame's columns
+(:meth:`~OnlineFeatureBuilder.ingest`; a raw Massive frame or any other tick becomes one through
+:func:`~sigma9_runtime.feeds.ticks.to_frame`) — and call :meth:`~OnlineFeatureBuilder.step` at every
 emission step ``t`` of the day's grid (:func:`~sigma9_runtime.features.grid.day_grid`). A step
 reads only data stamped before ``t`` (windows cover ``[t - length, t)``), through the same kernels
 as the offline batch.
@@ -103,10 +104,12 @@ from sigma9_runtime.features.grid import DayGrid, day_grid
 from sigma9_runtime.features.kernels import BAR_FIELDS, clv_signed_volume
 from sigma9_runtime.features.normalization import NormParams, normalize
 from sigma9_runtime.features.plan import FeaturePlan
-from sigma9_runtime.features.post import NO_TRADE, HaltHold, MissingFill, is_halted, missing_flags
+from sigma9_runtime.features.post import HaltHold, MissingFill, is_halted, missing_flags
 from sigma9_runtime.features.ring import Ring, RingView
+from sigma9_runtime.features.trade_state import DUPLICATE, OUT_OF_ORDER, TradeState
 from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
+from sigma9_runtime.feeds.massive_ws import ColumnarFrame
 from sigma9_runtime.lake.layout import TICKER_PATTERN
 from sigma9_runtime.units import MINUTE_NS, NANOS_PER_SECOND
 
@@ -203,7 +206,7 @@ class OnlineFeatureBuilder:
     --------
     >>> builder = OnlineFeatureBuilder(spec, ["ABCD"])  # doctest: +SKIP
     >>> builder.start_day(day, warmup)
-    >>> builder.on_frame(raw_websocket_frame)
+    >>> builder.ingest(to_frame(raw_websocket_frame))
     >>> frame = builder.step(t_ns)
     """
 
@@ -244,12 +247,7 @@ class OnlineFeatureBuilder:
         self.symbols: list[str] = []
         self._index: dict[str, int] = {}
         self._capacity = 0
-        self._last_ts = np.zeros(0, dtype=np.int64)
-        self._last_seq = np.zeros(0, dtype=np.int64)
-        self._last_price = np.zeros(0)
-        self._last_sign = np.zeros(0)
-        self._trade_sec = np.zeros(0, dtype=np.int64)
-        self._prev_trade_sec = np.zeros(0, dtype=np.int64)
+        self._trades = TradeState()
         self._raw = np.full((0, features), np.nan)
         self._norm = {name: np.full((0, features), np.nan) for name in ("mean", "std", "low", "high")}
         self._baselines: dict[BaselineKey, tuple[np.ndarray, ...]] = {
@@ -312,12 +310,7 @@ class OnlineFeatureBuilder:
             out[:old] = array[:old]
             return out
 
-        self._last_ts = grow(self._last_ts, NO_TRADE)
-        self._last_seq = grow(self._last_seq, -1)
-        self._last_price = grow(self._last_price, np.nan)
-        self._last_sign = grow(self._last_sign, 0.0)
-        self._trade_sec = grow(self._trade_sec, NO_TRADE)
-        self._prev_trade_sec = grow(self._prev_trade_sec, NO_TRADE)
+        self._trades.grow(capacity, old)
         self._raw = grow(self._raw, np.nan)
         self._norm = {k: grow(v, np.nan) for k, v in self._norm.items()}
         self._baselines = {k: tuple(grow(a, np.nan) for a in arrays) for k, arrays in self._baselines.items()}
@@ -340,12 +333,7 @@ class OnlineFeatureBuilder:
             ring.reset()
         self._clock_ns = -1
         self._advance(self.grid.start_ns)
-        self._last_ts[:] = NO_TRADE
-        self._last_seq[:] = -1
-        self._last_price[:] = np.nan
-        self._last_sign[:] = 0.0
-        self._trade_sec[:] = NO_TRADE
-        self._prev_trade_sec[:] = NO_TRADE
+        self._trades.reset()
         self._raw[:] = np.nan
         self._missing.reset()
         self._halts.reset()
@@ -449,15 +437,10 @@ class OnlineFeatureBuilder:
         if i < 0:
             self._count_symbol_refusal(i)
             return _ADMISSION
-        last_ts, last_seq = int(self._last_ts[i]), int(self._last_seq[i])
-        if ts < last_ts:
-            self.dropped["out_of_order"] += 1
+        refusal = self._trades.order_check(i, ts, seq)
+        if refusal is not None:
+            self.dropped[refusal] += 1
             return _CHECKED
-        if ts == last_ts and 0 <= seq <= last_seq:
-            self.dropped["duplicate_sequence"] += 1
-            return _CHECKED
-        if ts > last_ts or seq > last_seq:
-            self._last_ts[i], self._last_seq[i] = ts, seq
         if not (is_eligible(conditions) if eligible is None else eligible):  # type: ignore[arg-type]
             self.ignored["ineligible"] += 1
             return _CHECKED
@@ -465,13 +448,7 @@ class OnlineFeatureBuilder:
         if not ring.claim(sec):
             self.dropped["late"] += 1
             return _LATE
-        last_price = self._last_price[i]
-        sign = self._last_sign[i]
-        if price > last_price:
-            sign = 1.0
-        elif price < last_price:
-            sign = -1.0
-        self._last_price[i], self._last_sign[i] = price, sign
+        sign = self._trades.enter(i, price, sec)
         col = sec % ring.size
         data = ring.data
         if "t.count" in data:
@@ -480,8 +457,6 @@ class OnlineFeatureBuilder:
             data["t.volume"][i, col] += size
         if "t.signed_volume" in data:
             data["t.signed_volume"][i, col] += size * sign
-        if sec > self._trade_sec[i]:
-            self._prev_trade_sec[i], self._trade_sec[i] = self._trade_sec[i], sec
         return _ENTERED
 
     def on_agg(self, event: AggEvent) -> bool:
@@ -631,7 +606,9 @@ class OnlineFeatureBuilder:
             keep, index = keep[admitted], index[admitted]
             if keep.size == 0:
                 return 0
-        accepted = self._order_checks(index, ts[keep], seq[keep])
+        accepted, out_of_order, duplicate = self._trades.order_checks(index, ts[keep], seq[keep])
+        self.dropped[OUT_OF_ORDER] += out_of_order
+        self.dropped[DUPLICATE] += duplicate
         keep, index = keep[accepted], index[accepted]
         eligible = batch.eligible[keep]
         self.ignored["ineligible"] += int((~eligible).sum())
@@ -645,8 +622,8 @@ class OnlineFeatureBuilder:
         keep, index, units = keep[on_time], index[on_time], units[on_time]
         if keep.size == 0:
             return 0
-        signs = self._tick_rule(index, price[keep])
-        self._update_trade_seconds(index, units)
+        signs = self._trades.tick_rule(index, price[keep])
+        self._trades.update_trade_seconds(index, units)
         accepted = int(keep.size)
         held = ring.holds(units)  # a unit evicted within this batch would have been cleared event by event
         keep, index, units, signs = keep[held], index[held], units[held], signs[held]
@@ -711,76 +688,6 @@ class OnlineFeatureBuilder:
             self.dropped["late"] += 0
         return stages.count(_ENTERED)
 
-    @staticmethod
-    def _segments(index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Stable order by symbol, the first-of-symbol flags and segment numbers in that order."""
-        order = np.argsort(index, kind="stable")
-        idx = index[order]
-        first = np.r_[True, idx[1:] != idx[:-1]]
-        return order, first, np.cumsum(first) - 1
-
-    def _order_checks(self, index: np.ndarray, ts: np.ndarray, seq: np.ndarray) -> np.ndarray:
-        """Out-of-order and duplicate checks of a batch against each symbol's running (ts, seq) maximum.
-
-        The running lexicographic maximum over *all* earlier trades equals the one over accepted
-        trades (a refused trade is never above it), so it is a segmented cumulative maximum.
-        """
-        order, first, segment = self._segments(index)
-        idx, t, q = index[order], ts[order], seq[order]
-        owners = idx[first]
-        pairs_ts = np.r_[self._last_ts[owners], t]
-        pairs_seq = np.r_[self._last_seq[owners], q]
-        ranking = np.lexsort((pairs_seq, pairs_ts))
-        rank = np.empty(ranking.size, dtype=np.int64)
-        rank[ranking] = np.arange(ranking.size)
-        state_rank, trade_rank = rank[: owners.size], rank[owners.size :]
-        offset = segment * (ranking.size + 1)
-        running = np.maximum.accumulate(trade_rank + offset) - offset
-        previous = np.maximum(np.where(first, -1, np.r_[-1, running[:-1]]), state_rank[segment])
-        prev_ts, prev_seq = pairs_ts[ranking[previous]], pairs_seq[ranking[previous]]
-        out_of_order = t < prev_ts
-        duplicate = ~out_of_order & (t == prev_ts) & (q >= 0) & (q <= prev_seq)
-        self.dropped["out_of_order"] += int(out_of_order.sum())
-        self.dropped["duplicate_sequence"] += int(duplicate.sum())
-        last = np.r_[np.flatnonzero(first)[1:] - 1, idx.size - 1]
-        final = ranking[np.maximum(running[last], state_rank)]
-        self._last_ts[owners], self._last_seq[owners] = pairs_ts[final], pairs_seq[final]
-        accepted = np.empty(idx.size, dtype=bool)
-        accepted[order] = ~(out_of_order | duplicate)
-        return accepted
-
-    def _tick_rule(self, index: np.ndarray, price: np.ndarray) -> np.ndarray:
-        """Tick-rule signs of accepted eligible trades (arrival order), updating each symbol's state."""
-        order, first, _ = self._segments(index)
-        idx, p = index[order], price[order]
-        before = np.where(first, self._last_price[idx], np.r_[np.nan, p[:-1]])
-        with np.errstate(invalid="ignore"):
-            move = np.where(p > before, 1.0, np.where(p < before, -1.0, 0.0))
-        # A zero move repeats the previous sign; at a segment's start that is the stored sign.
-        position = np.arange(idx.size)
-        source = np.maximum.accumulate(np.where((move != 0) | first, position, -1))
-        signs = np.where(move[source] != 0, move[source], self._last_sign[idx])
-        last = np.r_[np.flatnonzero(first)[1:] - 1, idx.size - 1]
-        self._last_price[idx[last]] = p[last]
-        self._last_sign[idx[last]] = signs[last]
-        out = np.empty_like(signs)
-        out[order] = signs
-        return out
-
-    def _update_trade_seconds(self, index: np.ndarray, units: np.ndarray) -> None:
-        """Last and previous distinct trade seconds per symbol (units are non-decreasing per symbol)."""
-        order, first, segment = self._segments(index)
-        idx, u = index[order], units[order]
-        starts = np.flatnonzero(first)
-        owners = idx[starts]
-        final = np.maximum.reduceat(u, starts)
-        below = np.where(u < final[segment], u, NO_TRADE)
-        candidate = np.maximum.reduceat(below, starts)
-        stored, stored_prev = self._trade_sec[owners], self._prev_trade_sec[owners]
-        raised = final > stored
-        self._prev_trade_sec[owners] = np.where(raised, np.maximum(candidate, stored), stored_prev)
-        self._trade_sec[owners] = np.maximum(final, stored)
-
     def on_aggs(self, batch: AggBatch) -> int:
         """Ingest bars in columns (arrival order); equal to :meth:`on_agg` per bar."""
         accepted = 0
@@ -788,13 +695,14 @@ class OnlineFeatureBuilder:
             accepted += self.on_agg(event)
         return accepted
 
-    def on_frame(self, frame: str | bytes) -> int:
-        """Ingest one raw Massive WebSocket frame (never raises); returns the events that entered windows."""
-        from sigma9_runtime.feeds.massive_ws import parse_frame_columnar
-
-        parsed = parse_frame_columnar(frame)
-        self.dropped.update(parsed.dropped)
-        return self.on_trades(parsed.trades) + self.on_aggs(parsed.seconds) + self.on_aggs(parsed.minutes)
+    def ingest(self, frame: ColumnarFrame) -> int:
+        """Ingest one frame's columns (trades, then 1-second, then 1-minute bars) and count the parser's drops
+        (:func:`~sigma9_runtime.feeds.ticks.to_frame` makes one of any tick); returns the events that entered
+        windows. The strategy's :meth:`~sigma9_runtime.strategies.base.ScoringStrategy.ingest` calls this and
+        also feeds its tradeability bars and cross rule: a host ingests through the strategy."""
+        if frame.dropped:
+            self.dropped.update(frame.dropped)
+        return self.on_trades(frame.trades) + self.on_aggs(frame.seconds) + self.on_aggs(frame.minutes)
 
     # --- steps ----------------------------------------------------------------------------------
 
@@ -831,7 +739,7 @@ class OnlineFeatureBuilder:
         symbols = list(self.symbols)
         policy = self.spec.calendar.treat_halts_as
         if policy != "gap":
-            last_trade = np.where(self._trade_sec[:rows] < end_sec, self._trade_sec[:rows], self._prev_trade_sec[:rows])
+            last_trade = self._trades.last_trade_before(rows, end_sec)
             halted = is_halted(end_sec, last_trade, self._regular)
             if policy == "forward_fill":
                 values = self._halts.apply(values, halted)
@@ -851,5 +759,5 @@ class OnlineFeatureBuilder:
         total = sum(a.nbytes for ring in self._rings.values() for a in ring.data.values())
         total += sum(a.nbytes for arrays in self._baselines.values() for a in arrays)
         total += sum(a.nbytes for a in self._norm.values()) + self._raw.nbytes
-        total += sum(a.nbytes for a in (self._last_ts, self._last_seq, self._last_price, self._last_sign))
+        total += self._trades.nbytes()
         return int(total)

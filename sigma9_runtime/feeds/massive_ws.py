@@ -89,6 +89,8 @@ __all__ = [
     "ParsedFrame",
     "parse_frame",
     "parse_frame_columnar",
+    "parse_messages",
+    "parse_messages_columnar",
 ]
 
 log = logging.getLogger(__name__)
@@ -166,6 +168,21 @@ class ColumnarFrame:
     minutes: AggBatch
     dropped: Counter[str] = field(default_factory=Counter)
     status: int = 0
+
+    @classmethod
+    def empty(cls, dropped: Counter[str] | None = None) -> ColumnarFrame:
+        """A frame without events (``dropped``: the reasons its messages were dropped)."""
+        return cls(TradeBatch.empty(), AggBatch.empty("A"), AggBatch.empty("AM"), dropped or Counter())
+
+    def __len__(self) -> int:
+        return len(self.trades) + len(self.seconds) + len(self.minutes)
+
+    @property
+    def delivered_ns(self) -> int | None:
+        """When the frame was delivered in event time: its earliest message's (a trade's time, a bar's end);
+        None without events."""
+        times = [int(a.min()) for a in (self.trades.ts_ns, self.seconds.end_ns, self.minutes.end_ns) if a.size]
+        return min(times) if times else None
 
     @classmethod
     def from_parsed(cls, parsed: ParsedFrame) -> ColumnarFrame:
@@ -324,11 +341,17 @@ def parse_frame(frame: str | bytes | bytearray) -> ParsedFrame:
     ParsedFrame
         Accepted events in frame order, drops per reason, status messages skipped.
     """
-    out = ParsedFrame()
     messages, reason = _decode(frame)
     if messages is None:
+        out = ParsedFrame()
         out.dropped[reason or "malformed_json"] += 1
         return out
+    return parse_messages(messages)
+
+
+def parse_messages(messages: list[Any]) -> ParsedFrame:
+    """Events of decoded messages (what ``json.loads`` makes of a frame's array); never raises."""
+    out = ParsedFrame()
     for message in messages:
         try:
             kind = _classify(message)
@@ -358,26 +381,34 @@ def parse_frame_columnar(frame: str | bytes | bytearray) -> ColumnarFrame:
 
     Columns are gathered with list comprehensions and checked with numpy; a column with an
     unusual value (a string, a huge integer, ...) falls back to the per-value rules of the
-    per-event path for that column. Never raises: should the columnar code itself fail, the frame goes
-    through the reference path, the fallback is counted in :data:`COLUMNAR_FALLBACKS` by exception type and
-    logged (the first of each type with its traceback), never silent.
+    per-event path for that column. Never raises (see :func:`parse_messages_columnar`).
+    """
+    messages, reason = _decode(frame)
+    if messages is None:
+        return ColumnarFrame.empty(Counter({reason or "malformed_json": 1}))
+    return parse_messages_columnar(messages)
+
+
+def parse_messages_columnar(messages: list[Any]) -> ColumnarFrame:
+    """Columns of decoded messages (what ``json.loads`` makes of a frame's array: dicts of JSON values); the
+    same events and drops as :func:`parse_messages`.
+
+    Never raises: should the columnar code itself fail, the messages go through the reference path, the
+    fallback is counted in :data:`COLUMNAR_FALLBACKS` by exception type and logged (the first of each type
+    with its traceback), never silent.
     """
     try:
-        return _parse_columnar(frame)
+        return _parse_columnar(messages)
     except Exception as e:  # safety net: fall back to the reference path, counted and logged
         kind = type(e).__name__
         COLUMNAR_FALLBACKS[kind] += 1
         if COLUMNAR_FALLBACKS[kind] == 1:
             log.warning("columnar frame parser failed (%s); the reference parser took the frame", kind, exc_info=True)
-        return ColumnarFrame.from_parsed(parse_frame(frame))
+        return ColumnarFrame.from_parsed(parse_messages(messages))
 
 
-def _parse_columnar(frame: str | bytes | bytearray) -> ColumnarFrame:
+def _parse_columnar(messages: list[Any]) -> ColumnarFrame:
     dropped: Counter[str] = Counter()
-    messages, reason = _decode(frame)
-    if messages is None:
-        dropped[reason or "malformed_json"] += 1
-        return ColumnarFrame(TradeBatch.empty(), AggBatch.empty("A"), AggBatch.empty("AM"), dropped, 0)
     trades: list[dict[str, Any]] = []
     seconds: list[dict[str, Any]] = []
     minutes: list[dict[str, Any]] = []

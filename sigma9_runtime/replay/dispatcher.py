@@ -24,7 +24,6 @@ anything else unexpected in ``errors``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -34,9 +33,9 @@ from typing import Any
 import numpy as np
 
 from sigma9_runtime.features.warmup import Warmup
-from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
-from sigma9_runtime.feeds.massive_ws import ColumnarFrame, parse_frame_columnar
-from sigma9_runtime.strategies.base import ScoredCandidate, ScoringStrategy
+from sigma9_runtime.feeds.ticks import to_frame
+from sigma9_runtime.strategies.base import ScoringStrategy
+from sigma9_runtime.strategies.candidates import ScoredCandidate
 from sigma9_runtime.units import NANOS_PER_SECOND
 
 log = logging.getLogger(__name__)
@@ -123,41 +122,22 @@ class TickDispatcher:
     # --- ticks ----------------------------------------------------------------------------------
 
     def dispatch(self, tick: Any) -> None:
-        """Run the steps due before ``tick``'s delivery time, then hand it to the strategy. Never raises."""
+        """Run the steps due before ``tick``'s delivery time, then hand it to the strategy. Never raises.
+
+        The tick becomes one parsed frame (:func:`~sigma9_runtime.feeds.ticks.to_frame`), dated by its earliest
+        message (:attr:`~sigma9_runtime.feeds.massive_ws.ColumnarFrame.delivered_ns`), and goes in through
+        :meth:`ScoringStrategy.ingest`: decoded once, whatever its kind.
+        """
         self.ticks += 1
         try:
-            parsed, delivered = self._prepare(tick)
+            frame = to_frame(tick)
+            delivered = frame.delivered_ns
             if delivered is not None and self.day is not None:
                 self.run_until(delivered)
-            if parsed is not None:
-                self.strategy.on_parsed(parsed)
-            else:
-                self.strategy.on_tick(tick)
+            self.strategy.ingest(frame)
         except Exception:  # the live loop must outlive any tick; the log and the count show the bug
             log.exception("dispatch failed")
             self.errors["dispatch_error"] += 1
-
-    def _prepare(self, tick: Any) -> tuple[ColumnarFrame | None, int | None]:
-        """(parsed frame or None, delivery time or None) of a tick."""
-        if isinstance(tick, TradeEvent):
-            return None, int(tick.ts_ns)
-        if isinstance(tick, AggEvent):
-            return None, int(tick.end_ns)
-        if isinstance(tick, TradeBatch):
-            return None, int(tick.ts_ns.min()) if len(tick) else None
-        if isinstance(tick, AggBatch):
-            return None, int(tick.end_ns.min()) if len(tick) else None
-        if isinstance(tick, (dict, list)):
-            try:
-                tick = json.dumps(tick, allow_nan=True)
-            except (TypeError, ValueError):
-                self.strategy.features.dropped["not_a_message"] += 1
-                return ColumnarFrame(TradeBatch.empty(), AggBatch.empty("A"), AggBatch.empty("AM")), None
-        if isinstance(tick, (str, bytes, bytearray)):
-            parsed = parse_frame_columnar(tick)
-            times = [a.min() for a in (parsed.trades.ts_ns, parsed.seconds.end_ns, parsed.minutes.end_ns) if a.size]
-            return parsed, int(min(times)) if times else None
-        return None, None
 
     # --- steps ----------------------------------------------------------------------------------
 

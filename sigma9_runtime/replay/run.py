@@ -15,7 +15,8 @@ from sigma9_runtime.atomic import atomic_path, atomic_write_text
 from sigma9_runtime.calendar import ns_to_local
 from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.replay.dispatcher import Ignition, TickDispatcher
-from sigma9_runtime.strategies.base import ScoredCandidate, ScoringStrategy
+from sigma9_runtime.strategies.base import ScoringStrategy
+from sigma9_runtime.strategies.candidates import ScoredCandidate
 
 
 @dataclass
@@ -122,7 +123,7 @@ def write_alerts(path: str | Path, alerts: Iterable[ScoredCandidate]) -> Path:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        columns = list(ScoredCandidate("", 0, 0, 0, 0, None, 0, (), None).to_record())
+        columns = ScoredCandidate.record_columns()
         table = pa.Table.from_pylist(records) if records else pa.table({c: pa.array([], pa.null()) for c in columns})
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp)

@@ -8,7 +8,8 @@
 * :mod:`~sigma9_runtime.strategies.seismograph`: the transparent heuristic the plugins share.
 """
 
-from sigma9_runtime.strategies.base import RowScores, ScoredCandidate, ScoringStrategy, StrategyParams
+from sigma9_runtime.strategies.base import ScoringStrategy, StrategyParams
+from sigma9_runtime.strategies.candidates import RowScores, ScoredCandidate
 from sigma9_runtime.strategies.factory import PLUGINS, create_strategy, resolve_strategy
 
 __all__ = [

@@ -40,12 +40,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -54,120 +52,21 @@ from pydantic import PositiveFloat, ValidationError
 from sigma9_runtime.contracts.base import ContractModel
 from sigma9_runtime.errors import PluginError
 from sigma9_runtime.features.online import FeatureFrame, OnlineFeatureBuilder
-from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
+from sigma9_runtime.feeds.events import AggBatch
+from sigma9_runtime.feeds.massive_ws import ColumnarFrame
+from sigma9_runtime.feeds.ticks import to_frame
 from sigma9_runtime.gates import AFTER_CROSS, GateDecision, MLGate, TradeabilityInputs
 from sigma9_runtime.gates.recent_bars import NAN_INPUTS, RecentBars
+from sigma9_runtime.strategies.candidates import RowScores, ScoredCandidate
 from sigma9_runtime.strategies.crossing import DEFAULT_ANCHOR, CrossTracker
 from sigma9_runtime.streams import BarStream, gate_bar_kind
 
 if TYPE_CHECKING:
     from sigma9_runtime.features.warmup import Warmup
-    from sigma9_runtime.feeds.massive_ws import ColumnarFrame
     from sigma9_runtime.inference.ml_inference import MLInference
     from sigma9_runtime.registry.reload import ArtifactReloader
 
 log = logging.getLogger(__name__)
-
-Explanation = tuple[tuple[str, float], ...]
-"""``(feature, contribution)`` pairs, the largest first (``cluster=...`` never appears here; see
-:attr:`ScoredCandidate.cluster_id`)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredCandidate:
-    """The detailed score of one symbol at one step: what the scanner shows and the gate decided.
-
-    Attributes
-    ----------
-    symbol, ts_ns
-        The candidate (ts: the step, int64 ns UTC; the alert time if it passed).
-    score
-        The score the gate compared with ``threshold`` (the plugin's final score).
-    base_score
-        The seismograph heuristic's score of the same row.
-    ml_score
-        The artifact's score (NaN without an artifact).
-    cluster_id
-        The artifact's cluster (``C01``), or None.
-    threshold
-        The threshold the score had to reach (per cluster when the artifact has one).
-    explanation
-        Top features with their contributions (logit units for the ML overlay, weighted z for the
-        heuristic); computed for candidates that reached their threshold, empty for the others.
-    decision
-        The gate's verdict (None when the call asked not to gate).
-    tradeability
-        Dollar volume of the last minute and spread estimate (NaN when not needed: below threshold).
-    strategy
-        The plugin's name; ``artifact_id`` the artifact scored with (None for the heuristic).
-    """
-
-    symbol: str
-    ts_ns: int
-    score: float
-    base_score: float
-    ml_score: float
-    cluster_id: str | None
-    threshold: float
-    explanation: Explanation
-    decision: GateDecision | None
-    tradeability: TradeabilityInputs = NAN_INPUTS
-    strategy: str = ""
-    artifact_id: str | None = None
-
-    @property
-    def alert(self) -> bool:
-        """Whether the candidate became an alert."""
-        return self.decision is not None and self.decision.passed
-
-    @property
-    def reason(self) -> str | None:
-        """Why the gate suppressed it (None for an alert or an ungated call)."""
-        return None if self.decision is None else self.decision.reason
-
-    def to_record(self) -> dict[str, Any]:
-        """A flat dict (JSON-able) for alert files and the scanner's payload."""
-        return {
-            "symbol": self.symbol,
-            "ts_ns": int(self.ts_ns),
-            "time": _iso(self.ts_ns),
-            "strategy": self.strategy,
-            "artifact_id": self.artifact_id,
-            "score": _num(self.score),
-            "base_score": _num(self.base_score),
-            "ml_score": _num(self.ml_score),
-            "threshold": _num(self.threshold),
-            "cluster_id": self.cluster_id,
-            "alert": self.alert,
-            "reason": self.reason,
-            "dollar_volume_1m": _num(self.tradeability.dollar_volume_1m),
-            "spread_pct": _num(self.tradeability.spread_pct),
-            "explanation": json.dumps([[name, round(value, 6)] for name, value in self.explanation]),
-        }
-
-
-def _num(value: float) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
-def _iso(ts_ns: int) -> str:
-    return dt.datetime.fromtimestamp(ts_ns / 1e9, tz=dt.UTC).isoformat()
-
-
-@dataclass(frozen=True)
-class RowScores:
-    """What a plugin says about the rows of one step (arrays of the rows' length).
-
-    ``explain(i)`` returns row ``i``'s explanation; it is called only for rows that need one.
-    """
-
-    score: np.ndarray
-    base_score: np.ndarray
-    ml_score: np.ndarray
-    threshold: np.ndarray
-    cluster_ids: Sequence[str | None]
-    explain: Any = field(repr=False)
-    artifact_id: str | None = None
 
 
 class StrategyParams(ContractModel):
@@ -325,54 +224,27 @@ class ScoringStrategy(ABC):
     # --- call point 1: ticks --------------------------------------------------------------------
 
     def on_tick(self, tick: Any) -> int:
-        """Ingest one tick: a raw Massive frame (``str``/``bytes``), one decoded message (``dict``) or a
-        list of them, a :class:`TradeEvent`/:class:`AggEvent`, or a :class:`TradeBatch`/:class:`AggBatch`.
+        """Ingest one tick: a raw Massive frame (``str``/``bytes``), decoded messages (a ``dict`` or a list of
+        them), a :class:`TradeEvent`/:class:`AggEvent`, a :class:`TradeBatch`/:class:`AggBatch` or a parsed
+        :class:`~sigma9_runtime.feeds.massive_ws.ColumnarFrame` (:func:`~sigma9_runtime.feeds.ticks.to_frame`
+        makes one frame of each, then :meth:`ingest`).
 
-        Returns the events that entered the feature windows. Bars of the gate's stream (:attr:`bar_kind`)
-        also go to the tradeability bars and the cross rule. Never raises: what cannot be read is counted
+        Returns the events that entered the feature windows. Never raises: what cannot be read is counted
         in ``features.dropped`` by reason.
         """
         try:
-            if isinstance(tick, TradeEvent):
-                return int(self.features.on_trade(tick))
-            if isinstance(tick, AggEvent):
-                if tick.kind == self.bar_kind and self.features.admits_bar(tick):
-                    self.bars.add_event(tick)
-                    self.crossing.add_event(tick)
-                return int(self.features.on_agg(tick))
-            if isinstance(tick, TradeBatch):
-                return self.features.on_trades(tick)
-            if isinstance(tick, AggBatch):
-                if tick.kind == self.bar_kind:
-                    self._gate_bars(tick)
-                return self.features.on_aggs(tick)
-            if isinstance(tick, (dict, list)):
-                tick = json.dumps(tick, allow_nan=True)
-            if isinstance(tick, (str, bytes, bytearray)):
-                return self.on_frame(tick)
-            self.features.dropped["unknown_tick"] += 1
-            return 0
+            return self.ingest(to_frame(tick))
         except Exception:  # the live loop must survive any tick; a bug shows in the log and the count
             log.exception("strategy %s: tick could not be ingested", self.name)
             self.features.dropped["dispatch_error"] += 1
             return 0
 
-    def on_frame(self, frame: str | bytes | bytearray) -> int:
-        """Ingest one raw Massive WebSocket frame (never raises)."""
-        from sigma9_runtime.feeds.massive_ws import parse_frame_columnar
-
-        return self.on_parsed(parse_frame_columnar(frame))
-
-    def on_parsed(self, parsed: ColumnarFrame) -> int:
-        """Ingest a frame parsed by :func:`~sigma9_runtime.feeds.massive_ws.parse_frame_columnar`
-        (its drops are counted in ``features.dropped``)."""
-        self.features.dropped.update(parsed.dropped)
-        self._gate_bars(parsed.seconds if self.bar_kind == "A" else parsed.minutes)
-        return (
-            self.features.on_trades(parsed.trades)
-            + self.features.on_aggs(parsed.seconds)
-            + self.features.on_aggs(parsed.minutes)
-        )
+    def ingest(self, frame: ColumnarFrame) -> int:
+        """Ingest one parsed frame: the bars of the gate's stream (:attr:`bar_kind`) the builder admits go to the
+        tradeability bars and the cross rule, every event to the feature builder
+        (:meth:`~sigma9_runtime.features.online.OnlineFeatureBuilder.ingest`, which counts the parser's drops)."""
+        self._gate_bars(frame.seconds if self.bar_kind == "A" else frame.minutes)
+        return self.features.ingest(frame)
 
     def _gate_bars(self, batch: AggBatch) -> None:
         """Bars of the gate's stream into the tradeability bars and the cross rule: those the builder admits."""
@@ -475,18 +347,18 @@ class ScoringStrategy(ABC):
                 explanation = tuple(scores.explain(i))
             out.append(
                 ScoredCandidate(
-                    symbol,
-                    ts,
-                    s,
-                    base_[i],
-                    ml_[i],
-                    clusters[i],
-                    t,
-                    explanation,
-                    decision,
-                    tradeability,
-                    name,
-                    artifact_id,
+                    symbol=symbol,
+                    ts_ns=ts,
+                    score=s,
+                    base_score=base_[i],
+                    ml_score=ml_[i],
+                    cluster_id=clusters[i],
+                    threshold=t,
+                    explanation=explanation,
+                    decision=decision,
+                    tradeability=tradeability,
+                    strategy=name,
+                    artifact_id=artifact_id,
                 )
             )
         return out

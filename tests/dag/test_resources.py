@@ -1,4 +1,5 @@
-"""The lab's resources: one bad FeatureSpec file is its own partition's error, not every partition's."""
+"""The lab's resources: one bad FeatureSpec file is its own partition's error, not every partition's; directories
+come from the environment when a run starts, not when the definitions are imported."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from sigma9_dag.partitions import feature_spec_files
+from sigma9_dag.partitions import feature_spec_files, feature_spec_partitions
 from sigma9_dag.resources import SpecCatalogResource
 from sigma9_runtime.errors import SpecError
 
@@ -34,3 +35,38 @@ def test_a_bad_spec_file_fails_its_partition_alone(tmp_path: Path) -> None:
         result = feature_spec_files(dg.build_sensor_context(instance=instance, resources={"specs": catalog}))
     (request,) = result.dynamic_partitions_requests
     assert list(request.partition_keys) == [GOOD]
+
+
+def test_a_run_reads_the_lake_the_environment_names_when_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sigma9_dag.definitions import defs  # imported first: the variable changes after it
+
+    monkeypatch.setenv("SIGMA9_SPECS_DIR", str(SPECS))
+    monkeypatch.setenv("SIGMA9_ARTIFACTS_ROOT", str(tmp_path / "artifacts"))
+    job = defs.resolve_job_def("lab_chain")
+    read = []
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(feature_spec_partitions.name, [GOOD])  # type: ignore[arg-type]
+        for lake in (tmp_path / "first", tmp_path / "second"):
+            monkeypatch.setenv("SIGMA9_DATA_ROOT", str(lake))
+            # export alone, before anything else: its run fails loading an upstream stage's output from the lake
+            result = job.execute_in_process(
+                instance=instance, partition_key=GOOD, asset_selection=[dg.AssetKey("export")], raise_on_error=False
+            )
+            (failure,) = result.get_step_failure_events()
+            error = failure.event_specific_data.error  # type: ignore[union-attr]
+            read.append((error.cause or error).message)
+    for lake, message in zip((tmp_path / "first", tmp_path / "second"), read, strict=True):
+        assert f"DataError: {lake / 'experiments' / 'lab' / GOOD}/" in message
+        assert "/output.json: not found — materialize the " in message
+
+
+def test_a_resource_given_a_directory_ignores_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sigma9_dag.resources import ArtifactStoreResource, LakeResource
+
+    monkeypatch.setenv("SIGMA9_DATA_ROOT", str(tmp_path / "environment"))
+    monkeypatch.delenv("SIGMA9_ARTIFACTS_ROOT", raising=False)
+    assert LakeResource().resolved_root() == str(tmp_path / "environment")
+    assert LakeResource(root=str(tmp_path / "given")).resolved_root() == str(tmp_path / "given")
+    assert ArtifactStoreResource().path() == Path("artifacts")  # the documented default

@@ -86,7 +86,7 @@ query RunEvents($runId: ID!) {
         ... on MaterializationEvent { assetKey { path } partition }
         ... on ExecutionStepFailureEvent { error { ...Error } }
         ... on RunFailureEvent { error { ...Error } }
-        ... on AssetCheckEvaluationEvent { evaluation { checkName success } }
+        ... on AssetCheckEvaluationEvent { evaluation { checkName success partition } }
       }
     }
     ... on Error { message }
@@ -275,3 +275,5 @@ def test_the_web_server_materializes_every_asset_of_a_spec_partition_launched_ov
     assert all(e["partition"] == SPEC_ID for e in events if e["__typename"] == "MaterializationEvent")
     evaluated = {e["evaluation"]["checkName"]: e["evaluation"]["success"] for e in events if e.get("evaluation")}
     assert evaluated == {check["name"]: True for check in checks}
+    # each check's evaluation is recorded for the spec partition (the UI lists it there, not under "Partition —")
+    assert {e["evaluation"]["partition"] for e in events if e.get("evaluation")} == {SPEC_ID}

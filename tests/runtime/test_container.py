@@ -89,3 +89,21 @@ def test_the_feed_skew_and_symbol_cap_reach_the_builder_and_bad_values_are_refus
     ):
         with pytest.raises(ValidationError, match=field.replace(".", r"\.")):
             runtime_config(**changes)
+
+
+def test_each_day_starts_with_the_warm_up_and_previous_closes_of_the_configured_lake(synthetic_lake) -> None:
+    """The container, not its hosts, reads a day's start: baselines from earlier minute bars, the previous
+    closes that arm the cross rule; without a lake an empty start (history NaN, the rule off)."""
+    from sigma9_runtime.lake.closes import day_closes
+
+    day = synthetic_lake.trade_dates()[5]
+    symbols = synthetic_lake.trade_tickers()[:3]
+    container = RuntimeContainer(runtime_config(lake=synthetic_lake.root, symbols=symbols))
+    start = container.day_start(day)
+    assert start.day == day and start.previous_close == day_closes(synthetic_lake, day, symbols).closes
+    assert set(start.previous_close) == set(symbols)
+    assert all(set(per) == set(symbols) for per in start.warmup.baselines.values()) and start.warmup.baselines
+    assert container.day_start(day, symbols[:1]).previous_close.keys() == {symbols[0]}
+
+    bare = RuntimeContainer(runtime_config(symbols=symbols)).day_start(day)
+    assert bare.previous_close == {} and bare.warmup.baselines == {} and bare.warmup.norm == {}

@@ -43,14 +43,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from sigma9_dag.lake.importers.common import (
-    ImportBatch,
-    ImportSummary,
-    check_timestamps,
-    import_files,
-    no_rows,
-    with_rows,
-)
+from sigma9_dag.lake.importers.batch import ImportBatch
+from sigma9_dag.lake.importers.common import ImportSummary, check_timestamps, no_rows, with_rows
+from sigma9_dag.lake.importers.finish import import_files
 from sigma9_dag.lake.writer import MAX_SAMPLES
 from sigma9_runtime.errors import DataError
 

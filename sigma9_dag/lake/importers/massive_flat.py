@@ -12,7 +12,7 @@ name (``minute_aggs``/``day_aggs``), else by the data (day aggregates start at N
 ``minute_aggs_v1`` / ``day_aggs_v1``
     ``ticker,volume,open,close,high,low,window_start,transactions`` (``window_start`` ns, the
     interval start; a day aggregate's date is the New York date of ``window_start``). No vwap:
-    :func:`~sigma9_dag.lake.importers.common.finish_import` takes it from the same import's trades,
+    :func:`~sigma9_dag.lake.importers.finish.finish_import` takes it from the same import's trades,
     else approximates it.
 
 Sanity: a file named by its date (Massive names them ``2025-01-02.csv.gz``) must hold only
@@ -41,15 +41,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from sigma9_dag.lake.importers.common import (
-    ImportBatch,
-    ImportSummary,
-    check_timestamps,
-    import_files,
-    no_rows,
-    session_ordinals,
-    with_rows,
-)
+from sigma9_dag.lake.importers.batch import ImportBatch
+from sigma9_dag.lake.importers.common import ImportSummary, check_timestamps, no_rows, session_ordinals, with_rows
+from sigma9_dag.lake.importers.finish import import_files
 from sigma9_runtime.calendar import local_to_ns
 from sigma9_runtime.errors import DataError
 

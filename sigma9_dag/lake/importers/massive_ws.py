@@ -34,15 +34,9 @@ from typing import IO
 import numpy as np
 import pyarrow as pa
 
-from sigma9_dag.lake.importers.common import (
-    ImportBatch,
-    ImportSummary,
-    check_timestamps,
-    import_files,
-    no_rows,
-    time_unit,
-    with_rows,
-)
+from sigma9_dag.lake.importers.batch import ImportBatch
+from sigma9_dag.lake.importers.common import ImportSummary, check_timestamps, no_rows, time_unit, with_rows
+from sigma9_dag.lake.importers.finish import import_files
 from sigma9_runtime.errors import DataError
 from sigma9_runtime.feeds.events import AggBatch, TradeBatch
 from sigma9_runtime.feeds.massive_ws import parse_frame_columnar

@@ -18,7 +18,7 @@ by ``split_from / split_to`` (:mod:`sigma9_runtime.lake.closes`), so 10 / 1 mult
 The execution date is the first session that trades on the new basis.
 
 Rows merge into ``reference/splits.parquet`` by (ticker, execution_date), new rows winning, through
-:func:`~sigma9_dag.lake.importers.common.finish_import` (one transaction, with a report). A row
+:func:`~sigma9_dag.lake.importers.finish.finish_import` (one transaction, with a report). A row
 repeated exactly is quarantined as ``duplicate_split``; the same ticker and date with two different
 ratios is refused.
 
@@ -45,7 +45,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from sigma9_dag.lake.importers.common import ImportBatch, ImportSummary, import_files, no_rows, with_rows
+from sigma9_dag.lake.importers.batch import ImportBatch
+from sigma9_dag.lake.importers.common import ImportSummary, no_rows, with_rows
+from sigma9_dag.lake.importers.finish import import_files
 from sigma9_runtime.errors import DataError
 from sigma9_runtime.lake.layout import TICKER_PATTERN
 

@@ -11,7 +11,8 @@ import numpy as np
 from pydantic import Field
 
 from sigma9_runtime.strategies import seismograph
-from sigma9_runtime.strategies.base import RowScores, ScoringStrategy, StrategyParams
+from sigma9_runtime.strategies.base import ScoringStrategy, StrategyParams
+from sigma9_runtime.strategies.candidates import RowScores
 
 
 class SeismographStrategyParams(StrategyParams, seismograph.SeismographParams):

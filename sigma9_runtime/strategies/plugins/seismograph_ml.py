@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from sigma9_runtime.strategies.base import RowScores, StrategyParams
+from sigma9_runtime.strategies.base import StrategyParams
+from sigma9_runtime.strategies.candidates import RowScores
 from sigma9_runtime.strategies.plugins.seismograph import SeismographStrategy, SeismographStrategyParams
 
 

@@ -1,4 +1,4 @@
-"""The dataset asset through Dagster: a partition per FeatureSpec, outputs in the lab store."""
+"""The dataset asset through Dagster: a partition per FeatureSpec, outputs in the lab store, named by its value."""
 
 import shutil
 from pathlib import Path
@@ -37,6 +37,9 @@ def test_dataset_asset_writes_its_tables_for_the_partition(synthetic_lake, tmp_p
     for name in ("samples", "scan", "events"):
         assert store.path("dataset", f"{name}.parquet").exists()
     assert store.read_json("dataset", "split")["parts"]["test"]
+    output = result.value  # what Dagster hands the next stages: the tables' names in this lab store
+    assert output.store == store.root and output.tables == ("samples", "scan", "events")
+    assert len(output.samples()) == result.metadata["samples"] and output.split()["parts"]["test"]
 
 
 def test_a_new_spec_file_becomes_a_partition_through_the_sensor(tmp_path: Path) -> None:
@@ -65,15 +68,16 @@ def test_discovery_clusters_the_training_positives_of_the_dataset(synthetic_lake
     with dg.instance_for_test() as instance:
         sync_spec_partitions(instance, specs)
         config = {"warmup_days": 8, "scan_every_s": 900}
-        dataset(
+        built = dataset(
             dg.build_asset_context(partition_key=SPEC_ID, instance=instance, asset_config=config),
             lake=lake,
             specs=specs,
         )
         context = dg.build_asset_context(partition_key=SPEC_ID, instance=instance, asset_config={"n_neighbors": 10})
-        result = discovery(context, lake=lake, specs=specs)
+        result = discovery(context, dataset=built.value, lake=lake, specs=specs)
     members = lake.lab(SPEC_ID).read_table("discovery", "members")
     assert len(members) == result.metadata["positives"] > 0
     assert members["cluster"].min() >= -1 and members["outlier_score"].between(0, 1).all()
     assert lake.lab(SPEC_ID).path("discovery", "scatter.png").read_bytes()[:4] == b"\x89PNG"
     assert -1 <= result.metadata["ari_vs_planted_archetypes"].value <= 1
+    assert result.value.members().equals(members)

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 import yaml
 
-from sigma9_dag.assets.distill import CANDIDATE_STORE, candidate_id
+from sigma9_dag.assets.dataset import DatasetOutput
+from sigma9_dag.assets.distill import DistillOutput
+from sigma9_dag.assets.export import ExportOutput
+from sigma9_dag.assets.validation import ValidationOutput
+from sigma9_dag.definitions import CHECKS
+from sigma9_dag.io_manager import read_output
 from sigma9_dag.lab.checks import artifact_problems, leakage_problems, parity_problems
 from sigma9_dag.partitions import sync_spec_partitions
 from sigma9_dag.resources import SpecCatalogResource
@@ -46,8 +51,9 @@ def test_the_whole_chain_publishes_an_artifact_the_runtime_loads(chain) -> None:
         "candidate_onnx_parity": True,
         "exported_artifact_verifies": True,
     }
-    published = lake.lab(SPEC_ID).read_json("export", "published")
-    manifest = load_artifact_manifest(published["manifest"])
+    published = read_output(lake, SPEC_ID, "export", ExportOutput)  # the value export handed on
+    assert published.document("published") == {"artifact_id": published.artifact_id, "manifest": published.manifest}
+    manifest = load_artifact_manifest(published.manifest)
     assert manifest.feature_spec_ref.id == SPEC_ID
     assert set(manifest.performance_oos.baselines) == {"seismograph_only", "random_budget_matched"}
     assert manifest.performance_oos.split.train_end < manifest.performance_oos.split.test_start
@@ -58,14 +64,22 @@ def test_the_whole_chain_publishes_an_artifact_the_runtime_loads(chain) -> None:
 
 
 @pytest.mark.slow
+def test_every_check_evaluation_is_recorded_for_the_spec_partition(chain) -> None:  # type: ignore[no-untyped-def]
+    result, _, _, _, instance = chain
+    assert {e.partition for e in result.get_asset_check_evaluations()} == {SPEC_ID}
+    for check in CHECKS:
+        for key in check.check_keys:
+            (record,) = instance.event_log_storage.get_asset_check_execution_history(key, limit=10)
+            assert record.partition == SPEC_ID, key
+            evaluation = record.event.dagster_event.event_specific_data  # the stored evaluation event
+            assert evaluation.partition == SPEC_ID and evaluation.passed, key
+
+
+@pytest.mark.slow
 def test_the_leakage_check_fails_on_a_planted_leak(chain) -> None:  # type: ignore[no-untyped-def]
     _, lake, _, _, _ = chain
-    store = lake.lab(SPEC_ID)
-    samples, events, split = (
-        store.read_table("dataset", "samples"),
-        store.read_table("dataset", "events"),
-        store.read_json("dataset", "split"),
-    )
+    dataset = read_output(lake, SPEC_ID, "dataset", DatasetOutput)
+    samples, events, split = dataset.samples(), dataset.events(), dataset.split()
     assert leakage_problems(samples, events, split) == []
     leaked = samples.copy()
     test_row = leaked.index[leaked["part"] == "test"][0]
@@ -80,7 +94,7 @@ def test_the_leakage_check_fails_on_a_planted_leak(chain) -> None:  # type: igno
 def test_the_artifact_check_fails_on_a_tampered_snapshot(chain, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, lake, specs, artifacts, _ = chain
     spec = specs.spec(SPEC_ID)
-    artifact_id = lake.lab(SPEC_ID).read_json("export", "published")["artifact_id"]
+    artifact_id = read_output(lake, SPEC_ID, "export", ExportOutput).artifact_id
     store = tmp_path / "artifacts"
     shutil.copytree(artifacts.path(), store)
     assert artifact_problems(store, artifact_id, spec) == []
@@ -97,15 +111,15 @@ def test_the_artifact_check_fails_on_a_tampered_snapshot(chain, tmp_path: Path) 
 def test_the_parity_check_compares_onnx_with_the_native_models(chain, trained_models) -> None:  # type: ignore[no-untyped-def]
     _, lake, specs, _, _ = chain
     spec = specs.spec(SPEC_ID)
-    store = lake.lab(SPEC_ID)
-    staging = store.path("distill", CANDIDATE_STORE)
-    samples = store.read_table("dataset", "samples")
+    distill = read_output(lake, SPEC_ID, "distill", DistillOutput)
+    staging, candidate = distill.candidate_store(), distill.candidate_id
+    samples = read_output(lake, SPEC_ID, "dataset", DatasetOutput).samples()
     rows = samples[samples["part"] != "train"][feature_names(spec)].to_numpy(np.float64)[:500]
-    scorer, cluster_model = store.read_model("validation", "scorer"), store.read_model("distill", "cluster_model")
-    problems, figures = parity_problems(staging, candidate_id(SPEC_ID), spec, scorer, cluster_model, rows)
+    scorer, cluster_model = read_output(lake, SPEC_ID, "validation", ValidationOutput).scorer(), distill.cluster_model()
+    problems, figures = parity_problems(staging, candidate, spec, scorer, cluster_model, rows)
     assert problems == [] and figures["scorer_max_abs_diff"] <= figures["tolerance"]
     other = scorer.__class__(**{**scorer.get_params(), "n_estimators": 5}).fit(rows, np.arange(len(rows)) % 2)
-    problems, _ = parity_problems(staging, candidate_id(SPEC_ID), spec, other, cluster_model, rows)
+    problems, _ = parity_problems(staging, candidate, spec, other, cluster_model, rows)
     assert problems and "differ from LightGBM" in problems[0]
 
 

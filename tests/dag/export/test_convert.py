@@ -67,3 +67,10 @@ def test_conversion_refuses_a_width_other_than_the_fitted_one(trained_models) ->
         lightgbm_to_onnx(scorer, 9)
     with pytest.raises(ArtifactError, match="fitted on 10 features, not 11"):
         sklearn_to_onnx(cluster_model, 11)
+
+
+def test_the_same_fitted_models_convert_to_the_same_bytes(trained_models) -> None:
+    """No random graph name: a payload's sha256 depends on the model, not on the run that converted it."""
+    scorer, cluster_model, _ = trained_models
+    assert lightgbm_to_onnx(scorer, WIDTH) == lightgbm_to_onnx(scorer, WIDTH)
+    assert sklearn_to_onnx(cluster_model, WIDTH) == sklearn_to_onnx(cluster_model, WIDTH)

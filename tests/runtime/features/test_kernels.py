@@ -1,7 +1,11 @@
 """Kernels: each op against a plain reference on hand-made windows; the registry covers the contract."""
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sigma9_runtime.contracts.feature_spec import FEATURE_OPS
 from sigma9_runtime.errors import SpecError
@@ -13,6 +17,8 @@ from sigma9_runtime.features.kernels import (
     flow_series,
     seq_extreme,
     seq_sum,
+    tick_sign,
+    tick_signs,
     zscore_baseline,
 )
 from sigma9_runtime.features.names import feature_names
@@ -225,3 +231,28 @@ def test_the_minute_bar_spec_reads_minute_bars_and_no_trades() -> None:
     assert not plan.reads_trades
     assert {key.series for key in plan.baselines} == {"transactions", "volume"}
     assert FeaturePlan.from_spec(feature_spec()).reads_trades
+
+
+@given(
+    st.lists(st.sampled_from([9.99, 10.0, 10.01, 10.02]), max_size=40),
+    st.lists(st.booleans(), max_size=40),
+    st.sampled_from([math.nan, 10.0]),
+    st.sampled_from([-1.0, 0.0, 1.0]),
+)
+def test_the_tick_rule_is_one_rule_in_scalar_and_segmented_form(prices, starts, last_price, last_sign) -> None:
+    """tick_signs over segments == tick_sign trade by trade with each segment's state carried in."""
+    price = np.array(prices)
+    first = np.array([True, *starts, *[False] * price.size], dtype=bool)[: price.size]  # the first trade starts one
+    expected = []
+    for p, f in zip(price.tolist(), first.tolist()):
+        if f:
+            state = (last_price, last_sign)
+        sign = tick_sign(p, *state)
+        state = (p, sign)
+        expected.append(sign)
+    assert tick_signs(price, first, last_price, last_sign).tolist() == expected
+
+
+def test_a_days_first_trades_are_unsigned_until_the_first_move() -> None:
+    assert tick_signs(np.array([10.0, 10.0, 10.1, 10.1, 10.0, 10.0, 10.2])).tolist() == [0, 0, 1, 1, -1, -1, 1]
+    assert tick_signs(np.zeros(0)).size == 0

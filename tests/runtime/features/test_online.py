@@ -21,6 +21,7 @@ from sigma9_runtime.features.online import DEFAULT_MAX_SKEW_SECONDS, SMALL_BATCH
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
+from sigma9_runtime.feeds.ticks import to_frame
 from sigma9_runtime.units import NANOS_PER_SECOND
 from tests.stubs import ROOT, feature_spec, minute_bar_feature_spec
 
@@ -158,7 +159,8 @@ def test_small_batches_taken_one_by_one_equal_the_columnar_path_counters_include
     assert _same(_run(columnar, events, batch=True), _run(small, events, batch=True))
     # the same reasons are present (some with a zero count), not only the same non-zero counts
     assert dict(columnar.dropped) == dict(small.dropped) and dict(columnar.ignored) == dict(small.ignored)
-    assert np.array_equal(columnar._last_ts, small._last_ts) and np.array_equal(columnar._last_sign, small._last_sign)
+    assert np.array_equal(columnar._trades.last_ts, small._trades.last_ts)
+    assert np.array_equal(columnar._trades.last_sign, small._trades.last_sign)
 
 
 def test_one_batch_longer_than_the_ring_equals_event_by_event_ingest() -> None:
@@ -202,7 +204,7 @@ def test_raw_frames_never_raise_and_count_what_they_drop() -> None:
         '[{"ev": "status", "status": "connected"}]',
         "[" + ",".join([str(good).replace("'", '"').replace("[]", "[]")]) + "]",
     ]
-    accepted = sum(builder.on_frame(frame) for frame in frames)
+    accepted = sum(builder.ingest(to_frame(frame)) for frame in frames)
     assert accepted == 1
     assert builder.dropped["malformed_json"] >= 2
     assert builder.dropped["unknown_ev"] == 1
@@ -592,7 +594,7 @@ def test_a_symbol_that_is_no_ticker_is_dropped_without_registering_even_ten_mega
     assert not builder.on_trade(TradeEvent(huge, t, 10.0, 100.0, (), 4, 1))
     message = {"ev": "T", "sym": huge, "x": 4, "p": 10.0, "s": 100, "t": t // 1_000_000, "q": 1}
     lower = {**message, "sym": "abc"}
-    assert builder.on_frame(json.dumps([message, lower])) == 0
+    assert builder.ingest(to_frame(json.dumps([message, lower]))) == 0
     assert builder.dropped["bad_symbol"] == 3 and builder.symbols == SYMBOLS
     assert [is_ticker(s) for s in ("BRK.A", "BF-B", "A", "ABC\n", "", "1ABC", "A" * 17, None)] == [
         True,

@@ -161,3 +161,26 @@ def test_a_message_from_the_future_in_a_frame_is_dropped_and_changes_no_alert() 
 
     assert alerts(hostile) == alerts(clean)
     assert clean.alerts and clean.dropped.get("future_timestamp", 0) == 0
+
+
+def test_every_kind_of_tick_goes_in_one_way_and_raises_the_same_alerts() -> None:
+    """Raw frames, decoded messages and typed events through the dispatcher give identical alerts, drops and
+    gate state: one ingest path, whatever the tick's kind."""
+    results = []
+    for kind in ("raw", "decoded", "typed"):
+        strategy = _strategy()
+        dispatcher = TickDispatcher(strategy)
+        dispatcher.start_day(DAY)
+        steps = strategy.features.steps()
+        t = int(steps[20_000])
+        dispatcher.start_day(DAY, steps_ns=steps[19_990:20_010])
+        for tick in liquid_ticks("AAA", t, seconds=130):
+            message = _message(tick)
+            dispatcher.dispatch({"raw": json.dumps([message]), "decoded": [message], "typed": tick}[kind])
+        dispatcher.dispatch({"ev": "T", "sym": "AAA", "p": "cheap"})  # one bad message of each kind
+        dispatcher.finish()
+        alerts = [(a.symbol, a.ts_ns, a.score, a.tradeability) for a in dispatcher.alerts]
+        results.append((alerts, dict(strategy.features.dropped), strategy.bars.inputs("AAA", t)))
+    assert results[0][0] and results[0][1]["missing_field"] == 1
+    assert results[1] == results[0]
+    assert results[2][0] == results[0][0] and results[2][2] == results[0][2]

@@ -173,7 +173,7 @@ def _candidate_key(candidate: ScoredCandidate) -> str:
 
 
 def test_batched_gating_of_a_step_equals_gating_each_candidate_in_the_labs_order() -> None:
-    from sigma9_runtime.strategies.base import RowScores
+    from sigma9_runtime.strategies.candidates import RowScores
 
     rng = np.random.default_rng(7)
     fast, reference = (_seismograph(max_alerts_per_day=3, symbol_cooldown_sec=20) for _ in range(2))
