@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
+from typing import Any
 
 from sigma9_runtime.contracts.io import load_artifact_manifest
 from sigma9_runtime.errors import SpecError
@@ -69,8 +71,10 @@ def _run(args: argparse.Namespace) -> int:
     specs, lake = SpecCatalogResource(), LakeResource()
     spec = specs.spec(args.spec_id)  # a clear error for an unknown id
     try:
-        selection = dg.AssetSelection.from_string(args.select)
-        keys = selection.resolve(ASSETS)
+        with warnings.catch_warnings():  # Dagster's own selection parser calls a beta parameter: not ours to show
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            selection = dg.AssetSelection.from_string(args.select)
+            keys = selection.resolve(ASSETS)
     except dg.DagsterError as e:
         raise SpecError(f"--select {args.select!r} is not a Dagster asset selection ({e})") from e
     with_dataset = dg.AssetKey("dataset") in keys
@@ -90,15 +94,31 @@ def _run(args: argparse.Namespace) -> int:
             materialization = event.materialization
             print(f"materialized {materialization.asset_key.to_user_string()} [{args.spec_id}]")
             for key, value in materialization.metadata.items():
-                if not isinstance(value, dg.MarkdownMetadataValue):
+                if key == "stage_files":  # paths, sizes and sha256 of every file: the UI's, not the terminal's
+                    print(f"  {key}: {len(value.value)} files (sizes and sha256 in the UI)")  # type: ignore[arg-type]
+                elif not isinstance(value, dg.MarkdownMetadataValue):
                     print(f"  {key}: {value.value}")
         for check in result.get_asset_check_evaluations():
             print(f"check {check.check_name}: {'passed' if check.passed else 'FAILED'} ({check.description})")
+        print(stage_times(result))
     if not result.success:
         print(f"sigma9 lab: the run for {args.spec_id} failed (see the log above)", file=sys.stderr)
         return 1
     _print_headline(args.spec_id)
     return 0
+
+
+def stage_times(result: Any) -> str:
+    """One line: how long each step of the run took (``dataset 5m14s, ...``) and in all."""
+    spans = [(e.step_key, e.event_specific_data.duration_ms / 1000.0) for e in result.get_step_success_events()]
+    total = sum(seconds for _, seconds in spans)
+    parts = ", ".join(f"{step} {_duration(seconds)}" for step, seconds in spans)
+    return f"stage times: {parts or 'none'}; {_duration(total)} in all"
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m{rest:02d}s" if minutes else f"{seconds:.1f}s"
 
 
 def _check_lake(  # type: ignore[no-untyped-def]

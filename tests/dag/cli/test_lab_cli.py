@@ -25,3 +25,16 @@ def test_lab_run_launches_the_lab_chain_job(synthetic_lake, tmp_path: Path, monk
         (run,) = instance.get_runs()
     assert run.job_name == "lab_chain"
     assert run.tags["dagster/partition"] == SPEC_ID and run.tags["sigma9/spec_id"] == SPEC_ID
+
+
+def test_the_run_ends_with_each_stage_time_and_the_total() -> None:
+    from types import SimpleNamespace
+
+    from sigma9_dag.cli.lab import stage_times
+
+    def step(key: str, ms: float) -> SimpleNamespace:
+        return SimpleNamespace(step_key=key, event_specific_data=SimpleNamespace(duration_ms=ms))
+
+    result = SimpleNamespace(get_step_success_events=lambda: [step("dataset", 314_400.0), step("discovery", 2_500.0)])
+    assert stage_times(result) == "stage times: dataset 5m14s, discovery 2.5s; 5m17s in all"
+    assert stage_times(SimpleNamespace(get_step_success_events=list)) == "stage times: none; 0.0s in all"
