@@ -654,3 +654,49 @@ def test_admitting_bars_in_columns_equals_admitting_them_one_by_one() -> None:
     assert mask.tolist() == [builder.admits_bar(bar) for bar in bars]
     assert mask.any() and not mask.all()
     assert not builder.dropped and not builder.ignored  # admitting counts nothing
+
+
+@settings(max_examples=40)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["A", "AM"]),
+            st.sampled_from(["AAA", "BBB", "NEWB", "bad sym", "ZZZ1"]),
+            st.integers(-90, 400),  # unit offset from the clock: before the session, late, colliding, future
+            st.sampled_from([0, 0, 0, 1, 500_000_000]),  # misaligned starts
+            st.sampled_from([10.0, 10.5, 0.0, float("nan"), 1e12]),
+            st.sampled_from([100.0, 0.0, -5.0, float("nan")]),
+            st.sampled_from([3, 0, -1]),
+        ),
+        max_size=40,
+    ),
+    st.integers(1, 3),
+)
+def test_bars_in_columns_equal_bars_one_by_one(bars, chunks: int) -> None:
+    """on_aggs == on_agg per bar: windows, counters and registered symbols, whatever the batch holds (refused
+    values, misaligned or future stamps, late units, duplicates, new and bad symbols, a symbol cap)."""
+    clock = START + 60 * NANOS_PER_SECOND
+    events = []
+    for kind, symbol, offset, skew, price, volume, transactions in bars:
+        unit = NANOS_PER_SECOND if kind == "A" else 60 * NANOS_PER_SECOND
+        start = clock + offset * unit + skew
+        high = price * 1.01 if price == price else price
+        events.append(
+            AggEvent(kind, symbol, start, start + unit, price, high, price, price, volume, price, transactions)
+        )
+    reference, columns = (OnlineFeatureBuilder(SPEC, SYMBOLS[:2], max_symbols=3) for _ in range(2))
+    for builder in (reference, columns):
+        builder.start_day(DAY, _warmup())
+        builder.advance_clock(clock)
+    entered = [0, 0]
+    for part in np.array_split(np.arange(len(events)), chunks):
+        for kind in ("A", "AM"):
+            chosen = [events[k] for k in part.tolist() if events[k].kind == kind]
+            entered[0] += sum(reference.on_agg(e) for e in chosen)
+            entered[1] += columns.on_aggs(AggBatch.from_events(kind, chosen))
+    assert entered[0] == entered[1]
+    assert +reference.dropped == +columns.dropped and +reference.ignored == +columns.ignored
+    assert reference.symbols == columns.symbols
+    for group in ("s", "m"):
+        assert np.array_equal(reference._rings[group].stack, columns._rings[group].stack, equal_nan=True)
+        assert np.array_equal(reference._rings[group].unit_of_col, columns._rings[group].unit_of_col)
