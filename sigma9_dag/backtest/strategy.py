@@ -130,7 +130,6 @@ class ScoringHost(Strategy):
         self._cut = (0, -1)  # (lowest, highest) delivery time of the buffer's batch
         self._last_price = np.full(len(self.symbols), np.nan)
         self._reset_buffers()
-        self._day: dt.date | None = None
         self._bar_fields: dict[tuple[str, str], BarFields] = {}
         self._flatten_ns = 0
         self._by_client_id: dict[str, TradeRecord] = {}
@@ -164,7 +163,6 @@ class ScoringHost(Strategy):
         (symbols that crossed are no candidates), the VWAP and trade count of the day's bars (``bar_fields``,
         :attr:`DayData.bar_fields`), and a step timer that scores exactly ``steps_ns`` (whole seconds of the
         day's grid, ascending), each ``feed_ms`` after its time. Returns the day's start (its missing closes)."""
-        self._day = day
         self._bar_fields = dict(bar_fields or {})
         self._reset_buffers()
         start = self.runtime.day_start(day, self.symbols)
@@ -175,10 +173,6 @@ class ScoringHost(Strategy):
         self._cuts = self.plugin.features.steps()
         self._cut = (0, -1)
         self._last_bar_ns = -(1 << 62)
-        self._start_timer(day)
-        return start
-
-    def _start_timer(self, day: dt.date) -> None:
         if self._steps.size:
             # Every second from the first step to the last; seconds that are no step (another session,
             # a coarser emission step) are passed over in _on_step.
@@ -189,6 +183,7 @@ class ScoringHost(Strategy):
                 int(self._steps[-1]) + self.feed_ns,
                 self._on_step,
             )
+        return start
 
     # --- data ------------------------------------------------------------------------------------
 

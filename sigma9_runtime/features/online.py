@@ -530,22 +530,43 @@ class OnlineFeatureBuilder:
 
     def admits_bars(self, batch: AggBatch) -> np.ndarray:
         """:meth:`admits_bar` of each bar of ``batch`` (a bool mask, computed in columns)."""
-        grid = self.grid
         n = len(batch)
-        if grid is None or n == 0:
+        if self.grid is None or n == 0:
             return np.zeros(n, dtype=bool)
-        unit_ns = NANOS_PER_SECOND if batch.kind == "A" else MINUTE_NS
-        o, h, l, c = batch.open, batch.high, batch.low, batch.close
-        with np.errstate(invalid="ignore"):
-            ok = (o > 0) & (o <= MAX_PRICE) & (h > 0) & (h <= MAX_PRICE) & (l > 0) & (l <= MAX_PRICE)
-            ok &= (c > 0) & (c <= MAX_PRICE) & (h >= l) & ~(batch.vwap > MAX_PRICE)
-            ok &= (batch.volume >= 0) & (batch.volume <= MAX_BAR_VOLUME) & (batch.transactions >= 0)
-        start = batch.start_ns.astype(np.int64)
-        ok &= (start - grid.start_ns) % unit_ns == 0
-        ok &= np.maximum(batch.end_ns.astype(np.int64), start + unit_ns) <= self._horizon_ns
+        refusals = self._bar_refusals(batch)
+        if refusals is None:
+            return np.fromiter(map(self.admits_bar, batch.to_events()), dtype=bool, count=n)
+        ok = ~np.logical_or.reduce([mask for _, mask in refusals])
         if ok.any():
             ok[ok] = np.fromiter(map(self._is_symbol, batch.symbols[ok].tolist()), dtype=bool, count=int(ok.sum()))
         return ok
+
+    def _bar_refusals(self, batch: AggBatch) -> list[tuple[str, np.ndarray]] | None:
+        """:meth:`_bar_refusal` in columns: each reason and the bars it is the first reason of (disjoint masks);
+        None when a stamp lies beyond +-2**62 ns (no real feed), where int64 columns could overflow. A day is
+        started and the batch is not empty."""
+        grid = self.grid
+        assert grid is not None
+        start, end = batch.start_ns.astype(np.int64), batch.end_ns.astype(np.int64)
+        if min(int(start.min()), int(end.min())) < -_SAFE_NS or max(int(start.max()), int(end.max())) > _SAFE_NS:
+            return None
+        unit_ns = NANOS_PER_SECOND if batch.kind == "A" else MINUTE_NS
+        o, h, l, c, volume = batch.open, batch.high, batch.low, batch.close, batch.volume
+        with np.errstate(invalid="ignore"):
+            prices_ok = (o > 0) & (o <= MAX_PRICE) & (h > 0) & (h <= MAX_PRICE)
+            prices_ok &= (l > 0) & (l <= MAX_PRICE) & (c > 0) & (c <= MAX_PRICE)
+            bad_price = ~prices_ok | (h < l) | (batch.vwap > MAX_PRICE)
+            bad_size = ~bad_price & (~((volume >= 0) & (volume <= MAX_BAR_VOLUME)) | (batch.transactions < 0))
+        rest = ~bad_price & ~bad_size
+        bad_time = rest & ((start - grid.start_ns) % unit_ns != 0)
+        rest &= ~bad_time
+        future = rest & ((end > self._horizon_ns) | (start > self._horizon_ns - unit_ns))
+        return [
+            ("bad_price", bad_price),
+            ("bad_size", bad_size),
+            ("bad_timestamp", bad_time),
+            ("future_timestamp", future),
+        ]
 
     def _is_symbol(self, symbol: object) -> bool:
         """A known symbol (one look-up: every known symbol is a ticker) or a ticker."""
@@ -704,32 +725,19 @@ class OnlineFeatureBuilder:
         if grid is None:
             self.dropped["no_day"] += n
             return 0
-        start, end = batch.start_ns.astype(np.int64), batch.end_ns.astype(np.int64)
-        if min(int(start.min()), int(end.min())) < -_SAFE_NS or max(int(start.max()), int(end.max())) > _SAFE_NS:
+        refusals = self._bar_refusals(batch)
+        if refusals is None:
             return sum(self.on_agg(event) for event in batch.to_events())
         group, unit_ns = ("s", NANOS_PER_SECOND) if batch.kind == "A" else ("m", MINUTE_NS)
         o, h, l, c, volume = batch.open, batch.high, batch.low, batch.close, batch.volume
-        with np.errstate(invalid="ignore"):
-            prices_ok = (o > 0) & (o <= MAX_PRICE) & (h > 0) & (h <= MAX_PRICE)
-            prices_ok &= (l > 0) & (l <= MAX_PRICE) & (c > 0) & (c <= MAX_PRICE)
-            bad_price = ~prices_ok | (h < l) | (batch.vwap > MAX_PRICE)
-            bad_size = ~bad_price & (~((volume >= 0) & (volume <= MAX_BAR_VOLUME)) | (batch.transactions < 0))
-        rest = ~bad_price & ~bad_size
-        offset = start - grid.start_ns
-        bad_time = rest & (offset % unit_ns != 0)
-        rest &= ~bad_time
-        future = rest & ((end > self._horizon_ns) | (start > self._horizon_ns - unit_ns))
-        rest &= ~future
-        unit = offset // unit_ns
+        rest = ~np.logical_or.reduce([mask for _, mask in refusals])
+        unit = (batch.start_ns.astype(np.int64) - grid.start_ns) // unit_ns
         sec = unit * (unit_ns // NANOS_PER_SECOND)
         inside = rest & (sec >= 0) & (sec < grid.included.size)
         inside[inside] = grid.included[sec[inside]]
         outside = rest & ~inside
         for counter, reason, mask in (
-            (self.dropped, "bad_price", bad_price),
-            (self.dropped, "bad_size", bad_size),
-            (self.dropped, "bad_timestamp", bad_time),
-            (self.dropped, "future_timestamp", future),
+            *((self.dropped, reason, mask) for reason, mask in refusals),
             (self.ignored, "outside_session", outside),
         ):
             count = int(mask.sum())
