@@ -91,7 +91,7 @@ class Heuristic:
     :func:`score` and :func:`explain` build one per call; a plugin keeps one (same operations, same bits).
     """
 
-    __slots__ = ("families", "member", "names", "params", "weights")
+    __slots__ = ("columns", "families", "member", "names", "params", "weights")
 
     def __init__(self, names: Sequence[str], params: SeismographParams = DEFAULT_PARAMS) -> None:
         self.names = tuple(names)
@@ -99,6 +99,7 @@ class Heuristic:
         self.families = tuple(f for f, w in params.weights.items() if w > 0)
         self.member = _membership(self.names, self.families)
         self.weights = np.array([params.weights[f] for f in self.families])
+        self.columns = tuple(np.flatnonzero(self.member[:, k]) for k in range(len(self.families)))
 
     def _parts(self, rows: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Clipped values (NaN -> 0) and per-row family counts."""
@@ -108,13 +109,24 @@ class Heuristic:
         finite = np.isfinite(values)
         clip = self.params.clip
         clipped = np.where(finite, np.clip(values, -clip, clip), 0.0)
-        counts = finite.astype(np.float64) @ self.member
+        counts = self._family_sums(finite.astype(np.float64))
         return clipped, counts
 
+    def _family_sums(self, values: np.ndarray) -> np.ndarray:
+        """``rows x families`` sums of each family's columns, added in column order row by row: a row's sums do
+        not depend on the rows scored with it (a matrix product's summation order does)."""
+        sums = np.zeros((values.shape[0], len(self.columns)))
+        for k, columns in enumerate(self.columns):
+            if columns.size:
+                sums[:, k] = np.cumsum(values[:, columns], axis=1)[:, -1]
+        return sums
+
     def _linear(self, clipped: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        if not self.families:
+            return np.zeros(clipped.shape[0])
         with np.errstate(invalid="ignore", divide="ignore"):
-            means = np.where(counts > 0, (clipped @ self.member) / counts, 0.0)
-        return means @ self.weights if self.families else np.zeros(clipped.shape[0])
+            means = np.where(counts > 0, self._family_sums(clipped) / counts, 0.0)
+        return np.cumsum(means * self.weights, axis=1)[:, -1]
 
     def _logistic(self, linear: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.params.slope * (linear - self.params.center)))
