@@ -24,6 +24,7 @@ from sigma9_runtime.contracts.base import STREAM_CHANNELS
 ROOT = Path(__file__).resolve().parents[1]
 """The repository root (tests/ sits directly below it)."""
 
+DEMO_FEATURE_SPEC = ROOT / "feature_specs" / "FS_2026-01-16_002.yaml"
 SHIPPED_FEATURE_SPEC = ROOT / "feature_specs" / "FS_2026-01-16_001.yaml"
 SHIPPED_RUN_CONFIG = ROOT / "run_configs" / "RUN_2026-01-16_001.yaml"
 SCHEMAS_DIR = ROOT / "schemas"
@@ -184,6 +185,12 @@ def _changed_spec(document: dict[str, Any], changes: dict[str, Any]) -> Any:
             target = target[part]
         target[last] = value
     return parse_contract(FeatureSpec, document)
+
+
+def demo_feature_spec(**changes: Any) -> Any:
+    """The demo's FeatureSpec ``feature_specs/FS_2026-01-16_002.yaml`` (windows up to 30 minutes, some features
+    stepped every minute) as a model, with ``changes`` applied as in :func:`feature_spec`."""
+    return _changed_spec(copy.deepcopy(_shipped(DEMO_FEATURE_SPEC)), changes)
 
 
 def feature_spec(**changes: Any) -> Any:

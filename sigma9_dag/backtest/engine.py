@@ -114,6 +114,9 @@ class EngineStats:
     trades: int = 0
     bars: int = 0
     seconds: float = 0.0
+    """Wall time inside the engine's runs."""
+    start_seconds: float = 0.0
+    """Wall time starting the days' scoring (warm-up, previous closes, the batch scores of a prescored host)."""
     symbol_days: int = 0
     """Symbol-days scored."""
     no_prev_close: dict[str, int] = field(default_factory=dict)
@@ -178,7 +181,9 @@ def run_engine(
         )
         if scoring and window.steps.size:
             flatten = data.end_ns - execution.order_latency_ns - SECOND_NS
+            started = time.perf_counter()
             start = strategy.begin_day(day, window.steps, flatten, data.bar_fields)  # type: ignore[attr-defined]
+            stats.start_seconds += time.perf_counter() - started
             stats.symbol_days += len(prepared.tickers)
             for reason in start.closes.missing.values():
                 stats.no_prev_close[reason] = stats.no_prev_close.get(reason, 0) + 1

@@ -39,6 +39,8 @@ class HostState:
     candidates: list[tuple[np.ndarray, ...]] = field(default_factory=list)
     steps: int = 0
     idle_steps: int = 0
+    passed_steps: int = 0
+    """Steps (among ``steps``) the runtime passed over: the day's batch scores reached no threshold there."""
     rows: int = 0
     events: int = 0
 

@@ -33,6 +33,7 @@ from sigma9_dag.backtest.evaluate import (
     trades_frame,
 )
 from sigma9_dag.backtest.execution import ExecutionSettings
+from sigma9_dag.backtest.prescore import DayScorer
 from sigma9_dag.backtest.report import (
     FILES,
     REPORT_KIND,
@@ -125,6 +126,7 @@ def run_backtest(
     alternatives: Sequence[FeatureSpec] = (),
     strict: bool = False,
     on_warmup: Callable[[HistoryReport], None] | None = None,
+    prescore: bool = True,
 ) -> BacktestResult:
     """Backtest ``run`` and write its outputs.
 
@@ -151,6 +153,9 @@ def run_backtest(
         NaN for lack of history (:func:`warmup_history`).
     on_warmup
         Called with the warm-up report of the scored symbol-days before the engine starts (the CLI prints it).
+    prescore
+        Score each day ahead in batch and step the runtime online only where a row reaches its threshold (same
+        outputs, checked; :mod:`~sigma9_dag.backtest.prescore`); False steps it at every scored second.
 
     Raises
     ------
@@ -177,7 +182,9 @@ def run_backtest(
     history.check(strict=strict)
     if on_warmup is not None:
         on_warmup(history)
-    return execute(prepared, notional_usd=notional_usd, candidate_every_s=candidate_every_s, history=history)
+    return execute(
+        prepared, notional_usd=notional_usd, candidate_every_s=candidate_every_s, history=history, prescore=prescore
+    )
 
 
 def warmup_history(prepared: PreparedRun) -> HistoryReport:
@@ -200,8 +207,10 @@ def execute(
     notional_usd: float = DEFAULT_NOTIONAL_USD,
     candidate_every_s: int = DEFAULT_CANDIDATE_EVERY_S,
     history: HistoryReport | None = None,
+    prescore: bool = True,
 ) -> BacktestResult:
-    """Run a prepared backtest and write its outputs (``history``: its warm-up report, computed when not given)."""
+    """Run a prepared backtest and write its outputs (``history``: its warm-up report, computed when not given;
+    ``prescore``: see :func:`run_backtest`)."""
     run, spec = prepared.run, prepared.spec
     history = history if history is not None else warmup_history(prepared)
     execution = ExecutionSettings.from_config(run.execution)
@@ -213,8 +222,9 @@ def execute(
 
     engine = build_engine(prepared, execution, prices, starting_cash=cash)
     needs = data_needs(spec)
+    runtime = make_runtime(run, spec, prepared.tickers, prepared.artifact, prepared.layout.root)
     host = ScoringHost(
-        runtime=make_runtime(run, spec, prepared.tickers, prepared.artifact, prepared.layout.root),
+        runtime=runtime,
         symbols=prepared.tickers,
         trades=needs.trades,
         bars_1s=needs.bars_1s,
@@ -223,6 +233,9 @@ def execute(
         horizon_ns=horizon_ns,
         feed_latency_ns=execution.feed_latency_ns,
         candidate_every_s=candidate_every_s,
+        day_scorer=DayScorer(prepared.layout, spec, runtime.strategy, prepared.tickers, keep_every_s=candidate_every_s)
+        if prescore
+        else None,
     )
     try:
         stats = run_engine(engine, prepared, host, execution, horizon_ns)
@@ -402,6 +415,7 @@ def backtest_report(outcome: RunOutcome, metrics_doc: dict[str, Any], paths: dic
             "bars": stats.bars,
             "steps": host.record.steps,
             "idle_steps": host.record.idle_steps,
+            "passed_steps": host.record.passed_steps,
             "rows_scored": host.record.rows,
             "symbol_days": stats.symbol_days,
             "no_prev_close": dict(sorted(stats.no_prev_close.items())),

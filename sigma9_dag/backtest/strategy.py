@@ -27,6 +27,7 @@ from nautilus_trader.model.objects import Quantity
 from nautilus_trader.trading.strategy import Strategy
 
 from sigma9_dag.backtest.data import BAR_SPECS, BarFields, bar_type, instrument_id
+from sigma9_dag.backtest.prescore import DayScorer, DayScores
 from sigma9_dag.backtest.records import HostState, TradeRecord
 from sigma9_runtime.container import RuntimeContainer
 from sigma9_runtime.feeds.events import AggBatch, TradeBatch
@@ -85,6 +86,11 @@ class ScoringHost(Strategy):
         Trade size, holding time and data delay.
     candidate_every_s
         Record baseline candidates at every n-th scored step.
+    day_scorer
+        Scores each day ahead in batch (:mod:`~sigma9_dag.backtest.prescore`, with ``keep_every_s`` =
+        ``candidate_every_s``): the runtime is then stepped online only where a row reaches its threshold and
+        passes over the other steps, with the same alerts, trades and records. Ignored for a plugin whose steps
+        cannot be passed over (:meth:`~sigma9_runtime.strategies.base.ScoringStrategy.passable`).
     """
 
     def __init__(
@@ -99,6 +105,7 @@ class ScoringHost(Strategy):
         horizon_ns: int,
         feed_latency_ns: int,
         candidate_every_s: int = 1,
+        day_scorer: DayScorer | None = None,
     ) -> None:
         super().__init__()
         self.runtime = runtime
@@ -133,6 +140,11 @@ class ScoringHost(Strategy):
         self._bar_fields: dict[tuple[str, str], BarFields] = {}
         self._flatten_ns = 0
         self._by_client_id: dict[str, TradeRecord] = {}
+        prescored = plugin.passable() and list(plugin.features.symbols) == self.symbols
+        self.day_scorer = day_scorer if prescored else None
+        self._day_scores: DayScores | None = None
+        self._rank = np.argsort(np.argsort(np.array(self.symbols, dtype=object), kind="stable"))
+        """Each symbol's position in name order (the gate's tie-break, as the plugin's ``_symbol_rank``)."""
 
     # --- set-up ----------------------------------------------------------------------------------
 
@@ -173,6 +185,7 @@ class ScoringHost(Strategy):
         self._cuts = self.plugin.features.steps()
         self._cut = (0, -1)
         self._last_bar_ns = -(1 << 62)
+        self._day_scores = self.day_scorer(day, self._steps) if self.day_scorer is not None else None
         if self._steps.size:
             # Every second from the first step to the last; seconds that are no step (another session,
             # a coarser emission step) are passed over in _on_step.
@@ -308,7 +321,8 @@ class ScoringHost(Strategy):
     def _on_step(self, event) -> None:  # type: ignore[no-untyped-def]
         t = int(event.ts_event) - self.feed_ns
         steps = self._steps
-        if self._next_step >= steps.size or steps[self._next_step] != t:
+        step = self._next_step
+        if step >= steps.size or steps[step] != t:
             return  # not a scored step
         self._next_step += 1
         self._flush()
@@ -318,15 +332,51 @@ class ScoringHost(Strategy):
             # or later, depends on it.
             self.record.idle_steps += 1
             return
+        scores = self._day_scores
+        if scores is not None and not scores.reached[step]:
+            self._pass_step(t, step, scores)
+            return
         candidates = self.plugin.score_step(t)
+        if scores is not None:
+            scores.check(step, candidates, self._index)
         record_ = self.record
         record_.steps += 1
         record_.rows += len(candidates)
-        if self.candidate_every_s and (t // SECOND_NS) % self.candidate_every_s == 0:
+        if self._records(t):
             self._record_candidates(t, candidates)
         for candidate in candidates:
             if candidate.alert:
                 self._alert(candidate)
+
+    def _records(self, t: int) -> bool:
+        """Whether step ``t`` records baseline candidates."""
+        return bool(self.candidate_every_s) and (t // SECOND_NS) % self.candidate_every_s == 0
+
+    def _pass_step(self, t: int, step: int, scores: DayScores) -> None:
+        """A step at which the batch found no row reaching its threshold: the runtime passes over it (no rows
+        computed, the same counts) and the baseline candidates are the batch's rows, in the gate's order."""
+        rows = self.plugin.pass_step(t)
+        record_ = self.record
+        record_.steps += 1
+        record_.passed_steps += 1
+        record_.rows += int(rows.size)
+        kept = int(scores.kept[step])
+        if not rows.size or kept < 0 or not self._records(t):
+            return
+        score = scores.score[step, rows]
+        order = np.lexsort((self._rank[rows], np.where(np.isnan(score), np.inf, -score)))
+        rows = rows[order]
+        rows = rows[self._last_trade_ns[rows] >= t - ACTIVE_NS]
+        if rows.size:
+            self.record.candidates.append(
+                (
+                    rows.astype(np.int32),
+                    np.full(rows.size, t, np.int64),
+                    scores.score[step, rows],
+                    scores.base_score[kept, rows],
+                    scores.cluster_id[kept, rows],
+                )
+            )
 
     def _record_candidates(self, t: int, candidates: list[ScoredCandidate]) -> None:
         """Rows of symbols that traded in the last minute (the others cannot pass the gate); without trade

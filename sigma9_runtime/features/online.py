@@ -267,7 +267,8 @@ class OnlineFeatureBuilder:
         self.ignored: Counter[str] = Counter()
         self.small_batch = SMALL_BATCH
         self._due_period = math.lcm(*(f.step_seconds for f in self.plan.features))
-        self._due: dict[int, list] = {}
+        self._due: dict[tuple[int, bool], list] = {}  # (second % period, held only) -> features due
+        self._last_refusals: tuple[AggBatch, int, list[tuple[str, np.ndarray]] | None] | None = None
         self.add_symbols(symbols)
 
     # --- symbols and days -----------------------------------------------------------------------
@@ -334,6 +335,7 @@ class OnlineFeatureBuilder:
         for ring in self._rings.values():
             ring.reset()
         self._clock_ns = -1
+        self._last_refusals = None
         self._advance(self.grid.start_ns)
         self._trades.reset()
         self._raw[:] = np.nan
@@ -544,7 +546,16 @@ class OnlineFeatureBuilder:
     def _bar_refusals(self, batch: AggBatch) -> list[tuple[str, np.ndarray]] | None:
         """:meth:`_bar_refusal` in columns: each reason and the bars it is the first reason of (disjoint masks);
         None when a stamp lies beyond +-2**62 ns (no real feed), where int64 columns could overflow. A day is
-        started and the batch is not empty."""
+        started and the batch is not empty. The strategy asks for the same batch twice in a row (its gate bars,
+        then the builder's): the answer is kept for the last batch at the same horizon."""
+        last = self._last_refusals
+        if last is not None and last[0] is batch and last[1] == self._horizon_ns:
+            return last[2]
+        refusals = self._column_refusals(batch)
+        self._last_refusals = (batch, self._horizon_ns, refusals)
+        return refusals
+
+    def _column_refusals(self, batch: AggBatch) -> list[tuple[str, np.ndarray]] | None:
         grid = self.grid
         assert grid is not None
         start, end = batch.start_ns.astype(np.int64), batch.end_ns.astype(np.int64)
@@ -800,28 +811,7 @@ class OnlineFeatureBuilder:
 
     def step(self, ts_ns: int) -> FeatureFrame:
         """Feature vectors of every symbol at step ``ts_ns`` (a time of the day's grid)."""
-        grid = self.grid
-        if grid is None:
-            raise RuntimeError("start_day() must be called before step()")
-        step_ns = self.plan.emission_step * NANOS_PER_SECOND
-        end_sec = (ts_ns - grid.start_ns) // NANOS_PER_SECOND
-        if ts_ns % step_ns or not (0 < end_sec <= grid.included.size) or not grid.included[end_sec - 1]:
-            raise ValueError(f"{ts_ns} is not an emission step of {grid.day} for this FeatureSpec")
-        if ts_ns > self._clock_ns:
-            self._advance(int(ts_ns))
-        rows = len(self.symbols)
-        minute = int(grid.minute_of_day(ts_ns))
-        context = _Context(self._baselines, rows, minute)
-
-        def views(group: str, length: int) -> RingView:
-            unit = end_sec if group == "s" else end_sec // 60
-            return RingView(self._rings, group, rows, unit, length)
-
-        second = ts_ns // NANOS_PER_SECOND
-        due = self._due.get(second % self._due_period)
-        if due is None:  # the same features are due at every step with the same remainder
-            due = self._due[second % self._due_period] = self.plan.due(ts_ns)
-        self.plan.raw(due, views, context, self._raw[:rows])
+        rows, end_sec = self._raw_step(ts_ns, held_only=False)
         params = NormParams(*(self._norm[k][:rows] for k in ("mean", "std", "low", "high")))
         values = normalize(self._raw[:rows], params, self.spec.normalization)
         if self.spec.normalization.missing.policy == "forward_fill":
@@ -839,6 +829,48 @@ class OnlineFeatureBuilder:
                 values = values[~halted]
                 symbols = [s for s, h in zip(symbols, halted, strict=True) if not h]
         return FeatureFrame(ts_ns, symbols, self.names, values)
+
+    def pass_step(self, ts_ns: int) -> None:
+        """Move to step ``ts_ns`` without computing its rows (a driver that knows no row of it matters): the feed
+        clock moves, and the features that hold their value across steps (window step above the emission step)
+        and are due now are computed, so every later step reads what it would have read had this one been
+        computed. Under ``missing.policy: forward_fill`` or ``treat_halts_as: forward_fill`` a step also carries
+        values forward: such a spec's steps cannot be passed over (``ValueError``)."""
+        spec = self.spec
+        if spec.normalization.missing.policy == "forward_fill" or spec.calendar.treat_halts_as == "forward_fill":
+            raise ValueError(f"{self.spec.id}: a step carries values forward; it cannot be passed over")
+        self._raw_step(ts_ns, held_only=True)
+
+    def _raw_step(self, ts_ns: int, *, held_only: bool) -> tuple[int, int]:
+        """Check ``ts_ns``, move the clock and compute the raw values due at it (``held_only``: only those of
+        features held across steps); returns (rows, the step's second of the day's grid)."""
+        grid = self.grid
+        if grid is None:
+            raise RuntimeError("start_day() must be called before step()")
+        step_ns = self.plan.emission_step * NANOS_PER_SECOND
+        end_sec = (ts_ns - grid.start_ns) // NANOS_PER_SECOND
+        if ts_ns % step_ns or not (0 < end_sec <= grid.included.size) or not grid.included[end_sec - 1]:
+            raise ValueError(f"{ts_ns} is not an emission step of {grid.day} for this FeatureSpec")
+        if ts_ns > self._clock_ns:
+            self._advance(int(ts_ns))
+        rows = len(self.symbols)
+        second = ts_ns // NANOS_PER_SECOND
+        key = (second % self._due_period, held_only)
+        due = self._due.get(key)
+        if due is None:  # the same features are due at every step with the same remainder
+            due = self.plan.due(ts_ns)
+            if held_only:
+                due = [f for f in due if f.step_seconds != self.plan.emission_step]
+            self._due[key] = due
+        if due:
+            context = _Context(self._baselines, rows, int(grid.minute_of_day(ts_ns)))
+
+            def views(group: str, length: int) -> RingView:
+                unit = end_sec if group == "s" else end_sec // 60
+                return RingView(self._rings, group, rows, unit, length)
+
+            self.plan.raw(due, views, context, self._raw[:rows])
+        return rows, int(end_sec)
 
     def steps(self) -> np.ndarray:
         """Emission times of the current day."""

@@ -21,6 +21,10 @@ AggKind = Literal["A", "AM"]
 """``A``: one-second aggregate; ``AM``: one-minute aggregate."""
 
 
+_EMPTY: dict[str, object] = {}
+"""The empty batch of each stream (``T``, ``A``, ``AM``), built once."""
+
+
 @dataclass(frozen=True, slots=True)
 class TradeEvent:
     """One trade print.
@@ -135,8 +139,11 @@ class TradeBatch:
 
     @classmethod
     def empty(cls) -> TradeBatch:
-        """A batch without trades."""
-        return cls.from_events(())
+        """A batch without trades (one shared instance: frozen, with no element to change)."""
+        empty = _EMPTY.get("T")
+        if empty is None:
+            empty = _EMPTY["T"] = cls.from_events(())
+        return empty  # type: ignore[return-value]
 
     @classmethod
     def from_events(cls, events: Iterable[TradeEvent]) -> TradeBatch:
@@ -218,8 +225,11 @@ class AggBatch:
 
     @classmethod
     def empty(cls, kind: AggKind) -> AggBatch:
-        """A batch without bars."""
-        return cls.from_events(kind, ())
+        """A batch without bars (one shared instance per kind: frozen, with no element to change)."""
+        empty = _EMPTY.get(kind)
+        if empty is None:
+            empty = _EMPTY[kind] = cls.from_events(kind, ())
+        return empty  # type: ignore[return-value]
 
     @classmethod
     def from_events(cls, kind: AggKind, events: Iterable[AggEvent]) -> AggBatch:

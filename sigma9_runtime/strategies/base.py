@@ -306,6 +306,52 @@ class ScoringStrategy(ABC):
             return []
         return self._gate_rows(ts_ns, chosen, self.score_rows(values))
 
+    def pass_step(self, ts_ns: int) -> np.ndarray:
+        """What :meth:`score_step` does at a step where the caller knows that no row reaches its threshold, without
+        computing the rows: the safe point, the feed clock, the cross rule's exclusions (``crossed_skipped``) and
+        the gate's ``below_threshold`` count. A backtest that scored the day ahead in batch calls it (every row
+        below its threshold leaves the gate untouched: :meth:`_gate_rows`).
+
+        Returns the row positions (into ``features.symbols``) that :meth:`score_step` would have scored: every
+        known symbol not crossed. Only for a spec whose rows are every known symbol at every step
+        (:meth:`passable`); ``ValueError`` otherwise.
+        """
+        if not self.passable():
+            raise ValueError(f"strategy {self.name}: steps cannot be passed over (see ScoringStrategy.passable)")
+        if self.reloader is not None:
+            replacement = self.reloader.poll(ts_ns)
+            if replacement is not None:
+                self.on_artifact(replacement)
+        anchor = self.anchor
+        if anchor != self.crossing.anchor:
+            self.crossing.set_anchor(anchor, ts_ns)
+        self.features.pass_step(ts_ns)
+        self.frame = None
+        self._rows = {}
+        symbols = self.features.symbols
+        rows = np.arange(len(symbols))
+        if rows.size and self.crossing.enabled:
+            crossed = self.crossing.crossed_many(symbols, ts_ns)
+            if crossed.any():
+                self.crossed_skipped += int(crossed.sum())
+                rows = rows[~crossed]
+        if rows.size:
+            self.gate.count_screened("below_threshold", int(rows.size))
+        return rows
+
+    def passable(self) -> bool:
+        """Whether :meth:`pass_step` can stand for :meth:`score_step`: every known symbol has a row at every step
+        (halts are gaps), missing values are not forward-filled (a step's rows carry nothing to the next:
+        :meth:`~sigma9_runtime.features.online.OnlineFeatureBuilder.pass_step`), no watch list and no feature
+        log."""
+        spec = self.spec
+        return (
+            spec.calendar.treat_halts_as == "gap"
+            and spec.normalization.missing.policy != "forward_fill"
+            and self.watchlist is None
+            and self.feature_log is None
+        )
+
     def _gate_rows(self, ts_ns: int, chosen: list[str], scores: RowScores) -> list[ScoredCandidate]:
         """Candidates of one step in the lab's order (higher score first, NaN last, then symbol), gated.
 

@@ -202,3 +202,38 @@ def test_the_replay_raises_the_backtests_alerts_for_the_same_day_config_and_arti
         assert (replay["ts_ns"] % bar_ns == 0).all()
         assert report["engine_stats"]["trades"] == 0
         assert report["summary"]["trades"] > 0  # orders fill on bars when no trade tick comes
+
+
+@pytest.mark.parametrize(
+    ("plugin", "threshold"),
+    [("seismograph", 0.8), ("seismograph", 0.2), ("seismograph_ml", None)],
+    ids=["seismograph-few-steps-reached", "seismograph-many-reached", "seismograph_ml"],
+)
+def test_a_backtest_scored_ahead_in_batch_writes_what_one_stepped_every_second_writes(
+    plugin: str, threshold: float | None, synthetic_lake: LakeLayout, loose_spec: Path, artifact_store: Path, tmp_path
+) -> None:
+    """The host steps the runtime online only where the day's batch scores reach a threshold and passes over the
+    other steps (sigma9_dag.backtest.prescore); every output file is the same as when it steps every second."""
+    lake = lake_copy(synthetic_lake, tmp_path / "lake")
+    run = parity_run(lake, loose_spec, plugin, artifact_store)
+    if threshold is not None:
+        document = run.model_dump(mode="json")
+        document["strategy"]["params"]["threshold"] = threshold
+        run = BacktestRunConfig.model_validate(document)
+    spec = load_feature_spec(loose_spec)
+    outputs = {}
+    for prescore in (False, True):
+        out = tmp_path / f"out-{prescore}"
+        result = run_backtest(
+            run, spec, lake_root=lake.root, out_dir=out, days=[DAY], tickers=TICKERS, prescore=prescore
+        )
+        outputs[prescore] = result
+    stepped, prescored = outputs[False], outputs[True]
+    report = {k: json.loads(r.paths["report"].read_text()) for k, r in outputs.items()}
+    passed = {k: r["engine_stats"].pop("passed_steps") for k, r in report.items()}
+    assert passed[False] == 0 and 0 < passed[True] < report[True]["engine_stats"]["steps"]
+    assert report[True]["summary"]["alerts"] > 0 or threshold == 0.8
+    assert report[True] == report[False]
+    for name in ("alerts", "baseline_alerts", "trades", "equity_curve"):
+        pd.testing.assert_frame_equal(pd.read_parquet(prescored.paths[name]), pd.read_parquet(stepped.paths[name]))
+    assert prescored.paths["metrics"].read_text() == stepped.paths["metrics"].read_text()

@@ -23,7 +23,7 @@ from sigma9_runtime.features.warmup import Warmup
 from sigma9_runtime.feeds.events import AggBatch, AggEvent, TradeBatch, TradeEvent
 from sigma9_runtime.feeds.ticks import to_frame
 from sigma9_runtime.units import NANOS_PER_SECOND
-from tests.stubs import ROOT, feature_spec, minute_bar_feature_spec
+from tests.stubs import ROOT, demo_feature_spec, feature_spec, minute_bar_feature_spec
 
 DAY = dt.date(2025, 3, 4)
 SYMBOLS = ["AAA", "BBB", "CCC"]
@@ -700,3 +700,39 @@ def test_bars_in_columns_equal_bars_one_by_one(bars, chunks: int) -> None:
     for group in ("s", "m"):
         assert np.array_equal(reference._rings[group].stack, columns._rings[group].stack, equal_nan=True)
         assert np.array_equal(reference._rings[group].unit_of_col, columns._rings[group].unit_of_col)
+
+
+@pytest.mark.parametrize("every", [2, 7, 60])
+def test_steps_passed_over_leave_every_later_step_as_stepping_every_second_does(every: int) -> None:
+    """pass_step moves the clock and computes only the features held across steps (the spec's 1-minute-step
+    window) that are due: the steps computed afterwards equal those of a builder that computed every step."""
+    spec = demo_feature_spec(**{"calendar.sessions": ["regular"]})
+    assert any(f.step_seconds > 1 for f in FeaturePlan.from_spec(spec).features)  # a held feature is in play
+    events, _ = _stream(5, seconds=300)
+    stepped, passed = _builder(spec), _builder(spec)
+    position = 0
+    compared = 0
+    for step in range(1, 301):
+        t = START + step * NANOS_PER_SECOND
+        chunk = []
+        while position < len(events) and _time(events[position]) <= t:
+            chunk.append(events[position])
+            position += 1
+        for builder in (stepped, passed):
+            for event in chunk:
+                builder.on_event(event)
+        expected = stepped.step(t)
+        if step % every:
+            passed.pass_step(t)
+            assert passed.feed_clock_ns == t
+            continue
+        assert np.array_equal(passed.step(t).values, expected.values, equal_nan=True), step
+        compared += 1
+    assert compared == 300 // every
+
+
+def test_a_spec_that_carries_values_forward_refuses_to_pass_a_step() -> None:
+    spec = feature_spec(**{"calendar.sessions": ["regular"], "normalization.missing.policy": "forward_fill"})
+    builder = _builder(spec)
+    with pytest.raises(ValueError, match="cannot be passed over"):
+        builder.pass_step(START + NANOS_PER_SECOND)
