@@ -19,9 +19,10 @@ from sigma9_dag.lake.coverage import LakeCoverage, intraday_tables, lake_coverag
 from sigma9_dag.parallel import map_tickers
 from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
+from sigma9_runtime.features.normalization import DailyStats
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.stats_store import FeatureStatsStore
-from sigma9_runtime.features.warmup import Warmup, add_baselines
+from sigma9_runtime.features.warmup import Warmup, add_baselines, minute_bars
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import BARS_SCHEMA, read_bars
 
@@ -47,11 +48,20 @@ def day_bars(tables: dict[str, object], day: dt.date) -> dict[str, object]:
     return out
 
 
-def day_warmup(plan: FeaturePlan, store: FeatureStatsStore, ticker: str, day: dt.date, bars_1m: object) -> Warmup:
-    """Warm-up of one symbol-day: baselines from its 1-minute bars, normalization from the stats store."""
+def day_warmup(
+    plan: FeaturePlan,
+    store: FeatureStatsStore,
+    ticker: str,
+    day: dt.date,
+    bars_1m: object,
+    held: dict[dt.date, DailyStats] | None = None,
+) -> Warmup:
+    """Warm-up of one symbol-day: baselines from its 1-minute bars (a lake table or the ticker's
+    :func:`~sigma9_runtime.features.warmup.minute_bars`), normalization from the stats store (``held``: the
+    ticker's stored days, read once for many days)."""
     warmup = Warmup(day)
     add_baselines(warmup, plan, ticker, bars_1m)
-    warmup.norm = store.params_for(day, [ticker])
+    warmup.norm = store.params_for(day, [ticker], None if held is None else {ticker: held})
     return warmup
 
 
@@ -68,9 +78,11 @@ def _ticker_features(task: _FeatureTask) -> tuple[str, dict[dt.date, tuple[np.nd
     plan = FeaturePlan.from_spec(task.spec)
     store = FeatureStatsStore(layout, plan)
     tables = ticker_bars(layout, task.ticker)
+    minutes = minute_bars(tables["1m"])
+    held = store.read(task.ticker)
     out = {}
     for day, steps in task.steps:
-        warmup = day_warmup(plan, store, task.ticker, day, tables["1m"])
+        warmup = day_warmup(plan, store, task.ticker, day, minutes, held)
         out[day] = symbol_day_features(layout, plan, warmup, task.ticker, day, steps, day_bars(tables, day))
     return task.ticker, out
 

@@ -139,7 +139,8 @@ class DayView:
     """:class:`~sigma9_runtime.features.kernels.WindowView` over one symbol-day: one row per step.
 
     Row ``r`` of a block is the day's series over ``[end_r - length, end_r)``: a sliding-window
-    view of the zero-padded series (no copy) when the steps are consecutive units, else a gather.
+    view of the zero-padded series (no copy) when the steps are evenly spaced (every second, every minute),
+    else a gather.
     """
 
     def __init__(self, arrays: DayArrays, group: str, end_units: np.ndarray, length: int) -> None:
@@ -150,7 +151,9 @@ class DayView:
         self._group = group
         self._first = end_units - length
         self._start = int(self._first[0]) if self.rows else 0
-        self._consecutive = self.rows > 0 and int(end_units[-1]) - int(end_units[0]) == self.rows - 1
+        gaps = np.unique(np.diff(end_units)) if self.rows > 1 else np.ones(1, np.int64)
+        self._stride = int(gaps[0]) if self.rows and gaps.size == 1 and gaps[0] > 0 else 0
+        """Units between two rows' windows when evenly spaced (every second, every minute), else 0."""
         self._blocks: dict[str, np.ndarray] = {}
         self._series: dict[str, np.ndarray] = {}
 
@@ -181,9 +184,10 @@ class DayView:
         return padded
 
     def _windows(self, padded: np.ndarray) -> np.ndarray:
-        if self._consecutive:
+        if self._stride:
             start = self._start + self.length
-            return sliding_window_view(padded, self.length)[start : start + self.rows]
+            stop = start + (self.rows - 1) * self._stride + 1
+            return sliding_window_view(padded, self.length)[start : stop : self._stride]
         block = padded[(self._first + self.length)[:, None] + np.arange(self.length)[None, :]]
         block.flags.writeable = False
         return block
@@ -212,8 +216,11 @@ def raw_features(plan: FeaturePlan, arrays: DayArrays, warmup: Warmup, ticker: s
     """
     grid = arrays.grid
     out = np.full((steps_ns.size, len(plan.features)), np.nan)
+    by_step: dict[int, list] = {}
     for feature in plan.features:
-        step_ns = feature.step_seconds * NANOS_PER_SECOND
+        by_step.setdefault(feature.step_seconds, []).append(feature)
+    for step_seconds, features in by_step.items():  # features due together share their windows' views
+        step_ns = step_seconds * NANOS_PER_SECOND
         due_steps = grid.steps_ns[grid.steps_ns % step_ns == 0]
         position = np.searchsorted(due_steps, steps_ns, side="right") - 1
         valid = position >= 0
@@ -222,15 +229,15 @@ def raw_features(plan: FeaturePlan, arrays: DayArrays, warmup: Warmup, ticker: s
         if unique.size == 0:
             continue
         end_sec = (unique - grid.start_ns) // NANOS_PER_SECOND
-        end_units = end_sec if feature.group == "s" else end_sec // 60
 
-        def views(group: str, length: int, end_units: np.ndarray = end_units) -> DayView:
-            return DayView(arrays, group, end_units, length)
+        def views(group: str, length: int, end_sec: np.ndarray = end_sec) -> DayView:
+            return DayView(arrays, group, end_sec if group == "s" else end_sec // 60, length)
 
         context = _Context(warmup, ticker, grid.minute_of_day(unique))
         block = np.full((unique.size, len(plan.features)), np.nan)
-        plan.raw([feature], views, context, block)  # type: ignore[arg-type]
-        out[np.flatnonzero(valid), feature.index] = block[inverse, feature.index]
+        plan.raw(features, views, context, block)  # type: ignore[arg-type]
+        columns = [f.index for f in features]
+        out[np.ix_(np.flatnonzero(valid), columns)] = block[inverse][:, columns]
     return out
 
 

@@ -19,7 +19,7 @@ from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.normalization import DailyStats
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.stats_store import FeatureStatsStore
-from sigma9_runtime.features.warmup import Warmup, add_baselines
+from sigma9_runtime.features.warmup import Warmup, add_baselines, minute_bars
 from sigma9_runtime.lake.layout import LakeLayout
 
 
@@ -35,10 +35,11 @@ def _ticker_stats(task: _Task) -> tuple[str, dict[dt.date, DailyStats]]:
     layout = LakeLayout(Path(task.root))
     plan = FeaturePlan.from_spec(task.spec)
     tables = ticker_bars(layout, task.ticker)
+    minutes = minute_bars(tables["1m"])
     out = {}
     for day in task.days:
         warmup = Warmup(day)
-        add_baselines(warmup, plan, task.ticker, tables["1m"])
+        add_baselines(warmup, plan, task.ticker, minutes)
         out[day] = symbol_day_stats(layout, plan, warmup, task.ticker, day, day_bars(tables, day))
     return task.ticker, out
 

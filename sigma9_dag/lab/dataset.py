@@ -257,31 +257,41 @@ def attach_features(
     workers: int,
     coverage: LakeCoverage | None = None,
 ) -> pd.DataFrame:
-    """``frame`` (ticker, date, ts_ns, ...) with a ``step_ns`` column and the feature columns;
-    rows whose time has no grid step (or a dropped halted step) are removed."""
-    frame = frame.copy()
-    frame["step_ns"] = np.int64(-1)
+    """``frame`` (ticker, date, ts_ns, ...) with a ``step_ns`` column and the feature columns, ordered by time
+    then ticker; rows whose time has no grid step (or a dropped halted step) are removed."""
+    frame = frame.reset_index(drop=True)
+    times = frame["ts_ns"].to_numpy(np.int64)
+    dates = frame["date"].to_numpy()
+    steps = np.full(len(frame), -1, np.int64)
+    for day in pd.unique(dates):
+        rows = np.flatnonzero(dates == day)
+        steps[rows] = _grid_steps(spec, day, times[rows])
+    frame = frame.assign(step_ns=steps)
+    stepped = frame[steps >= 0]
+    groups = stepped.groupby(["ticker", "date"], sort=True).indices  # (ticker, day) -> positions in stepped
+    at = np.flatnonzero(steps >= 0)
     requests: dict[str, dict[dt.date, np.ndarray]] = {}
-    for (ticker, day), group in frame.groupby(["ticker", "date"], sort=True):
-        steps = _grid_steps(spec, day, group["ts_ns"].to_numpy())
-        frame.loc[group.index, "step_ns"] = steps
-        wanted = np.unique(steps[steps >= 0])
-        if wanted.size:
-            requests.setdefault(ticker, {})[day] = wanted
+    for (ticker, day), positions in groups.items():
+        requests.setdefault(ticker, {})[day] = np.unique(steps[at[positions]])
     results = features_at(layout, spec, requests, workers=workers, coverage=coverage)
-    parts = []
-    for (ticker, day), group in frame[frame["step_ns"] >= 0].groupby(["ticker", "date"], sort=True):
-        found = results.get((ticker, day))
-        if found is None:
+    values = np.full((len(frame), len(names)), np.nan)
+    found = np.zeros(len(frame), bool)
+    for key, positions in groups.items():
+        result = results.get(key)
+        if result is None:
             continue
-        kept, rows = found
-        position = np.searchsorted(kept, group["step_ns"].to_numpy())
-        ok = (position < kept.size) & (kept[np.minimum(position, kept.size - 1)] == group["step_ns"].to_numpy())
-        values = pd.DataFrame(rows[position[ok]], columns=names, index=group.index[ok])
-        parts.append(pd.concat([group.loc[ok], values], axis=1))
-    if not parts:
+        kept, rows = result
+        index = at[positions]
+        wanted = steps[index]
+        position = np.searchsorted(kept, wanted)
+        ok = (position < kept.size) & (kept[np.minimum(position, kept.size - 1)] == wanted)
+        values[index[ok]] = rows[position[ok]]
+        found[index[ok]] = True
+    if not found.any():
         return pd.DataFrame(columns=[*frame.columns, *names])
-    return pd.concat(parts).sort_values(["ts_ns", "ticker"], kind="stable").reset_index(drop=True)
+    features = pd.DataFrame(values[found], columns=names)
+    joined = pd.concat([frame[found].reset_index(drop=True), features], axis=1)
+    return joined.sort_values(["ts_ns", "ticker"], kind="stable").reset_index(drop=True)
 
 
 def scan_times(spec: FeatureSpec, tickers: Sequence[str], days: Sequence[dt.date], every_s: int) -> pd.DataFrame:

@@ -13,6 +13,7 @@ so both see identical baselines.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,44 +39,82 @@ class BaselineKey:
     stat: BaselineStat
 
 
-def _day_slice(ts_ns: np.ndarray, day: dt.date) -> slice:
-    midnight = local_to_ns(day, dt.time(0, 0))
-    lo = int(np.searchsorted(ts_ns, midnight, side="left"))
-    hi = int(np.searchsorted(ts_ns, midnight + MINUTES_PER_DAY * NANOS_PER_MINUTE, side="left"))
-    return slice(lo, hi)
+class MinuteBars:
+    """One symbol's 1-minute bars (start ns sorted, as lake bar files are) by local day: each day's slice and each
+    day's row of 1440 minutes of a series (0 where no bar) are found once and reused, so a batch over many days
+    of one symbol builds each day's row once instead of once per day it is a baseline of.
 
-
-def minute_matrix(ts_ns: np.ndarray, values: np.ndarray, days: list[dt.date]) -> np.ndarray:
-    """``(len(days), 1440)`` matrix of ``values`` by (day, local minute of day), 0 where no bar.
-
-    ``ts_ns`` must be sorted (lake bar files are).
+    Parameters
+    ----------
+    ts_ns
+        Bar start times, sorted.
+    columns
+        Series name -> values (``transactions``, ``volume``), aligned with ``ts_ns``.
     """
-    matrix = np.zeros((len(days), MINUTES_PER_DAY), dtype=np.float64)
-    for row, day in enumerate(days):
-        part = _day_slice(ts_ns, day)
-        minutes = (ts_ns[part] - local_to_ns(day, dt.time(0, 0))) // NANOS_PER_MINUTE
-        np.add.at(matrix[row], minutes, values[part])
-    return matrix
 
+    def __init__(self, ts_ns: np.ndarray, columns: Mapping[str, np.ndarray]) -> None:
+        self.ts_ns = ts_ns
+        self.columns = columns
+        self._first = (
+            local_to_ns(dt.datetime.fromtimestamp(int(ts_ns[0]) // 10**9, tz=NY).date(), dt.time(0, 0))
+            if ts_ns.size
+            else None
+        )
+        self._slices: dict[dt.date, slice] = {}
+        self._rows: dict[tuple[str, dt.date], np.ndarray] = {}
 
-def days_with_data(ts_ns: np.ndarray, before: dt.date, lookback_days: int) -> list[dt.date]:
-    """The last ``lookback_days`` trading days before ``before`` with at least one bar, ascending.
+    def day_slice(self, day: dt.date) -> slice:
+        """The bars of local ``day``."""
+        part = self._slices.get(day)
+        if part is None:
+            midnight = local_to_ns(day, dt.time(0, 0))
+            lo = int(np.searchsorted(self.ts_ns, midnight, side="left"))
+            hi = int(np.searchsorted(self.ts_ns, midnight + MINUTES_PER_DAY * NANOS_PER_MINUTE, side="left"))
+            part = self._slices[day] = slice(lo, hi)
+        return part
 
-    ``ts_ns`` must be sorted.
-    """
-    days: list[dt.date] = []
-    if ts_ns.size == 0:
-        return days
-    first = local_to_ns(dt.datetime.fromtimestamp(int(ts_ns[0]) // 10**9, tz=NY).date(), dt.time(0, 0))
-    day = before
-    while len(days) < lookback_days:
-        day = previous_trading_day(day)
-        if local_to_ns(day, dt.time(0, 0)) < first:
-            break
-        part = _day_slice(ts_ns, day)
-        if part.stop > part.start:
-            days.append(day)
-    return days[::-1]
+    def days_with_data(self, before: dt.date, lookback_days: int) -> list[dt.date]:
+        """The last ``lookback_days`` trading days before ``before`` with at least one bar, ascending."""
+        days: list[dt.date] = []
+        if self._first is None:
+            return days
+        day = before
+        while len(days) < lookback_days:
+            day = previous_trading_day(day)
+            if local_to_ns(day, dt.time(0, 0)) < self._first:
+                break
+            part = self.day_slice(day)
+            if part.stop > part.start:
+                days.append(day)
+        return days[::-1]
+
+    def matrix(self, series: str, days: list[dt.date]) -> np.ndarray:
+        """``(len(days), 1440)`` matrix of ``series`` by (day, local minute of day), 0 where no bar."""
+        matrix = np.zeros((len(days), MINUTES_PER_DAY), dtype=np.float64)
+        for i, day in enumerate(days):
+            row = self._rows.get((series, day))
+            if row is None:
+                part = self.day_slice(day)
+                minutes = (self.ts_ns[part] - local_to_ns(day, dt.time(0, 0))) // NANOS_PER_MINUTE
+                row = np.zeros(MINUTES_PER_DAY, dtype=np.float64)
+                np.add.at(row, minutes, self.columns[series][part])
+                self._rows[(series, day)] = row
+            matrix[i] = row
+        return matrix
+
+    def baseline(self, before: dt.date, key: BaselineKey) -> tuple[np.ndarray, ...]:
+        """Baseline arrays over the 1440 minutes of ``before``, from earlier days only (:func:`tod_baseline`)."""
+        days = self.days_with_data(before, key.lookback_days)
+        count = 2 if key.stat == "mean_std" else 1
+        if len(days) < BASELINE_MIN_DAYS:
+            return tuple(np.full(MINUTES_PER_DAY, np.nan) for _ in range(count))
+        matrix = self.matrix(key.series, days)
+        if key.stat == "median":
+            return (np.median(matrix, axis=0),)
+        mean = matrix.mean(axis=0)
+        if key.stat == "mean":
+            return (mean,)
+        return mean, np.sqrt(((matrix - mean) ** 2).mean(axis=0))
 
 
 def tod_baseline(ts_ns: np.ndarray, values: np.ndarray, before: dt.date, key: BaselineKey) -> tuple[np.ndarray, ...]:
@@ -95,14 +134,4 @@ def tod_baseline(ts_ns: np.ndarray, values: np.ndarray, before: dt.date, key: Ba
     tuple of numpy.ndarray
         ``(mean, std)`` for ``mean_std`` (std with ddof 0), ``(median,)`` or ``(mean,)``.
     """
-    days = days_with_data(ts_ns, before, key.lookback_days)
-    count = 2 if key.stat == "mean_std" else 1
-    if len(days) < BASELINE_MIN_DAYS:
-        return tuple(np.full(MINUTES_PER_DAY, np.nan) for _ in range(count))
-    matrix = minute_matrix(ts_ns, values, days)
-    if key.stat == "median":
-        return (np.median(matrix, axis=0),)
-    mean = matrix.mean(axis=0)
-    if key.stat == "mean":
-        return (mean,)
-    return mean, np.sqrt(((matrix - mean) ** 2).mean(axis=0))
+    return MinuteBars(ts_ns, {key.series: values}).baseline(before, key)

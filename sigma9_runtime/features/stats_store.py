@@ -11,6 +11,7 @@ per feature (lists in feature order) ``count``, ``total``, ``total_sq``, ``q_low
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -77,10 +78,13 @@ class FeatureStatsStore:
             earlier = earlier[-normalization.lookback.days :]
         return [stats[d] for d in earlier]
 
-    def params_for(self, day: dt.date, symbols: list[str]) -> dict[str, NormParams]:
+    def params_for(
+        self, day: dt.date, symbols: list[str], held: Mapping[str, dict[dt.date, DailyStats]] | None = None
+    ) -> dict[str, NormParams]:
         """Normalization parameters of ``day`` per symbol, from earlier days only.
 
-        ``per_symbol_rolling``: each symbol's last ``lookback`` days with statistics.
+        ``per_symbol_rolling``: each symbol's last ``lookback`` days with statistics (``held``: symbols whose
+        stored days were read already, :meth:`read`, as a batch over many days of one symbol passes).
         ``global``: the same parameters for every symbol, pooled over every stored symbol's last
         ``lookback`` days (all earlier days without a lookback).
         """
@@ -92,4 +96,8 @@ class FeatureStatsStore:
                 pooled.extend(self._previous(self.read(ticker), day))
             params = combine_stats(pooled, features)
             return {symbol: params for symbol in symbols}
-        return {symbol: combine_stats(self._previous(self.read(symbol), day), features) for symbol in symbols}
+        held = held or {}
+        return {
+            symbol: combine_stats(self._previous(held[symbol] if symbol in held else self.read(symbol), day), features)
+            for symbol in symbols
+        }

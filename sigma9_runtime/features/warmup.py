@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sigma9_runtime.features.baselines import MINUTES_PER_DAY, BaselineKey, tod_baseline
+from sigma9_runtime.features.baselines import MINUTES_PER_DAY, BaselineKey, MinuteBars
 from sigma9_runtime.features.normalization import NormParams
 from sigma9_runtime.features.plan import FeaturePlan
 
@@ -38,11 +38,15 @@ class Warmup:
         return self.norm.get(symbol) or NormParams.undefined(features)
 
 
-def baselines_from_bars(
-    plan: FeaturePlan, day: dt.date, ts_ns: np.ndarray, columns: dict[str, np.ndarray]
-) -> dict[BaselineKey, tuple[np.ndarray, ...]]:
-    """Every baseline ``plan`` needs for one symbol on ``day``, from its 1-minute bars (sorted)."""
-    return {key: tod_baseline(ts_ns, columns[key.series], day, key) for key in plan.baselines}
+def minute_bars(bars_1m: object) -> MinuteBars:
+    """A symbol's 1-minute bars (a lake bars table) indexed for its baselines."""
+    return MinuteBars(
+        bars_1m.column("ts").to_numpy(),  # type: ignore[attr-defined]
+        {
+            "transactions": bars_1m.column("transactions").to_numpy().astype(np.float64),  # type: ignore[attr-defined]
+            "volume": bars_1m.column("volume").to_numpy(),  # type: ignore[attr-defined]
+        },
+    )
 
 
 def load_warmup(layout: object, plan: FeaturePlan, day: dt.date, symbols: list[str]) -> Warmup:
@@ -67,11 +71,8 @@ def load_warmup(layout: object, plan: FeaturePlan, day: dt.date, symbols: list[s
 
 
 def add_baselines(warmup: Warmup, plan: FeaturePlan, symbol: str, bars_1m: object) -> None:
-    """Put ``symbol``'s baselines for ``warmup.day`` from its 1-minute bars (a lake bars table) into ``warmup``."""
-    ts = bars_1m.column("ts").to_numpy()  # type: ignore[attr-defined]
-    columns = {
-        "transactions": bars_1m.column("transactions").to_numpy().astype(np.float64),  # type: ignore[attr-defined]
-        "volume": bars_1m.column("volume").to_numpy(),  # type: ignore[attr-defined]
-    }
-    for key, arrays in baselines_from_bars(plan, warmup.day, ts, columns).items():
-        warmup.baselines.setdefault(key, {})[symbol] = arrays
+    """Put ``symbol``'s baselines for ``warmup.day`` from its 1-minute bars into ``warmup``: a lake bars table, or
+    the :class:`MinuteBars` of :func:`minute_bars` (a batch over many days of one symbol passes the same one)."""
+    bars = bars_1m if isinstance(bars_1m, MinuteBars) else minute_bars(bars_1m)
+    for key in plan.baselines:
+        warmup.baselines.setdefault(key, {})[symbol] = bars.baseline(warmup.day, key)

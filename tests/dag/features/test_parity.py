@@ -142,3 +142,17 @@ def test_minute_bar_features_are_the_same_on_a_lake_of_minute_bars_alone(
     assert np.array_equal(steps_full, steps_minutes)
     assert np.array_equal(full, minutes, equal_nan=True)
     assert np.isfinite(full[:, : len(plan.features)]).any(axis=0).all()
+
+
+def test_rows_at_every_minute_or_at_scattered_steps_equal_the_rows_of_every_second(synthetic_lake: LakeLayout) -> None:
+    """The offline batch reads evenly spaced steps (the statistics' and scan's whole minutes) through a strided
+    window view and scattered steps through a gather: both give the rows a whole day of steps gives."""
+    day, tickers = _event_day(synthetic_lake)
+    plan = FeaturePlan.from_spec(feature_spec())
+    warmup = load_warmup(synthetic_lake, plan, day, tickers)
+    steps, rows = symbol_day_features(synthetic_lake, plan, warmup, tickers[0], day)
+    rng = np.random.default_rng(0)
+    for chosen in (steps[::60], steps[59::60], np.sort(rng.choice(steps, 500, replace=False))):
+        kept, some = symbol_day_features(synthetic_lake, plan, warmup, tickers[0], day, chosen)
+        assert np.array_equal(kept, chosen)
+        assert np.array_equal(some, rows[np.searchsorted(steps, chosen)], equal_nan=True)
