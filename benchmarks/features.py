@@ -56,9 +56,9 @@ from sigma9_runtime.units import NANOS_PER_SECOND  # noqa: E402
 SPEC_PATH = ROOT / "feature_specs" / "FS_2026-01-16_001.yaml"
 SEED = 11
 HISTORY_DAYS = 10
-TARGET_FRAME_EVENTS = 500_000  # trade events/s/core through to_frame + ingest
+TARGET_FRAME_EVENTS = 1_000_000  # trade events/s/core through to_frame + ingest (issue 17)
 TARGET_STEP_MS = 50.0  # per-step emission, 5,000 symbols
-TARGET_OFFLINE_RATIO = 10.0  # engine rows/s over pandas rows/s
+TARGET_OFFLINE_RATIO = 3.0  # engine rows/s over pandas rows/s (issue 17)
 
 
 # --- lake ---------------------------------------------------------------------------------------

@@ -248,6 +248,8 @@ class ScoringHost(Strategy):
         clock when it ingests that frame), also when steps in between were not scored, so no event counts as
         future."""
         n = len(self._t_ts)
+        if not (n or self._bars["A"] or self._bars["AM"]):
+            return
         trades = TradeBatch.empty()
         if n:
             symbols = np.array(self._t_sym, dtype=object)

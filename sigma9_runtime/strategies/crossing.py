@@ -30,6 +30,9 @@ import numpy as np
 from sigma9_runtime.feeds.events import AggBatch, AggEvent
 from sigma9_runtime.streams import BarStream
 
+SMALL_BATCH = 16
+"""Bars of a batch up to which :meth:`CrossTracker.add_batch` observes them one by one."""
+
 DEFAULT_ANCHOR = 0.10
 """The design's anchor: a symbol surges when it trades 10% above its previous close."""
 
@@ -164,6 +167,12 @@ class CrossTracker:
         n = len(batch)
         if batch.kind != self._kind or n == 0 or not self._threshold:
             return 0
+        if n <= SMALL_BATCH:  # a second's few bars: one look-up each costs less than the columns' set-up
+            observe = self.observe
+            return sum(
+                observe(symbol, end, high)
+                for symbol, end, high in zip(batch.symbols.tolist(), batch.end_ns.tolist(), batch.high.tolist())
+            )
         get = self._threshold.get
         threshold = np.fromiter((get(s, math.nan) for s in batch.symbols.tolist()), dtype=np.float64, count=n)
         high = np.asarray(batch.high, dtype=np.float64)

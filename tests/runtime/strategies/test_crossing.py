@@ -39,7 +39,8 @@ def test_a_symbol_crosses_at_the_end_of_its_first_bar_reaching_the_threshold() -
     assert tracker.crossings == {}
 
 
-def test_a_batch_of_bars_crosses_as_the_same_bars_one_at_a_time() -> None:
+@pytest.mark.parametrize("size", [250, 5])  # columns, and a second's few bars taken one by one
+def test_a_batch_of_bars_crosses_as_the_same_bars_one_at_a_time(size: int) -> None:
     rng = np.random.default_rng(3)
     closes = {f"S{i}": float(p) for i, p in enumerate(rng.uniform(1, 5, 12))}
     closes["NONE"] = math.nan
@@ -53,8 +54,8 @@ def test_a_batch_of_bars_crosses_as_the_same_bars_one_at_a_time() -> None:
     one.start_day(DAY, closes)
     many.start_day(DAY, closes)
     new_one = new_many = 0
-    for cut in range(0, 2_000, 250):
-        part = slice(cut, cut + 250)
+    for cut in range(0, 2_000, size):
+        part = slice(cut, cut + size)
         events = [_bar(s, int(t), float(h)) for s, t, h in zip(symbols[part], start[part], high[part])]
         new_one += sum(one.add_event(e) for e in events)
         new_many += many.add_batch(AggBatch.from_events("A", events))
