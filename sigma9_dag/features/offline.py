@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -53,6 +53,29 @@ class DayArrays:
     series: dict[str, dict[str, np.ndarray]]
     close_ff: dict[str, np.ndarray]
     trade_seconds: np.ndarray  # seconds of accepted eligible trades, ascending
+    pad: dict[str, int] = field(default_factory=dict)
+    """Zeros before each padded series of a group: its longest window (every view of the day shares them)."""
+    padded: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    """(group, series or derived name) -> the day's series behind ``pad`` zeros, built once for every view."""
+
+    def padded_series(self, group: str, name: str, build: Callable[[], np.ndarray] | None = None) -> np.ndarray:
+        """The day's ``name`` series of ``group`` behind ``pad[group]`` zeros, zeros after it up to the day's
+        end (``build``: a derived series made from padded ones, elementwise); built once per day."""
+        key = (group, name)
+        padded = self.padded.get(key)
+        if padded is None:
+            if build is not None:
+                padded = build()
+            else:
+                units = self.grid.included.size // (1 if group == "s" else 60)
+                values = self.series[group].get(name)
+                if values is None:
+                    values = np.zeros(0)
+                pad = self.pad[group]
+                padded = np.zeros(pad + max(values.size, units))
+                padded[pad : pad + values.size] = values
+            self.padded[key] = padded
+        return padded
 
 
 def _forward_filled(present: np.ndarray, close: np.ndarray) -> np.ndarray:
@@ -74,16 +97,16 @@ def _bar_arrays(
     out = {f"{group}.present": np.zeros(units)}
     out[f"{group}.present"][unit[keep]] = 1.0
     kept: dict[str, np.ndarray] = {}
-    for field in BAR_FIELDS:
-        kept[field] = bars.column(field).to_numpy()[keep].astype(np.float64)  # type: ignore[attr-defined]
+    for column in BAR_FIELDS:
+        kept[column] = bars.column(column).to_numpy()[keep].astype(np.float64)  # type: ignore[attr-defined]
     if f"{group}.signed_volume" in wanted:
         kept["signed_volume"] = clv_signed_volume(kept["high"], kept["low"], kept["close"], kept["volume"])
-    for field, bar_values in kept.items():
-        if field in ("transactions", "signed_volume") and f"{group}.{field}" not in wanted:
+    for column, bar_values in kept.items():
+        if column in ("transactions", "signed_volume") and f"{group}.{column}" not in wanted:
             continue
         values = np.zeros(units)
         values[unit[keep]] = bar_values
-        out[f"{group}.{field}"] = values
+        out[f"{group}.{column}"] = values
     return out
 
 
@@ -132,7 +155,7 @@ def day_arrays(
             table = BARS_SCHEMA.empty_table()
         series[group].update(_bar_arrays(table, grid, group, count, unit_ns, plan.series[group]))
         close_ff[group] = _forward_filled(series[group][f"{group}.present"], series[group][f"{group}.close"])
-    return DayArrays(grid, series, close_ff, units)
+    return DayArrays(grid, series, close_ff, units, pad=dict(plan.max_length))
 
 
 class DayView:
@@ -154,41 +177,35 @@ class DayView:
         gaps = np.unique(np.diff(end_units)) if self.rows > 1 else np.ones(1, np.int64)
         self._stride = int(gaps[0]) if self.rows and gaps.size == 1 and gaps[0] > 0 else 0
         """Units between two rows' windows when evenly spaced (every second, every minute), else 0."""
+        if length > arrays.pad.get(group, 0):
+            raise ValueError(f"a {length}-unit window is longer than the day's padding of group {group!r}")
+        self._pad = arrays.pad[group]
         self._blocks: dict[str, np.ndarray] = {}
-        self._series: dict[str, np.ndarray] = {}
 
     def block(self, series: str) -> np.ndarray:
         """``rows x length`` read-only values (0 outside the day)."""
         block = self._blocks.get(series)
         if block is None:
-            block = self._blocks[series] = self._windows(self._padded(series))
+            block = self._blocks[series] = self._windows(self._arrays.padded_series(self._group, series))
         return block
 
     def derived(self, name: str, fn: Callable[..., np.ndarray], *series: str) -> np.ndarray:
         """Block of ``fn`` applied once to the whole (padded) day series, then windowed."""
         block = self._blocks.get(name)
         if block is None:
-            block = self._blocks[name] = self._windows(fn(*(self._padded(s) for s in series)))
+            arrays, group = self._arrays, self._group
+            padded = arrays.padded_series(
+                group, f"derived:{name}", lambda: fn(*(arrays.padded_series(group, s) for s in series))
+            )
+            block = self._blocks[name] = self._windows(padded)
         return block
-
-    def _padded(self, series: str) -> np.ndarray:
-        """The day's series with ``length`` zeros before it and zeros after it up to the last window."""
-        padded = self._series.get(series)
-        if padded is None:
-            values = self._arrays.series[self._group].get(series)
-            if values is None:
-                values = np.zeros(0)
-            size = max(values.size, int(self._first[-1]) + self.length if self.rows else 0)
-            padded = self._series[series] = np.zeros(self.length + size)
-            padded[self.length : self.length + values.size] = values
-        return padded
 
     def _windows(self, padded: np.ndarray) -> np.ndarray:
         if self._stride:
-            start = self._start + self.length
+            start = self._start + self._pad
             stop = start + (self.rows - 1) * self._stride + 1
             return sliding_window_view(padded, self.length)[start : stop : self._stride]
-        block = padded[(self._first + self.length)[:, None] + np.arange(self.length)[None, :]]
+        block = padded[(self._first + self._pad)[:, None] + np.arange(self.length)[None, :]]
         block.flags.writeable = False
         return block
 
