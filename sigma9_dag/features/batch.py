@@ -1,9 +1,11 @@
 """Per-ticker batch work over the lake: each ticker's bars read once, tickers spread over processes.
 
-:func:`features_at` computes final feature rows at chosen times of many symbol-days — what the
-lab's dataset needs — per ticker through :func:`~sigma9_dag.parallel.map_tickers`, with the same
-offline path as everything else
-(:func:`~sigma9_dag.features.offline.symbol_day_features`).
+:func:`batch_rows` computes final feature rows at chosen times of many symbol-days, and the statistics of
+the days the feature-stats store lacks, in one pass per ticker (each day's arrays and baselines built once;
+the statistics' whole-minute raw rows reused for the wanted steps among them) — what the lab's dataset
+needs — through :func:`~sigma9_dag.parallel.map_tickers`, with the same offline path as everything else
+(:func:`~sigma9_dag.features.offline.arrays_features`, :func:`~sigma9_dag.features.offline.arrays_stats`).
+:func:`features_at` is its rows alone.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sigma9_dag.features.offline import symbol_day_features
+from sigma9_dag.features.offline import arrays_features, arrays_stats, day_arrays
 from sigma9_dag.lake.coverage import LakeCoverage, intraday_tables, lake_coverage
 from sigma9_dag.parallel import map_tickers
 from sigma9_runtime.calendar import session_bounds
@@ -66,25 +68,87 @@ def day_warmup(
 
 
 @dataclass(frozen=True)
-class _FeatureTask:
+class _TickerTask:
     root: str
     spec: FeatureSpec
     ticker: str
     steps: tuple[tuple[dt.date, np.ndarray], ...]
+    stats_days: tuple[dt.date, ...] = ()
 
 
-def _ticker_features(task: _FeatureTask) -> tuple[str, dict[dt.date, tuple[np.ndarray, np.ndarray]]]:
+def _ticker_rows(
+    task: _TickerTask,
+) -> tuple[str, dict[dt.date, tuple[np.ndarray, np.ndarray]], dict[dt.date, DailyStats]]:
+    """One ticker's feature rows at the wanted steps and statistics of ``stats_days``, day by day in date order
+    with each day's arrays and baselines built once: a day's normalization reads the statistics of the earlier
+    days, stored or computed just before (per-symbol normalization only), and the statistics' whole-minute raw
+    rows serve the wanted steps among them."""
     layout = LakeLayout(Path(task.root))
     plan = FeaturePlan.from_spec(task.spec)
     store = FeatureStatsStore(layout, plan)
     tables = ticker_bars(layout, task.ticker)
     minutes = minute_bars(tables["1m"])
-    held = store.read(task.ticker)
-    out = {}
-    for day, steps in task.steps:
-        warmup = day_warmup(plan, store, task.ticker, day, minutes, held)
-        out[day] = symbol_day_features(layout, plan, warmup, task.ticker, day, steps, day_bars(tables, day))
-    return task.ticker, out
+    known = store.read(task.ticker)
+    wanted = dict(task.steps)
+    stats_days = set(task.stats_days)
+    rows: dict[dt.date, tuple[np.ndarray, np.ndarray]] = {}
+    stats: dict[dt.date, DailyStats] = {}
+    for day in sorted(stats_days | wanted.keys()):
+        arrays = day_arrays(layout, plan, task.ticker, day, day_bars(tables, day))
+        warmup = Warmup(day)
+        add_baselines(warmup, plan, task.ticker, minutes)
+        whole_minutes = None
+        if day in stats_days:
+            stats[day], whole_minutes = arrays_stats(plan, arrays, warmup, task.ticker)
+            known[day] = stats[day]
+        if day in wanted:
+            warmup.norm = store.params_for(day, [task.ticker], {task.ticker: known})
+            rows[day] = arrays_features(plan, arrays, warmup, task.ticker, wanted[day], whole_minutes)
+    return task.ticker, rows, stats
+
+
+def batch_rows(
+    layout: LakeLayout,
+    spec: FeatureSpec,
+    requests: dict[str, dict[dt.date, np.ndarray]],
+    stats_days: dict[str, tuple[dt.date, ...]] | None = None,
+    *,
+    workers: int = 2,
+    progress: str | None = None,
+    coverage: LakeCoverage | None = None,
+) -> tuple[dict[tuple[str, dt.date], tuple[np.ndarray, np.ndarray]], int]:
+    """Final feature rows at grid steps (``requests[ticker][day]`` = steps), and the statistics of
+    ``stats_days[ticker]`` written to the feature-stats store, in one pass per ticker (:func:`_ticker_rows`).
+
+    Returns ``((ticker, day) -> (steps kept, rows), statistics written)``; a (ticker, day) that does not hold
+    every intraday table the spec reads (``coverage``) is left out. Statistics computed here normalize the
+    later days' rows of the same pass; under ``normalization.mode: global`` (pooled over every ticker) they
+    are written first and the rows computed after.
+    """
+    stats_days = stats_days or {}
+    if stats_days and spec.normalization.mode == "global" and requests:
+        _, written = batch_rows(layout, spec, {}, stats_days, workers=workers, progress=progress, coverage=coverage)
+        found, _ = batch_rows(layout, spec, requests, workers=workers, progress=progress, coverage=coverage)
+        return found, written
+    coverage = coverage if coverage is not None else lake_coverage(layout)
+    held = coverage.pairs(intraday_tables(spec))
+    tasks = []
+    for ticker in sorted(set(requests) | set(stats_days)):
+        days = requests.get(ticker, {})
+        wanted = tuple(sorted((day, steps) for day, steps in days.items() if (ticker, day) in held))
+        stats = tuple(sorted(day for day in stats_days.get(ticker, ()) if (ticker, day) in held))
+        if wanted or stats:
+            tasks.append(_TickerTask(str(layout.root), spec, ticker, wanted, stats))
+    store = FeatureStatsStore(layout, FeaturePlan.from_spec(spec))
+    out: dict[tuple[str, dt.date], tuple[np.ndarray, np.ndarray]] = {}
+    written = 0
+    for ticker, days, stats in map_tickers(_ticker_rows, tasks, workers=workers, progress=progress):
+        for day, result in days.items():
+            out[(ticker, day)] = result
+        if stats:
+            store.write(ticker, stats)
+            written += len(stats)
+    return out, written
 
 
 def features_at(
@@ -101,17 +165,7 @@ def features_at(
     Returns ``(ticker, day) -> (steps kept, rows)`` (columns = ``feature_names(spec)``); a (ticker, day)
     that does not hold every intraday table the spec reads (``coverage``) is left out, and under
     ``treat_halts_as: drop`` halted steps have no row. Normalization comes from the feature-stats
-    store (fill it first: :func:`~sigma9_dag.features.stats.ensure_stats`).
+    store (fill it first: :func:`~sigma9_dag.features.stats.ensure_stats`, or in the same pass:
+    :func:`batch_rows`).
     """
-    coverage = coverage if coverage is not None else lake_coverage(layout)
-    held = coverage.pairs(intraday_tables(spec))
-    tasks = []
-    for ticker, days in sorted(requests.items()):
-        wanted = tuple(sorted((day, steps) for day, steps in days.items() if (ticker, day) in held))
-        if wanted:
-            tasks.append(_FeatureTask(str(layout.root), spec, ticker, wanted))
-    out: dict[tuple[str, dt.date], tuple[np.ndarray, np.ndarray]] = {}
-    for ticker, days in map_tickers(_ticker_features, tasks, workers=workers, progress=progress):
-        for day, result in days.items():
-            out[(ticker, day)] = result
-    return out
+    return batch_rows(layout, spec, requests, workers=workers, progress=progress, coverage=coverage)[0]

@@ -308,11 +308,31 @@ def symbol_day_features(
 
     Returns ``(steps kept, rows)``; under ``treat_halts_as: drop`` halted steps have no row.
     """
-    arrays = day_arrays(layout, plan, ticker, day, bars)
+    return arrays_features(plan, day_arrays(layout, plan, ticker, day, bars), warmup, ticker, steps_ns)
+
+
+def arrays_features(
+    plan: FeaturePlan,
+    arrays: DayArrays,
+    warmup: Warmup,
+    ticker: str,
+    steps_ns: np.ndarray | None = None,
+    known: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`symbol_day_features` of a symbol-day's arrays; ``known`` = (steps, raw rows) already computed for
+    this symbol-day (the statistics' whole minutes): the wanted steps among them take those rows (a raw row
+    depends on its step alone), the others are computed."""
     grid = arrays.grid
     wanted = grid.steps_ns if steps_ns is None else np.asarray(steps_ns, dtype=np.int64)
     compute = grid.steps_ns if needs_whole_day(plan) else wanted
-    raw = raw_features(plan, arrays, warmup, ticker, compute)
+    if known is None:
+        raw = raw_features(plan, arrays, warmup, ticker, compute)
+    else:
+        known_steps, known_raw = known
+        reused = np.isin(compute, known_steps)
+        raw = np.empty((compute.size, len(plan.features)))
+        raw[reused] = known_raw[np.searchsorted(known_steps, compute[reused])]
+        raw[~reused] = raw_features(plan, arrays, warmup, ticker, compute[~reused])
     params = warmup.params(ticker, len(plan.features))
     kept, rows = finish(plan, raw, params, arrays, compute)
     if compute is not wanted:
@@ -334,8 +354,14 @@ def symbol_day_stats(
     bars: dict[str, object] | None = None,
 ) -> DailyStats:
     """One symbol-day's normalization statistics (raw values at whole-minute steps)."""
-    arrays = day_arrays(layout, plan, ticker, day, bars)
+    return arrays_stats(plan, day_arrays(layout, plan, ticker, day, bars), warmup, ticker)[0]
+
+
+def arrays_stats(
+    plan: FeaturePlan, arrays: DayArrays, warmup: Warmup, ticker: str
+) -> tuple[DailyStats, tuple[np.ndarray, np.ndarray]]:
+    """:func:`symbol_day_stats` of a symbol-day's arrays, and the (steps, raw rows) they were taken over."""
     steps = arrays.grid.steps_ns[arrays.grid.steps_ns % STATS_STEP_NS == 0]
     raw = raw_features(plan, arrays, warmup, ticker, steps)
     clip = plan.spec.normalization.clip
-    return daily_stats(raw, clip.p_low, clip.p_high)
+    return daily_stats(raw, clip.p_low, clip.p_high), (steps, raw)

@@ -8,40 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
 
-from sigma9_dag.features.batch import day_bars, ticker_bars
-from sigma9_dag.features.offline import symbol_day_stats
+from sigma9_dag.features.batch import batch_rows
 from sigma9_dag.lake.coverage import LakeCoverage, intraday_tables, lake_coverage
-from sigma9_dag.parallel import map_tickers
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
-from sigma9_runtime.features.normalization import DailyStats
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.stats_store import FeatureStatsStore
-from sigma9_runtime.features.warmup import Warmup, add_baselines, minute_bars
 from sigma9_runtime.lake.layout import LakeLayout
-
-
-@dataclass(frozen=True)
-class _Task:
-    root: str
-    spec: FeatureSpec
-    ticker: str
-    days: tuple[dt.date, ...]
-
-
-def _ticker_stats(task: _Task) -> tuple[str, dict[dt.date, DailyStats]]:
-    layout = LakeLayout(Path(task.root))
-    plan = FeaturePlan.from_spec(task.spec)
-    tables = ticker_bars(layout, task.ticker)
-    minutes = minute_bars(tables["1m"])
-    out = {}
-    for day in task.days:
-        warmup = Warmup(day)
-        add_baselines(warmup, plan, task.ticker, minutes)
-        out[day] = symbol_day_stats(layout, plan, warmup, task.ticker, day, day_bars(tables, day))
-    return task.ticker, out
 
 
 def normalization_days(
@@ -84,6 +57,22 @@ def ensure_day_stats(
     return ensure_stats(layout, spec, tickers, sorted(wanted), workers=workers, progress=progress, coverage=coverage)
 
 
+def missing_stats(
+    layout: LakeLayout, spec: FeatureSpec, tickers: list[str], days: list[dt.date], coverage: LakeCoverage | None = None
+) -> dict[str, tuple[dt.date, ...]]:
+    """Per ticker, the ``days`` whose statistics the store lacks among those holding the spec's intraday tables."""
+    store = FeatureStatsStore(layout, FeaturePlan.from_spec(spec))
+    coverage = coverage if coverage is not None else lake_coverage(layout)
+    held = coverage.pairs(intraday_tables(spec))
+    missing = {}
+    for ticker in tickers:
+        have = store.read(ticker)
+        wanted = tuple(d for d in days if d not in have and (ticker, d) in held)
+        if wanted:
+            missing[ticker] = wanted
+    return missing
+
+
 def ensure_stats(
     layout: LakeLayout,
     spec: FeatureSpec,
@@ -95,20 +84,9 @@ def ensure_stats(
     coverage: LakeCoverage | None = None,
 ) -> int:
     """Compute and store the statistics of every (ticker, day) not in the store yet that holds the spec's
-    intraday tables; returns how many."""
-    plan = FeaturePlan.from_spec(spec)
-    store = FeatureStatsStore(layout, plan)
+    intraday tables (:func:`missing_stats`; one pass per ticker, :func:`~sigma9_dag.features.batch.batch_rows`);
+    returns how many."""
     coverage = coverage if coverage is not None else lake_coverage(layout)
-    held = coverage.pairs(intraday_tables(spec))
-    tasks = []
-    for ticker in tickers:
-        have = store.read(ticker)
-        missing = tuple(d for d in days if d not in have and (ticker, d) in held)
-        if missing:
-            tasks.append(_Task(str(layout.root), spec, ticker, missing))
-    done = 0
+    missing = missing_stats(layout, spec, tickers, days, coverage)
     label = "feature stats" if progress else None
-    for ticker, stats in map_tickers(_ticker_stats, tasks, workers=workers, progress=label):
-        store.write(ticker, stats)
-        done += len(stats)
-    return done
+    return batch_rows(layout, spec, {}, missing, workers=workers, progress=label, coverage=coverage)[1]

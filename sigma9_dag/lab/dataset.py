@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sigma9_dag.features.batch import features_at
-from sigma9_dag.features.stats import ensure_stats
+from sigma9_dag.features.batch import batch_rows
+from sigma9_dag.features.stats import missing_stats
 from sigma9_dag.lake.coverage import LakeCoverage, intraday_tables, lake_coverage, require_sources
 from sigma9_dag.lake.events import find_events
 from sigma9_dag.lake.history import HistoryReport, history_sufficiency, usable_days_note
@@ -249,16 +249,16 @@ def _grid_steps(spec: FeatureSpec, day: dt.date, times: np.ndarray) -> np.ndarra
     return np.where(position >= 0, steps[np.maximum(position, 0)], -1)
 
 
-def attach_features(
-    layout: LakeLayout,
-    spec: FeatureSpec,
-    frame: pd.DataFrame,
-    names: list[str],
-    workers: int,
-    coverage: LakeCoverage | None = None,
-) -> pd.DataFrame:
-    """``frame`` (ticker, date, ts_ns, ...) with a ``step_ns`` column and the feature columns, ordered by time
-    then ticker; rows whose time has no grid step (or a dropped halted step) are removed."""
+@dataclass(frozen=True)
+class _Stepped:
+    """A frame of sample times with each time's grid step, and the steps each (ticker, day) needs."""
+
+    frame: pd.DataFrame  # the frame (index 0..n-1) with step_ns (-1: no grid step)
+    groups: dict[tuple[str, dt.date], np.ndarray]  # (ticker, day) -> positions of its rows with a step
+    requests: dict[str, dict[dt.date, np.ndarray]]  # ticker -> day -> steps (unique, ascending)
+
+
+def _stepped(spec: FeatureSpec, frame: pd.DataFrame) -> _Stepped:
     frame = frame.reset_index(drop=True)
     times = frame["ts_ns"].to_numpy(np.int64)
     dates = frame["date"].to_numpy()
@@ -267,21 +267,28 @@ def attach_features(
         rows = np.flatnonzero(dates == day)
         steps[rows] = _grid_steps(spec, day, times[rows])
     frame = frame.assign(step_ns=steps)
-    stepped = frame[steps >= 0]
-    groups = stepped.groupby(["ticker", "date"], sort=True).indices  # (ticker, day) -> positions in stepped
     at = np.flatnonzero(steps >= 0)
+    groups = {
+        key: at[positions] for key, positions in frame.iloc[at].groupby(["ticker", "date"], sort=True).indices.items()
+    }
     requests: dict[str, dict[dt.date, np.ndarray]] = {}
-    for (ticker, day), positions in groups.items():
-        requests.setdefault(ticker, {})[day] = np.unique(steps[at[positions]])
-    results = features_at(layout, spec, requests, workers=workers, coverage=coverage)
+    for (ticker, day), index in groups.items():
+        requests.setdefault(ticker, {})[day] = np.unique(steps[index])
+    return _Stepped(frame, groups, requests)
+
+
+def _joined(
+    stepped: _Stepped, results: dict[tuple[str, dt.date], tuple[np.ndarray, np.ndarray]], names: list[str]
+) -> pd.DataFrame:
+    frame = stepped.frame
+    steps = frame["step_ns"].to_numpy(np.int64)
     values = np.full((len(frame), len(names)), np.nan)
     found = np.zeros(len(frame), bool)
-    for key, positions in groups.items():
+    for key, index in stepped.groups.items():
         result = results.get(key)
         if result is None:
             continue
         kept, rows = result
-        index = at[positions]
         wanted = steps[index]
         position = np.searchsorted(kept, wanted)
         ok = (position < kept.size) & (kept[np.minimum(position, kept.size - 1)] == wanted)
@@ -292,6 +299,29 @@ def attach_features(
     features = pd.DataFrame(values[found], columns=names)
     joined = pd.concat([frame[found].reset_index(drop=True), features], axis=1)
     return joined.sort_values(["ts_ns", "ticker"], kind="stable").reset_index(drop=True)
+
+
+def attach_features(
+    layout: LakeLayout,
+    spec: FeatureSpec,
+    frames: Sequence[pd.DataFrame],
+    names: list[str],
+    workers: int,
+    coverage: LakeCoverage | None = None,
+    stats_days: dict[str, tuple[dt.date, ...]] | None = None,
+) -> list[pd.DataFrame]:
+    """Each of ``frames`` (ticker, date, ts_ns, ...) with a ``step_ns`` column and the feature columns, ordered
+    by time then ticker; rows whose time has no grid step (or a dropped halted step) are removed. One pass per
+    ticker computes every frame's rows and the statistics of ``stats_days`` (:func:`batch_rows`)."""
+    stepped = [_stepped(spec, frame) for frame in frames]
+    requests: dict[str, dict[dt.date, np.ndarray]] = {}
+    for part in stepped:
+        for ticker, days in part.requests.items():
+            mine = requests.setdefault(ticker, {})
+            for day, steps in days.items():
+                mine[day] = np.union1d(mine[day], steps) if day in mine else steps
+    results, _ = batch_rows(layout, spec, requests, stats_days, workers=workers, coverage=coverage)
+    return [_joined(part, results, names) for part in stepped]
 
 
 def scan_times(spec: FeatureSpec, tickers: Sequence[str], days: Sequence[dt.date], every_s: int) -> pd.DataFrame:
@@ -347,7 +377,7 @@ def build_dataset(
     history = dataset_history(coverage, spec, split)
     history.check(strict=strict)
     names = feature_names(spec)
-    ensure_stats(layout, spec, tickers, days, workers=settings.workers, coverage=coverage)
+    stats_days = missing_stats(layout, spec, tickers, days, coverage)
     scan = find_events(layout, anchor=settings.anchor, near_miss_from=settings.near_miss_from)
     events = scan.events.copy()
     events["part"] = [split.part.get(d, "warmup") for d in events["date"]]
@@ -358,7 +388,12 @@ def build_dataset(
         events["archetype"] = None
     events["archetype"] = events["archetype"].fillna("")
     times = draw_samples(events, scan.near_misses, tickers, split, settings)
-    samples = attach_features(layout, spec, times, names, settings.workers, coverage)
+    candidates = scan_times(spec, tickers, split.days("validation") + split.days("test"), settings.scan_every_s)
+    candidates["part"] = [split.part[d] for d in candidates["date"]]
+    # one pass per ticker: the statistics the store lacks, the samples' rows and the scan's rows
+    samples, scan_rows = attach_features(
+        layout, spec, [times, candidates], names, settings.workers, coverage, stats_days=stats_days
+    )
     samples = samples.merge(
         events[["ticker", "date", "archetype"]].rename(columns={"archetype": "event_archetype"}),
         on=["ticker", "date"],
@@ -367,9 +402,6 @@ def build_dataset(
     samples["archetype"] = np.where(samples["label"] == 1, samples["event_archetype"].fillna(""), "")
     meta = ["ticker", "date", "ts_ns", "step_ns", "label", "kind", "part", "t_ref_ns", "archetype"]
     samples = samples[[*meta, *names]]
-    candidates = scan_times(spec, tickers, split.days("validation") + split.days("test"), settings.scan_every_s)
-    candidates["part"] = [split.part[d] for d in candidates["date"]]
-    scan_rows = attach_features(layout, spec, candidates, names, settings.workers, coverage)
     left_out = {"split_suspect": len(scan.split_flagged), **scan.no_prev_close_counts()}
     return Dataset(
         samples=samples, scan=scan_rows, events=events, split=split, names=names, history=history, left_out=left_out
