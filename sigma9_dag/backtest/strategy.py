@@ -35,7 +35,7 @@ from sigma9_runtime.feeds.massive_ws import ColumnarFrame
 from sigma9_runtime.lake.day_start import DayStart
 from sigma9_runtime.replay.dispatcher import TickDispatcher
 from sigma9_runtime.strategies.base import ScoringStrategy
-from sigma9_runtime.strategies.candidates import ScoredCandidate
+from sigma9_runtime.strategies.candidates import ScoredCandidate, gate_order
 from sigma9_runtime.streams import BAR_NS, BarStream
 from sigma9_runtime.units import SECOND_NS
 
@@ -61,12 +61,11 @@ def idle_steps_skippable(plugin: ScoringStrategy) -> bool:
     halts are forward-filled. Otherwise every step is scored, as a replay does.
     """
     features = plugin.features
-    plan, spec = features.plan, features.spec
+    plan = features.plan
     return (
         plugin.gate.config.min_dollar_volume_1m > 0
         and all(f.step_seconds == plan.emission_step for f in plan.features)
-        and spec.normalization.missing.policy != "forward_fill"
-        and spec.calendar.treat_halts_as != "forward_fill"
+        and features.steps_passable
     )
 
 
@@ -144,7 +143,7 @@ class ScoringHost(Strategy):
         self.day_scorer = day_scorer if prescored else None
         self._day_scores: DayScores | None = None
         self._rank = np.argsort(np.argsort(np.array(self.symbols, dtype=object), kind="stable"))
-        """Each symbol's position in name order (the gate's tie-break, as the plugin's ``_symbol_rank``)."""
+        """Each symbol's position in name order (the gate's tie-break, :func:`gate_order`)."""
 
     # --- set-up ----------------------------------------------------------------------------------
 
@@ -365,9 +364,7 @@ class ScoringHost(Strategy):
         kept = int(scores.kept[step])
         if not rows.size or kept < 0 or not self._records(t):
             return
-        score = scores.score[step, rows]
-        order = np.lexsort((self._rank[rows], np.where(np.isnan(score), np.inf, -score)))
-        rows = rows[order]
+        rows = rows[gate_order(scores.score[step, rows], self._rank[rows])]
         rows = rows[self._last_trade_ns[rows] >= t - ACTIVE_NS]
         if rows.size:
             self.record.candidates.append(

@@ -95,14 +95,12 @@ def _ticker_rows(
     stats: dict[dt.date, DailyStats] = {}
     for day in sorted(stats_days | wanted.keys()):
         arrays = day_arrays(layout, plan, task.ticker, day, day_bars(tables, day))
-        warmup = Warmup(day)
-        add_baselines(warmup, plan, task.ticker, minutes)
+        warmup = day_warmup(plan, store, task.ticker, day, minutes, known)  # normalized by earlier days only
         whole_minutes = None
         if day in stats_days:
             stats[day], whole_minutes = arrays_stats(plan, arrays, warmup, task.ticker)
             known[day] = stats[day]
         if day in wanted:
-            warmup.norm = store.params_for(day, [task.ticker], {task.ticker: known})
             rows[day] = arrays_features(plan, arrays, warmup, task.ticker, wanted[day], whole_minutes)
     return task.ticker, rows, stats
 

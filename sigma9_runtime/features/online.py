@@ -836,10 +836,16 @@ class OnlineFeatureBuilder:
         and are due now are computed, so every later step reads what it would have read had this one been
         computed. Under ``missing.policy: forward_fill`` or ``treat_halts_as: forward_fill`` a step also carries
         values forward: such a spec's steps cannot be passed over (``ValueError``)."""
-        spec = self.spec
-        if spec.normalization.missing.policy == "forward_fill" or spec.calendar.treat_halts_as == "forward_fill":
+        if not self.steps_passable:
             raise ValueError(f"{self.spec.id}: a step carries values forward; it cannot be passed over")
         self._raw_step(ts_ns, held_only=True)
+
+    @property
+    def steps_passable(self) -> bool:
+        """Whether :meth:`pass_step` may stand for a step: no step carries values forward (neither missing values
+        nor halts are forward-filled)."""
+        spec = self.spec
+        return spec.normalization.missing.policy != "forward_fill" and spec.calendar.treat_halts_as != "forward_fill"
 
     def _raw_step(self, ts_ns: int, *, held_only: bool) -> tuple[int, int]:
         """Check ``ts_ns``, move the clock and compute the raw values due at it (``held_only``: only those of

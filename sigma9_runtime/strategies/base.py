@@ -57,7 +57,7 @@ from sigma9_runtime.feeds.massive_ws import ColumnarFrame
 from sigma9_runtime.feeds.ticks import to_frame
 from sigma9_runtime.gates import AFTER_CROSS, GateDecision, MLGate, TradeabilityInputs
 from sigma9_runtime.gates.recent_bars import NAN_INPUTS, RecentBars
-from sigma9_runtime.strategies.candidates import RowScores, ScoredCandidate
+from sigma9_runtime.strategies.candidates import RowScores, ScoredCandidate, gate_order
 from sigma9_runtime.strategies.crossing import DEFAULT_ANCHOR, CrossTracker
 from sigma9_runtime.streams import BarStream, gate_bar_kind
 
@@ -263,6 +263,15 @@ class ScoringStrategy(ABC):
 
         Hot reload happens here, before the step's rows are computed, never inside a step.
         """
+        self._safe_point(ts_ns)
+        frame = self.features.step(ts_ns)
+        self.frame = frame
+        self._rows = {symbol: i for i, symbol in enumerate(frame.symbols)}
+        return frame
+
+    def _safe_point(self, ts_ns: int) -> None:
+        """Between steps: a newer verified artifact replaces the current one, and its anchor rules the cross
+        from this step on."""
         if self.reloader is not None:
             replacement = self.reloader.poll(ts_ns)
             if replacement is not None:
@@ -270,10 +279,6 @@ class ScoringStrategy(ABC):
         anchor = self.anchor
         if anchor != self.crossing.anchor:  # a newer artifact's anchor, from this step on
             self.crossing.set_anchor(anchor, ts_ns)
-        frame = self.features.step(ts_ns)
-        self.frame = frame
-        self._rows = {symbol: i for i, symbol in enumerate(frame.symbols)}
-        return frame
 
     def score_step(self, ts_ns: int, symbols: Iterable[str] | None = None) -> list[ScoredCandidate]:
         """Advance to ``ts_ns`` and score and gate every watched symbol, in the gate's order.
@@ -318,13 +323,7 @@ class ScoringStrategy(ABC):
         """
         if not self.passable():
             raise ValueError(f"strategy {self.name}: steps cannot be passed over (see ScoringStrategy.passable)")
-        if self.reloader is not None:
-            replacement = self.reloader.poll(ts_ns)
-            if replacement is not None:
-                self.on_artifact(replacement)
-        anchor = self.anchor
-        if anchor != self.crossing.anchor:
-            self.crossing.set_anchor(anchor, ts_ns)
+        self._safe_point(ts_ns)
         self.features.pass_step(ts_ns)
         self.frame = None
         self._rows = {}
@@ -344,10 +343,9 @@ class ScoringStrategy(ABC):
         (halts are gaps), missing values are not forward-filled (a step's rows carry nothing to the next:
         :meth:`~sigma9_runtime.features.online.OnlineFeatureBuilder.pass_step`), no watch list and no feature
         log."""
-        spec = self.spec
         return (
-            spec.calendar.treat_halts_as == "gap"
-            and spec.normalization.missing.policy != "forward_fill"
+            self.spec.calendar.treat_halts_as == "gap"
+            and self.features.steps_passable
             and self.watchlist is None
             and self.feature_log is None
         )
@@ -362,9 +360,8 @@ class ScoringStrategy(ABC):
         score = scores.score
         threshold = scores.threshold
         n = len(chosen)
-        key = np.where(np.isnan(score), np.inf, -score)
         rank = self._symbol_rank()
-        order = np.lexsort((np.fromiter(map(rank.__getitem__, chosen), dtype=np.int64, count=n), key)).tolist()
+        order = gate_order(score, np.fromiter(map(rank.__getitem__, chosen), dtype=np.int64, count=n)).tolist()
         with np.errstate(invalid="ignore"):
             reached = score >= threshold
         reached_rows = np.flatnonzero(reached).tolist()

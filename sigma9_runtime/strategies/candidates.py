@@ -131,3 +131,9 @@ class RowScores:
     cluster_ids: Sequence[str | None]
     explain: Any = field(repr=False)
     artifact_id: str | None = None
+
+
+def gate_order(score: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Positions of a step's rows in the gate's (and the lab's) processing order: higher score first, NaN last,
+    then by ``rank`` (each row's symbol's position in name order)."""
+    return np.lexsort((rank, np.where(np.isnan(score), np.inf, -score)))
