@@ -223,19 +223,55 @@ def test_parsers_never_raise_on_arbitrary_input(text: str | bytes) -> None:
     assert_paths_agree(text)
 
 
+def test_a_frame_of_well_formed_messages_takes_the_typed_decode() -> None:
+    from sigma9_runtime.feeds.massive_ws import _decode_typed
+
+    clean = frame(trade(), trade(c=None), without(trade(), "c"), agg("A"), agg("AM", z=None), {"ev": "status"})
+    assert _decode_typed(clean) is not None
+    assert _decode_typed(frame(trade(), trade(p=0), agg(h=0.40, l=0.45))) is not None  # values are checked after
+    assert_paths_agree(frame(trade(), trade(p=0), agg(h=0.40, l=0.45)))
+    for _, bad in BAD_MESSAGES:  # a message of the wrong shape sends the whole frame to the general rules
+        if not (isinstance(bad, dict) and bad.get("ev") in ("T", "A", "AM")):
+            assert _decode_typed(frame(trade(), bad)) is None
+    assert _decode_typed(frame(trade(sym=""))) is None and _decode_typed(frame(trade(t=1536036818784.0))) is None
+    assert _decode_typed(json.dumps(trade())) is None  # a single object: the general rules take it
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.floats(min_value=-1e308, max_value=1e308), st.integers(-(2**80), 2**80)),
+            st.one_of(st.floats(allow_nan=False), st.integers(-(2**80), 2**80)),
+            st.one_of(st.none(), st.floats(min_value=-1e308, max_value=1e308), st.integers(0, 2**70)),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_the_typed_decode_reads_numbers_as_json_loads_does(values: list[tuple[Any, Any, Any]]) -> None:
+    messages = []
+    for price, size, average in values:
+        messages.append(trade(p=price, s=size))
+        messages.append(agg("A", v=size, vw=price, o=price, z=average))
+    assert_paths_agree(frame(*messages))
+
+
 def test_a_columnar_failure_falls_back_counted_and_logged(monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
     import sigma9_runtime.feeds.massive_ws as massive_ws
 
     def broken(frame: object) -> None:
         raise ZeroDivisionError("a bug in the fast path")
 
-    monkeypatch.setattr(massive_ws, "_parse_columnar", broken)
+    monkeypatch.setattr(massive_ws, "_typed_columns", broken)
     monkeypatch.setattr(massive_ws, "COLUMNAR_FALLBACKS", Counter())
     text = json.dumps([trade(), trade()])
     with caplog.at_level("WARNING", logger="sigma9_runtime.feeds.massive_ws"):
         for _ in range(3):
-            assert len(massive_ws.parse_frame_columnar(text).trades) == 2  # the reference path took the frames
-    assert massive_ws.COLUMNAR_FALLBACKS == Counter({"ZeroDivisionError": 3})
+            assert len(massive_ws.parse_frame_columnar(text).trades) == 2  # the general columnar path took them
+        monkeypatch.setattr(massive_ws, "_parse_columnar", broken)
+        for _ in range(2):
+            assert len(massive_ws.parse_frame_columnar(text).trades) == 2  # then the reference path
+    assert massive_ws.COLUMNAR_FALLBACKS == Counter({"ZeroDivisionError": 3 + 2 * 2})
     assert [r.message for r in caplog.records].count(
-        "columnar frame parser failed (ZeroDivisionError); the reference parser took the frame"
+        "columnar frame parser failed (ZeroDivisionError); a safer path took the frame"
     ) == 1
