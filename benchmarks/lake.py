@@ -4,7 +4,12 @@
 
 The synthetic market is generated at the requested size (default: the demo lake); its trades of
 the first ``--import-days`` days are then written out in each importer's format (Massive flat
-file, Massive WebSocket capture, Databento DBN) and imported into fresh lakes. Prints figures only.
+file, Massive WebSocket capture, Databento DBN) and imported into fresh lakes. Beside each importer
+the same file's bare read is timed in the same run, the floor an importer can approach: DuckDB's
+``read_csv`` of the flat file into a table, ``json.loads`` of each capture line, the DBN decoder's
+records. Prints figures only (importer trades/s, floor trades/s, importer time / floor time).
+
+Target (issue 17): every importer >= 1M trades/s end to end (parse, clean, bars, write) per process.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import time
 from pathlib import Path
 
 import databento_dbn as dbn
+import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -119,6 +125,31 @@ def _databento(trades: pa.Table, path: Path, first: dt.date) -> Path:
     return path
 
 
+def _floor_flat(path: Path) -> int:
+    """DuckDB's bare read of the flat file into a table (one thread: an importer's figure is per process)."""
+    con = duckdb.connect()
+    con.execute("SET threads = 1")
+    con.execute(f"CREATE TABLE trades AS SELECT * FROM read_csv('{path}')")
+    return int(con.execute("SELECT count(*) FROM trades").fetchone()[0])
+
+
+def _floor_ws(path: Path) -> int:
+    """json.loads of every capture line."""
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        return sum(len(json.loads(line)) for line in lines)
+
+
+def _floor_dbn(path: Path) -> int:
+    """The DBN decoder's records (trades and symbol mappings)."""
+    decoder = dbn.DBNDecoder()
+    decoder.write(path.read_bytes())
+    return len(decoder.decode())
+
+
+FLOORS = {"massive_flat": ("duckdb_read_csv", _floor_flat), "massive_ws": ("json_loads", _floor_ws),
+          "databento": ("dbn_decode", _floor_dbn)}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickers", type=int, default=100)
@@ -162,6 +193,13 @@ def main() -> None:
         seconds = time.perf_counter() - began
         figures[f"{name}_seconds"] = round(seconds, 2)
         figures[f"{name}_trades_per_s"] = round(imported.trades / seconds)
+        floor_name, floor = FLOORS[name]
+        began = time.perf_counter()
+        floor(path)
+        floor_seconds = time.perf_counter() - began
+        figures[f"{name}_floor_{floor_name}_seconds"] = round(floor_seconds, 2)
+        figures[f"{name}_floor_trades_per_s"] = round(trades.num_rows / floor_seconds)
+        figures[f"{name}_over_floor"] = f"{seconds / floor_seconds:.1f}x  (target: 1,000,000 trades/s)"
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
