@@ -80,7 +80,7 @@ def validation(
     auc = sample_auc(model, samples, names)
     prices = LakePrices.for_spec(lake.layout(), spec, events=events)
     weight = ml_weight_of(run)
-    candidates = score_candidates(scan, events, model, names, weight, prices)
+    candidates = score_candidates(scan, events, model, names, weight, prices, settings.prediction_threads)
     del scan
     gate = MLGate.from_feature_spec(spec, run)
     evaluation = EvaluationSettings.from_run_config(run)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sigma9_dag.evaluation.candidates import normalize_events
-from sigma9_dag.evaluation.prices import LakePrices, group_by_symbol_day
+from sigma9_dag.evaluation.prices import LakePrices
 from sigma9_dag.evaluation.settings import EvaluationSettings
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.units import MINUTE_NS
@@ -86,7 +86,7 @@ def trade_returns(alerts: pd.DataFrame, prices: LakePrices, settings: Evaluation
     entry_delay = (settings.feed_latency_ms + settings.order_latency_ms) * 1_000_000
     exit_delay = settings.horizon_ns + settings.order_latency_ms * 1_000_000
     conservative = settings.fill_model == "conservative"
-    for (symbol, day), rows in group_by_symbol_day(out["symbol"].to_numpy(), ts).items():
+    for (symbol, day), rows in prices.by_symbol_day(out["symbol"].to_numpy(), ts):
         entry = prices.fills(symbol, day, ts[rows] + entry_delay, side="buy", conservative=conservative)
         exit_order = np.maximum(ts[rows] + exit_delay, entry.ts_ns)
         exit_ = prices.fills(symbol, day, exit_order, side="sell", conservative=conservative)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -116,10 +117,44 @@ class LakePrices:
             self._cache.move_to_end(key)
             return bars
         bars = self._read(symbol, day, key[2])
+        self._remember(key, bars)
+        return bars
+
+    def preload(self, symbol: str, days: list[dt.date], kind: BarStream | None = None) -> None:
+        """Cache the bars of ``symbol`` on ``days`` read in one pass over its bars file (the same bars
+        :meth:`day_bars` reads one day at a time; days already cached, or beyond the cache, are read as
+        needed)."""
+        kind = kind or self.kind
+        lake_kind = BAR_KIND[kind]
+        wanted = sorted({d for d in days if is_trading_day(d) and (symbol, d, kind) not in self._cache})
+        if len(wanted) < 2 or not self.layout.bars(lake_kind, symbol).exists():
+            return
+        bounds = [session_bounds(d) for d in wanted[-self._cache_days :]]
+        table = read_bars(self.layout, lake_kind, symbol, bounds[0].start, bounds[-1].end)
+        frame = table.select(list(BAR_COLUMNS)).to_pandas().sort_values("ts", kind="stable")
+        columns = [frame[c].to_numpy() for c in BAR_COLUMNS]
+        ts = columns[0]
+        for day, bound in zip(wanted[-self._cache_days :], bounds, strict=True):
+            first, last = np.searchsorted(ts, [bound.start, bound.end], side="left")
+            self._remember((symbol, day, kind), DayBars(*(c[first:last] for c in columns)))
+
+    def by_symbol_day(self, symbols: np.ndarray, ts_ns: np.ndarray) -> Iterator[tuple[tuple[str, dt.date], np.ndarray]]:
+        """Row positions per (symbol, New York date), keys sorted (:func:`group_by_symbol_day`), each
+        symbol's bars read in one pass (:meth:`preload`) before its first day is handed out."""
+        groups = group_by_symbol_day(symbols, ts_ns)
+        days_of: dict[str, list[dt.date]] = {}
+        for symbol, day in groups:
+            days_of.setdefault(symbol, []).append(day)
+        for (symbol, day), rows in groups.items():
+            if day == days_of[symbol][0]:
+                self.preload(symbol, days_of[symbol])
+            yield (symbol, day), rows
+
+    def _remember(self, key: tuple[str, dt.date, BarStream], bars: DayBars) -> None:
         self._cache[key] = bars
+        self._cache.move_to_end(key)
         if len(self._cache) > self._cache_days:
             self._cache.popitem(last=False)
-        return bars
 
     def _read(self, symbol: str, day: dt.date, kind: BarStream) -> DayBars:
         if not is_trading_day(day):
@@ -184,7 +219,7 @@ def attach_tradeability(candidates: pd.DataFrame, prices: LakePrices) -> pd.Data
     ts = out["ts_ns"].to_numpy(np.int64)
     dollar = np.full(len(out), np.nan)
     spread = np.full(len(out), np.nan)
-    for (symbol, day), rows in group_by_symbol_day(out["symbol"].to_numpy(), ts).items():
+    for (symbol, day), rows in prices.by_symbol_day(out["symbol"].to_numpy(), ts):
         dollar[rows], spread[rows] = prices.tradeability(symbol, day, ts[rows])
     out["dollar_volume_1m"] = dollar
     out["spread_pct"] = spread

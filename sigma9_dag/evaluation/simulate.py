@@ -86,22 +86,26 @@ def simulate_alerts(
     frame = check_candidates(candidates)
     if score_column not in frame.columns:
         raise KeyError(f"candidates have no column {score_column!r}")
-    order = processing_order(frame, score_column)
-    ordered = frame.iloc[order].reset_index(drop=True)
-    threshold = row_thresholds(ordered, thresholds)
+    # The stateless checks are per row, so they are screened in input order; only the rows that pass them
+    # meet the stateful ones, in the gate's order (a stable order restricted to them: the same sequence).
+    threshold_all = row_thresholds(frame, thresholds)
     gate.reset()
     codes = gate.screen(
-        ordered[score_column].to_numpy(),
-        threshold,
-        ordered["dollar_volume_1m"].to_numpy(),
-        ordered["spread_pct"].to_numpy(),
+        frame[score_column].to_numpy(),
+        threshold_all,
+        frame["dollar_volume_1m"].to_numpy(),
+        frame["spread_pct"].to_numpy(),
     )
     for code, reason in enumerate(REASONS[:3]):  # the stateless reasons come first in REASONS
         gate.count_screened(reason, int(np.count_nonzero(codes == code)))
     survivors = np.flatnonzero(codes == PASSED)
-    symbols = ordered["symbol"].to_numpy()[survivors].tolist()
-    times = ordered["ts_ns"].to_numpy()[survivors].tolist()
-    passed = [i for i, symbol, ts in zip(survivors.tolist(), symbols, times) if gate.admit(symbol, ts) is None]
+    unordered = frame.iloc[survivors]
+    order = processing_order(unordered, score_column)
+    ordered = unordered.iloc[order].reset_index(drop=True)
+    threshold = threshold_all[survivors][order]
+    symbols = ordered["symbol"].to_numpy().tolist()
+    times = ordered["ts_ns"].to_numpy().tolist()
+    passed = [i for i, (symbol, ts) in enumerate(zip(symbols, times)) if gate.admit(symbol, ts) is None]
     alerts = ordered.iloc[passed]
     out = pd.DataFrame(
         {

@@ -71,6 +71,8 @@ class ValidationSettings(BaseModel):
     """The tuned threshold raises at least this many alerts a validation day."""
     seed: int = 7
     """LightGBM random seed."""
+    prediction_threads: Annotated[int, Field(ge=1)] = 2
+    """Threads scoring the scan's rows (training stays on one; a row's score is the same for any count)."""
 
 
 @dataclass(frozen=True)
@@ -113,9 +115,9 @@ def train_scorer(samples: pd.DataFrame, names: Sequence[str], settings: Validati
     return model
 
 
-def ml_scores(model: Any, rows: np.ndarray) -> np.ndarray:
-    """P(label 1) of each row."""
-    return model.predict_proba(rows)[:, 1] if len(rows) else np.zeros(0)
+def ml_scores(model: Any, rows: np.ndarray, threads: int = 1) -> np.ndarray:
+    """P(label 1) of each row, on ``threads`` threads (each row is scored alone: the same for any count)."""
+    return model.predict_proba(rows, num_threads=threads)[:, 1] if len(rows) else np.zeros(0)
 
 
 def sample_auc(model: Any, samples: pd.DataFrame, names: Sequence[str]) -> dict[str, float | None]:
@@ -163,7 +165,13 @@ def before_cross(scan: pd.DataFrame, events: pd.DataFrame, bar_ns: int = NANOS_P
 
 
 def score_candidates(
-    scan: pd.DataFrame, events: pd.DataFrame, model: Any, names: Sequence[str], ml_weight: float, prices: LakePrices
+    scan: pd.DataFrame,
+    events: pd.DataFrame,
+    model: Any,
+    names: Sequence[str],
+    ml_weight: float,
+    prices: LakePrices,
+    threads: int = 1,
 ) -> pd.DataFrame:
     """The scan's candidates before the cross, scored (:data:`SCORED_COLUMNS`) with their tradeability inputs.
 
@@ -172,7 +180,7 @@ def score_candidates(
     """
     rows = before_cross(scan, events, prices.bar_ns)
     values = rows[list(names)].to_numpy(dtype=np.float64)
-    ml = ml_scores(model, values)
+    ml = ml_scores(model, values, threads)
     base = seismograph_score(values, list(names))
     frame = pd.DataFrame(
         {

@@ -101,3 +101,19 @@ def test_the_evaluation_labels_alerts_with_the_events_the_lake_shows_not_its_gro
     assert len(found) == len(truth) > 0
     minute = 60 * S
     assert (found["t0_ns"].to_numpy() == (truth["t0_ns"].to_numpy() // minute + 1) * minute).all()
+
+
+def test_bars_preloaded_in_one_pass_equal_the_bars_read_day_by_day(synthetic_lake: LakeLayout, event) -> None:  # type: ignore[no-untyped-def]
+    symbol, day, _ = event
+    days = synthetic_lake.trade_dates()
+    wanted = [days[0], day, days[-1], days[1]]
+    preloaded = LakePrices(synthetic_lake)
+    preloaded.preload(symbol, wanted)
+    assert all((symbol, d, "A") in preloaded._cache for d in wanted)
+    for d in wanted:
+        one, other = preloaded.day_bars(symbol, d), LakePrices(synthetic_lake).day_bars(symbol, d)
+        for field in dataclasses.fields(one):
+            assert np.array_equal(getattr(one, field.name), getattr(other, field.name)), (d, field.name)
+    small = LakePrices(synthetic_lake, cache_days=2)
+    small.preload(symbol, wanted)  # more days than the cache holds: the last ones are kept
+    assert len(small._cache) == 2
