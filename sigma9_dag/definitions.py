@@ -22,7 +22,7 @@ from sigma9_dag.assets.export import export
 from sigma9_dag.assets.validation import validation
 from sigma9_dag.io_manager import LAB_STORE, LabStoreIOManager
 from sigma9_dag.partitions import feature_spec_files
-from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
+from sigma9_dag.resources import ArtifactStoreResource, ComputeResource, LakeResource, SpecCatalogResource
 from sigma9_dag.schedules import lab_chain, nightly_retrain
 
 ASSETS = [dataset, discovery, validation, distill, backtest, export]
@@ -33,14 +33,17 @@ def lab_resources(
     lake: LakeResource | None = None,
     specs: SpecCatalogResource | None = None,
     artifacts: ArtifactStoreResource | None = None,
+    compute: ComputeResource | None = None,
 ) -> dict[str, Any]:
-    """The lab's resources by key: the lake, the spec catalog, the artifact store and the IO manager over that
-    lake. Each one not given reads its directory from the environment when a run uses it (with its default)."""
+    """The lab's resources by key: the lake, the spec catalog, the artifact store, where per-ticker work runs
+    (local processes or a Dask cluster) and the IO manager over that lake. Each one not given reads its
+    setting from the environment when a run uses it (with its default)."""
     lake = lake or LakeResource()
     return {
         "lake": lake,
         "specs": specs or SpecCatalogResource(),
         "artifacts": artifacts or ArtifactStoreResource(),
+        "compute": compute or ComputeResource(),
         LAB_STORE: LabStoreIOManager(lake=lake),
     }
 

@@ -4,7 +4,8 @@ Chosen in one place, :func:`sigma9_dag.definitions.lab_resources`. A directory l
 :data:`sigma9_dag.definitions.defs` leaves them) comes from the environment **when a run, sensor or
 schedule uses the resource**, never when a module is imported: ``SIGMA9_DATA_ROOT`` (default ``data``),
 ``SIGMA9_SPECS_DIR`` (default ``feature_specs``), ``SIGMA9_RUNS_DIR`` (default ``run_configs``) and
-``SIGMA9_ARTIFACTS_ROOT`` (default ``artifacts``), relative to the working directory. A directory given
+``SIGMA9_ARTIFACTS_ROOT`` (default ``artifacts``), relative to the working directory; the Dask scheduler the
+per-ticker work runs on from ``SIGMA9_DASK_ADDRESS`` (default: none, local processes). A value given
 explicitly (a test, another caller) wins over the environment.
 
 (``dg.EnvVar`` would show the variable in the UI but fails a run whose variable is unset; the lab's
@@ -19,6 +20,7 @@ import dagster as dg
 from pydantic import Field
 
 from sigma9_dag.lab.store import LabStore
+from sigma9_dag.parallel import DASK_ADDRESS_VARIABLE, DaskCluster, LocalPool, TaskExecutor
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.contracts.io import load_backtest_run_config, load_feature_spec
@@ -30,6 +32,21 @@ from sigma9_runtime.lake.layout import LakeLayout
 def from_environment(value: str | None, variable: str, default: str) -> str:
     """``value`` when given, else the environment variable ``variable`` when set, else ``default`` (read now)."""
     return value if value is not None else os.environ.get(variable, default)
+
+
+class ComputeResource(dg.ConfigurableResource):
+    """Where the lab's per-ticker work runs: local worker processes, or a Dask cluster (:mod:`sigma9_dag.parallel`)."""
+
+    dask_address: str | None = Field(
+        default=None,
+        description="The Dask scheduler (tcp://HOST:PORT) of the per-ticker work; unset: $SIGMA9_DASK_ADDRESS, else "
+        "local worker processes (read when a run uses it).",
+    )
+
+    def executor(self, workers: int = 2) -> TaskExecutor:
+        """The executor of this run's per-ticker work (``workers``: the size of a local pool)."""
+        address = from_environment(self.dask_address, DASK_ADDRESS_VARIABLE, "").strip()
+        return DaskCluster(address) if address else LocalPool(workers)
 
 
 class LakeResource(dg.ConfigurableResource):

@@ -14,8 +14,9 @@ from sigma9_dag.io_manager import LAB_STORE
 from sigma9_dag.lab.store import StageOutput
 from sigma9_dag.lab.summary import performance_table
 from sigma9_dag.lake.coverage import intraday_tables, lake_coverage
+from sigma9_dag.parallel import use_executor
 from sigma9_dag.partitions import feature_spec_partitions
-from sigma9_dag.resources import LakeResource, SpecCatalogResource
+from sigma9_dag.resources import ComputeResource, LakeResource, SpecCatalogResource
 from sigma9_runtime.contracts.base import Session
 
 STAGE = "backtest"
@@ -55,6 +56,7 @@ def backtest(
     distill: DistillOutput,
     lake: LakeResource,
     specs: SpecCatalogResource,
+    compute: ComputeResource,
 ) -> dg.MaterializeResult[BacktestOutput]:
     """The candidate artifact, hosted by the runtime's strategy plugin, in a Nautilus backtest beside both baselines."""
     spec_id = context.partition_key
@@ -71,16 +73,17 @@ def backtest(
     who = f"{len(settings.tickers)} tickers" if settings.tickers else "the run's universe"
     context.log.info(f"backtesting {who} on {len(days)} of {len(test_days)} test days: {days[0]} .. {days[-1]}")
     out_dir = store.path(STAGE, "")
-    result = run_backtest(
-        run,
-        spec,
-        lake_root=lake.layout().root,
-        artifact_root=distill.candidate_store(),
-        artifact_id=distill.candidate_id,
-        out_dir=out_dir,
-        days=days,
-        tickers=list(settings.tickers) or None,
-    )
+    with use_executor(compute.executor(workers=1)):
+        result = run_backtest(
+            run,
+            spec,
+            lake_root=lake.layout().root,
+            artifact_root=distill.candidate_store(),
+            artifact_id=distill.candidate_id,
+            out_dir=out_dir,
+            days=days,
+            tickers=list(settings.tickers) or None,
+        )
     performance = result.performance()
     store.write_json(STAGE, "summary", {"days": [d.isoformat() for d in days], "performance": performance})
     alerts = pd.read_parquet(result.paths["alerts"]) if "alerts" in result.paths else pd.DataFrame()

@@ -9,8 +9,9 @@ from sigma9_dag.assets.config import stage_config
 from sigma9_dag.io_manager import LAB_STORE
 from sigma9_dag.lab.dataset import DatasetSettings, build_dataset
 from sigma9_dag.lab.store import StageOutput
+from sigma9_dag.parallel import use_executor
 from sigma9_dag.partitions import feature_spec_partitions
-from sigma9_dag.resources import LakeResource, SpecCatalogResource
+from sigma9_dag.resources import ComputeResource, LakeResource, SpecCatalogResource
 
 STAGE = "dataset"
 
@@ -40,13 +41,18 @@ class DatasetOutput(StageOutput):
 
 @dg.asset(partitions_def=feature_spec_partitions, group_name="dataset", kinds={"parquet"}, io_manager_key=LAB_STORE)
 def dataset(
-    context: dg.AssetExecutionContext, config: DatasetConfig, lake: LakeResource, specs: SpecCatalogResource
+    context: dg.AssetExecutionContext,
+    config: DatasetConfig,
+    lake: LakeResource,
+    specs: SpecCatalogResource,
+    compute: ComputeResource,
 ) -> dg.MaterializeResult[DatasetOutput]:
     """Events aligned on T0, positives in the pre-window, three kinds of negatives, date split and scan candidates."""
     spec_id = context.partition_key
     spec = specs.spec(spec_id)
     settings = config.settings(DatasetSettings)
-    built = build_dataset(lake.layout(), spec, settings, alternatives=specs.all_specs())
+    with use_executor(compute.executor(settings.workers)):
+        built = build_dataset(lake.layout(), spec, settings, alternatives=specs.all_specs())
     store = lake.lab(spec_id)
     store.write_table(STAGE, "samples", built.samples)
     store.write_table(STAGE, "scan", built.scan)

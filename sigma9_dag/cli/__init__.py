@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from sigma9_dag.cli import backtest, features, lab, lake, replay, schema, spec
+from sigma9_dag.cli.compute import dask_scope
 from sigma9_runtime import __version__
 from sigma9_runtime.errors import Sigma9Error
 
@@ -39,9 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``sigma9`` with ``argv``; return the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        with dask_scope(getattr(args, "dask", None)):
+            return int(args.handler(args))
     except Sigma9Error as e:
-        print(f"sigma9: error: {e}", file=sys.stderr)
+        print(f"sigma9: error: {e}{_task_notes(e)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as e:  # a path given on the command line that cannot be read or written
         print(f"sigma9: error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
@@ -49,6 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sigma9: interrupted", file=sys.stderr)
         return 130
+
+
+def _task_notes(error: BaseException) -> str:
+    """Where per-ticker work failed (the notes :mod:`sigma9_dag.parallel` adds), as a suffix of the one line."""
+    notes = [n for n in getattr(error, "__notes__", ()) if n.startswith("in ")]
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def run() -> None:

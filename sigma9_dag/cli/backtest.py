@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sigma9_dag.cli.compute import add_dask_option
+
 if TYPE_CHECKING:
     from sigma9_dag.lake.history import HistoryReport
 
@@ -50,6 +52,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         action="store_true",
         help="refuse (exit 2) when a scored symbol's features would be NaN for lack of earlier days",
     )
+    add_dask_option(parser)
     parser.set_defaults(handler=_run)
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from sigma9_dag.cli.compute import add_dask_option
 from sigma9_dag.cli.lake import add_root_argument
 from sigma9_runtime.lake.layout import LakeLayout, resolve_data_root
 
@@ -35,6 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     _common(stats)
     stats.add_argument("--workers", type=int, default=2, metavar="W", help="worker processes (default 2)")
+    add_dask_option(stats)
     stats.add_argument("--no-progress", action="store_true", help="no progress bar")
     stats.set_defaults(handler=_stats)
 
@@ -53,6 +55,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parity.add_argument("--tickers", nargs="+", metavar="TICKER", help="only these symbols (default: all)")
     parity.add_argument("--typed", action="store_true", help="feed typed event batches instead of raw JSON frames")
     parity.add_argument("--workers", type=int, default=2, metavar="W", help="worker processes for stats (default 2)")
+    add_dask_option(parity)
     parity.add_argument("--no-progress", action="store_true", help="no progress bar")
     parity.add_argument(
         "--strict",
@@ -74,6 +77,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--tolerance", type=float, default=0.0, metavar="X", help="absolute difference allowed (default 0: exact)"
     )
     consistency.add_argument("--workers", type=int, default=2, metavar="W", help="worker processes (default 2)")
+    add_dask_option(consistency)
     consistency.set_defaults(handler=_consistency)
 
 

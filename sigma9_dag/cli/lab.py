@@ -8,6 +8,7 @@ import sys
 import warnings
 from typing import Any
 
+from sigma9_dag.cli.compute import add_dask_option
 from sigma9_runtime.contracts.io import load_artifact_manifest
 from sigma9_runtime.errors import SpecError
 
@@ -38,6 +39,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         action="store_true",
         help="refuse (exit 2) when the dataset would hold a symbol-day whose features are NaN for lack of history",
     )
+    add_dask_option(run)
     run.set_defaults(handler=_run)
 
 

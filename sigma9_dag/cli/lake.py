@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sigma9_dag.cli.compute import add_dask_option
 from sigma9_runtime.lake.layout import DATA_ROOT_ENV, DEFAULT_DATA_ROOT, LakeLayout, resolve_data_root
 from sigma9_runtime.streams import LAKE_TABLES
 
@@ -73,6 +74,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="trading days of daily bars before --start (default 70)",
     )
     synth.add_argument("--workers", type=int, default=2, metavar="W", help="worker processes (default 2)")
+    add_dask_option(synth)
     synth.add_argument(
         "--tables",
         default=",".join(LAKE_TABLES),
@@ -120,6 +122,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     events.add_argument(
         "--workers", type=int, default=2, metavar="W", help="worker processes when not cached (default 2)"
     )
+    add_dask_option(events)
     events.set_defaults(handler=_events)
 
     query = actions.add_parser(
@@ -135,6 +138,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     query.add_argument(
         "--workers", type=int, default=2, metavar="W", help="worker processes to find events (default 2)"
     )
+    add_dask_option(query)
     query.set_defaults(handler=_query)
 
     from sigma9_dag.cli import lake_quality

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sigma9_dag.cli.catalog import DEFAULT_SPEC_GLOB
+from sigma9_dag.cli.compute import add_dask_option
 from sigma9_dag.cli.lake import add_root_argument
 from sigma9_runtime.lake.layout import LakeLayout, resolve_data_root
 
@@ -81,6 +82,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--log-features", type=Path, metavar="FILE", help="write the consistency log (parquet)")
     parser.add_argument("--limit", type=int, default=20, metavar="N", help="alerts shown in the table (default 20)")
     parser.add_argument("--workers", type=int, default=2, metavar="W", help="worker processes for stats (default 2)")
+    add_dask_option(parser)
     parser.add_argument(
         "--strict",
         action="store_true",

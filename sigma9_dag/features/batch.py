@@ -18,7 +18,7 @@ import numpy as np
 
 from sigma9_dag.features.offline import arrays_features, arrays_stats, day_arrays
 from sigma9_dag.lake.coverage import LakeCoverage, intraday_tables, lake_coverage
-from sigma9_dag.parallel import map_tickers
+from sigma9_dag.parallel import days_label, map_tickers
 from sigma9_runtime.calendar import session_bounds
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.features.normalization import DailyStats
@@ -74,6 +74,11 @@ class _TickerTask:
     ticker: str
     steps: tuple[tuple[dt.date, np.ndarray], ...]
     stats_days: tuple[dt.date, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The ticker and days, as a failure names the task."""
+        return days_label(self.ticker, {d for d, _ in self.steps} | set(self.stats_days))
 
 
 def _ticker_rows(

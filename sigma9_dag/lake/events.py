@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 
 from sigma9_dag.lake.commit import reading
 from sigma9_dag.lake.table_file import write_table_file
-from sigma9_dag.parallel import map_tickers
+from sigma9_dag.parallel import days_label, map_tickers
 from sigma9_runtime.atomic import TEMP_PREFIX, atomic_path
 from sigma9_runtime.calendar import local_to_ns, ns_to_local
 from sigma9_runtime.errors import LakeError
@@ -180,6 +180,11 @@ class _TickerJob:
     days: frozenset[dt.date] | None
     anchor: float
     near_miss_from: float | None
+
+    @property
+    def label(self) -> str:
+        """The ticker and days, as a failure names the task."""
+        return days_label(self.ticker, self.days if self.days is not None else (d for d, _ in self.trade_files))
 
 
 @dataclass

@@ -319,7 +319,7 @@ class LakeTransaction:
             reports_dir=layout.reports_dir,
             meta_path=layout.meta_path,
         )
-        self._files: list[Path] = []  # relative paths staged
+        self._files: dict[Path, None] = {}  # relative paths staged, in staging order (a dict: O(1) membership)
         self._ended = False
 
     def __enter__(self) -> LakeTransaction:
@@ -337,8 +337,7 @@ class LakeTransaction:
             existing = read_table(previous, schema) if previous is not None else None
             table = _merge(existing, table, merge_keys)
         write_parquet(staged, table)
-        if relative not in self._files:
-            self._files.append(relative)
+        self._files[relative] = None
 
     def staged_path(self, final: Path) -> Path:
         """Register ``final`` (a path under the lake root) and return where to stage it.
@@ -347,8 +346,7 @@ class LakeTransaction:
         complete file at the returned path (atomically, e.g. with :func:`write_parquet`) before commit.
         """
         relative = final.relative_to(self.layout.root)
-        if relative not in self._files:
-            self._files.append(relative)
+        self._files[relative] = None
         return self.staging_root / relative
 
     def write_trades_day(self, ticker: str, day: dt.date, table: pa.Table) -> None:
@@ -380,8 +378,7 @@ class LakeTransaction:
         final = self.layout.reports / f"{name}.json"
         staged = self.staging_root / final.relative_to(self.layout.root)
         atomic_write_text(staged, json.dumps(report, indent=2, default=_jsonable) + "\n")
-        if final.relative_to(self.layout.root) not in self._files:
-            self._files.append(final.relative_to(self.layout.root))
+        self._files[final.relative_to(self.layout.root)] = None
         return final
 
     def commit(self, meta: dict[str, Any]) -> None:

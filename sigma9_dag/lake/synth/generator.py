@@ -29,7 +29,7 @@ from sigma9_dag.lake.synth.day import simulate_day
 from sigma9_dag.lake.synth.plan import DayPlan, MarketPlan, make_plan
 from sigma9_dag.lake.synth.universe import TickerProfile, daily_history, make_universe
 from sigma9_dag.lake.writer import LakeTransaction, write_parquet
-from sigma9_dag.parallel import map_tickers
+from sigma9_dag.parallel import days_label, map_tickers
 from sigma9_runtime.bars import bars_from_trades
 from sigma9_runtime.calendar import iter_trading_days, previous_trading_day, session_bounds
 from sigma9_runtime.errors import LakeError
@@ -99,6 +99,11 @@ class TickerTask:
     """Where to write each day's trades (None: simulated, not written)."""
     bars_1s_path: Path | None
     bars_1m_path: Path | None
+
+    @property
+    def label(self) -> str:
+        """The ticker and days, as a failure names the task."""
+        return days_label(self.profile.ticker, self.days)
 
 
 @dataclass
