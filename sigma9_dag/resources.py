@@ -27,6 +27,7 @@ from sigma9_runtime.contracts.io import load_backtest_run_config, load_feature_s
 from sigma9_runtime.errors import SpecError
 from sigma9_runtime.file_cache import ParsedFiles
 from sigma9_runtime.lake.layout import LakeLayout
+from sigma9_runtime.registry import is_object_store_url
 
 
 def from_environment(value: str | None, variable: str, default: str) -> str:
@@ -167,9 +168,18 @@ class ArtifactStoreResource(dg.ConfigurableResource):
 
     root: str | None = Field(
         default=None,
-        description="The store's directory; unset: $SIGMA9_ARTIFACTS_ROOT, else artifacts (read when a run uses it).",
+        description="The store: a directory, or object storage by URL (s3://bucket/prefix); unset: "
+        "$SIGMA9_ARTIFACTS_ROOT, else artifacts (read when a run uses it).",
     )
 
+    def location(self) -> Path | str:
+        """The store (:attr:`root`, else the environment, else ``artifacts``): a directory, or a URL kept as text."""
+        value = from_environment(self.root, "SIGMA9_ARTIFACTS_ROOT", "artifacts")
+        return value if is_object_store_url(value) else Path(value)
+
     def path(self) -> Path:
-        """The store's root directory (:attr:`root`, else the environment, else ``artifacts``)."""
-        return Path(from_environment(self.root, "SIGMA9_ARTIFACTS_ROOT", "artifacts"))
+        """The store's root directory (refused for a store in object storage: use :meth:`location`)."""
+        location = self.location()
+        if not isinstance(location, Path):
+            raise SpecError(f"artifact store {location} is in object storage, not a directory")
+        return location

@@ -6,7 +6,7 @@ The Sigma9 container registers one :class:`RuntimeContainer` (or its providers) 
 never change. Every dependency is built once, on first use, in this order::
 
     spec          FeatureSpec file (the schema hash every artifact is checked against)
-    registry      FilesystemArtifactRegistry(artifacts), knowing the configured plugin
+    registry      open_registry(artifacts): a directory or object storage, knowing the configured plugin
     features      OnlineFeatureBuilder(spec, symbols, max_skew_seconds, max_symbols)
     gate          MLGate from the spec's runtime_gates (budget/cooldown overrides from the config)
     artifact      registry.load(artifact_id) or load_latest(spec): verified, else an error
@@ -38,7 +38,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, PositiveInt, StringConstraints, model_validator
+from pydantic import Field, PositiveInt, StringConstraints, field_validator, model_validator
 
 from sigma9_runtime.bounds import MAX_SYMBOLS
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
@@ -50,13 +50,23 @@ from sigma9_runtime.gates import GateConfig, MLGate
 from sigma9_runtime.inference.ml_inference import MLInference
 from sigma9_runtime.lake.day_start import DayStart
 from sigma9_runtime.lake.layout import TICKER_PATTERN
-from sigma9_runtime.registry import DEFAULT_PLUGINS, ArtifactRegistry, FilesystemArtifactRegistry, LoadedArtifact
+from sigma9_runtime.registry import (
+    DEFAULT_PLUGINS,
+    ArtifactRegistry,
+    LoadedArtifact,
+    is_object_store_url,
+    open_registry,
+)
 from sigma9_runtime.registry.reload import ArtifactReloader
 from sigma9_runtime.strategies.base import ScoringStrategy, StrategyParams
 from sigma9_runtime.strategies.factory import names_of, resolve_strategy
 
 Ticker = Annotated[str, StringConstraints(pattern=TICKER_PATTERN.pattern)]
 """A ticker as the lake stores it: an upper-case letter, then up to 15 letters, digits, ``.`` or ``-``."""
+
+
+ObjectStoreUrl = Annotated[str, StringConstraints(pattern=r"^(s3|gs|gcs|abfs|abfss)://[^/?#]+")]
+"""An artifact store in object storage (``s3://bucket/prefix``)."""
 
 
 class RuntimeConfig(ContractModel):
@@ -67,7 +77,9 @@ class RuntimeConfig(ContractModel):
     feature_spec
         The FeatureSpec file the runtime computes features with.
     artifacts
-        The artifact store root (None: no store; only plugins that need no artifact can run).
+        The artifact store: a directory, or object storage by URL (``s3://bucket/prefix``; checked on a local
+        copy, :class:`~sigma9_runtime.registry.ObjectStoreArtifactRegistry`). None: no store; only plugins that
+        need no artifact can run.
     strategy
         The scoring plugin: ``seismograph``, ``seismograph_ml`` or ``package.module:Class``.
     params
@@ -100,7 +112,7 @@ class RuntimeConfig(ContractModel):
     """
 
     feature_spec: Path
-    artifacts: Path | None = None
+    artifacts: Path | ObjectStoreUrl | None = None
     strategy: PluginRef = "seismograph_ml"
     params: dict[str, str | int | float | bool | None] = {}
     artifact_id: str | None = None
@@ -115,6 +127,12 @@ class RuntimeConfig(ContractModel):
     lake: Path | None = None
     max_skew_seconds: int = Field(default=DEFAULT_MAX_SKEW_SECONDS, ge=0, le=MAX_SKEW_SECONDS)
     max_symbols: PositiveInt = MAX_SYMBOLS
+
+    @field_validator("artifacts", mode="before")
+    @classmethod
+    def _store_location(cls, value: Any) -> Any:
+        """A URL of object storage stays a URL; anything else is a directory."""
+        return value if value is None or is_object_store_url(value) else Path(value)
 
     @model_validator(mode="after")
     def _symbols_within_cap(self) -> RuntimeConfig:
@@ -137,7 +155,8 @@ class RuntimeConfig(ContractModel):
             "symbol_cooldown_sec": run.evaluation.alert_budget.symbol_cooldown_sec,
         }
         if run.artifact_ref is not None:
-            values["artifacts"] = base / run.artifact_ref.store_root()
+            root = run.artifact_ref.store_root()
+            values["artifacts"] = root if is_object_store_url(root) else base / root
             values["artifact_id"] = run.artifact_ref.artifact_id()  # None: the newest of the spec
         values.update(changes)
         return cls(**values)
@@ -178,7 +197,7 @@ class RuntimeContainer:
         if self.config.artifacts is None:
             return None
         known = DEFAULT_PLUGINS | names_of(self.config.strategy)
-        return FilesystemArtifactRegistry(self.config.artifacts, known_plugins=known)
+        return open_registry(self.config.artifacts, known_plugins=known)
 
     @cached_property
     def features(self) -> OnlineFeatureBuilder:

@@ -71,3 +71,36 @@ def artifact_store(tmp_path, exported_payload):
     root = tmp_path / "artifacts"
     publish_artifact(root, artifact_manifest_body(), exported_payload.files, SHIPPED_FEATURE_SPEC)
     return root
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3 protocol server (moto in server mode) on 127.0.0.1, started here and stopped by its PID;
+    yields its endpoint URL. Tests point the AWS SDK at it with :func:`tests.stubs.use_s3`."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the S3 server did not start on 127.0.0.1:{port}") from None
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

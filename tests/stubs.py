@@ -547,3 +547,21 @@ def writable_view(lake_root: Path, target: Path) -> Path:
         if entry.name != "experiments" and not entry.name.startswith("."):
             (target / entry.name).symlink_to(entry)
     return target
+
+
+def use_s3(monkeypatch: Any, endpoint: str, bucket: str) -> str:
+    """Point the AWS SDK (pyarrow's S3 filesystem) at ``endpoint`` with test credentials, create ``bucket``
+    and return its URL ``s3://bucket``."""
+    import pyarrow.fs as pafs
+
+    for name, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "sigma9-test",
+        "AWS_SECRET_ACCESS_KEY": "sigma9-test",
+        "AWS_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    filesystem = pafs.S3FileSystem(endpoint_override=endpoint, allow_bucket_creation=True)
+    filesystem.create_dir(bucket)
+    return f"s3://{bucket}"

@@ -81,7 +81,7 @@ def exported_artifact_verifies(
     artifacts: ArtifactStoreResource,
 ) -> dg.AssetCheckResult:
     """The published artifact loads through the runtime's registry; its snapshot has the spec's schema hash."""
-    problems = artifact_problems(artifacts.path(), export.artifact_id, specs.spec(context.partition_key))
+    problems = artifact_problems(artifacts.location(), export.artifact_id, specs.spec(context.partition_key))
     return _result(problems, f"the runtime loads {export.artifact_id}")
 
 

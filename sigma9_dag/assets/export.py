@@ -1,6 +1,7 @@
 """Export stage: the backtested candidate published to the artifact store the runtime reads."""
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 
@@ -8,26 +9,24 @@ from sigma9_dag.assets.backtest import BacktestOutput
 from sigma9_dag.assets.distill import DistillOutput
 from sigma9_dag.assets.metadata import number
 from sigma9_dag.export import publish_artifact
+from sigma9_dag.export.publish import manifest_location, taken_artifact_ids
 from sigma9_dag.io_manager import LAB_STORE
 from sigma9_dag.lab.checks import load_artifact
 from sigma9_dag.lab.store import StageOutput
 from sigma9_dag.lab.summary import performance_table, precision_ratios
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
-from sigma9_runtime.registry.layout import ArtifactStoreLayout
 
 STAGE = "export"
 
 
-def next_artifact_id(store: ArtifactStoreLayout, day: dt.date) -> str:
-    """``ART_<day>_<NNN>``: the first sequence number of ``day`` with no manifest and no payload directory."""
+def next_artifact_id(store: Path | str, day: dt.date) -> str:
+    """``ART_<day>_<NNN>``: the first sequence number of ``day`` with no manifest and no payload in ``store``."""
+    taken = taken_artifact_ids(store)
     n = 1
-    while True:
-        artifact_id = f"ART_{day.isoformat()}_{n:03d}"
-        taken = store.manifest(artifact_id).exists() or (store.root / store.payload_base_path(artifact_id)).exists()
-        if not taken:
-            return artifact_id
+    while f"ART_{day.isoformat()}_{n:03d}" in taken:
         n += 1
+    return f"ART_{day.isoformat()}_{n:03d}"
 
 
 class ExportOutput(StageOutput):
@@ -59,25 +58,25 @@ def export(
     store = lake.lab(spec_id)
     # the candidate the backtest ran, read back through the runtime's registry (every digest verified)
     staged = load_artifact(distill.candidate_store(), distill.candidate_id, specs.spec(spec_id))
-    target = ArtifactStoreLayout(artifacts.path())
+    target = artifacts.location()
     now = dt.datetime.now(dt.UTC)
     body = staged.manifest.model_dump(mode="json", exclude={"payload", "feature_spec_ref"})
     body["id"] = next_artifact_id(target, now.date())
     body["created_at"] = now.isoformat()
-    manifest = publish_artifact(target.root, body, dict(staged.files), specs.path(spec_id))
-    path = target.manifest(manifest.id)
+    manifest = publish_artifact(target, body, dict(staged.files), specs.path(spec_id))
+    path = manifest_location(target, manifest.id)
     performance = manifest.performance_oos.model_dump(include={"metrics", "baselines"})
     backtested = backtest.summary()
-    store.write_json(STAGE, "published", {"artifact_id": manifest.id, "manifest": str(path)})
+    store.write_json(STAGE, "published", {"artifact_id": manifest.id, "manifest": path})
     ratios = precision_ratios(performance)
     context.log.info(f"published {manifest.id}: {path}")
     return dg.MaterializeResult(
         value=ExportOutput(
-            store=store.root, stage=STAGE, documents=("published",), artifact_id=manifest.id, manifest=str(path)
+            store=store.root, stage=STAGE, documents=("published",), artifact_id=manifest.id, manifest=path
         ),
         metadata={
             "artifact_id": manifest.id,
-            "manifest": dg.MetadataValue.path(str(path)),
+            "manifest": dg.MetadataValue.path(path),
             "schema_hash": manifest.feature_spec_ref.schema_hash,
             "thresholds": dg.MetadataValue.json(manifest.model.thresholds.model_dump()),
             "precision_at_budget": number(performance["metrics"]["precision_at_budget"]),

@@ -31,7 +31,7 @@ from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.contracts.io import load_artifact_manifest, load_feature_spec
 from sigma9_runtime.errors import LakeError, SchemaMismatch, SpecError
 from sigma9_runtime.lake.layout import LakeLayout, check_ticker
-from sigma9_runtime.registry import FilesystemArtifactRegistry
+from sigma9_runtime.registry import FilesystemArtifactRegistry, is_object_store_url, open_registry
 from sigma9_runtime.registry.base import LoadedArtifact
 from sigma9_runtime.schema_hash import schema_hash
 from sigma9_runtime.streams import LakeTable, spec_tables
@@ -260,7 +260,7 @@ def load_artifact(
     if not needs and ref is None and artifact_id is None:
         return None
     if artifact_root is not None:
-        registry = FilesystemArtifactRegistry(artifact_root)
+        registry = open_registry(artifact_root)
     elif ref is not None and ref.manifest_path is not None:
         manifest_path = _resolve(base_dir, ref.manifest_path)
         if not manifest_path.is_file():
@@ -270,6 +270,8 @@ def load_artifact(
                 field=f"{FIELD}.artifact_ref.manifest_path",
             )
         registry = FilesystemArtifactRegistry(manifest_path.parent.parent)
+    elif ref is not None and is_object_store_url(ref.store_root()):
+        registry = open_registry(ref.store_root())
     elif ref is not None:
         store = _resolve(base_dir, ref.store_root())
         if not store.is_dir():

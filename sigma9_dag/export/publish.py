@@ -10,6 +10,11 @@ A manifest's presence means its artifact is complete, so the runtime never sees 
 A failure before step 3 removes the payload directory again; a hard crash there leaves a payload
 directory without manifest, which no registry lists (``replace_orphan=True`` clears it on the next
 publish of the same id). See ``docs/artifacts.md``.
+
+A store in object storage (``s3://bucket/prefix``, :func:`~sigma9_runtime.registry.is_object_store_url`) is
+published the same way: the artifact is first published (and so checked) into a local staging store, then
+its objects are put in the same order — payload objects and the snapshot, then the manifest object last.
+One object is written whole or not at all, so a reader that sees the manifest sees every object it names.
 """
 
 from __future__ import annotations
@@ -29,7 +34,14 @@ from sigma9_runtime.contracts.io import dumps_contract, load_feature_spec, parse
 from sigma9_runtime.contracts.model_descriptor import manifest_mismatches, parse_model_descriptor
 from sigma9_runtime.errors import ArtifactError, SchemaMismatch, SpecError
 from sigma9_runtime.features.names import feature_names
-from sigma9_runtime.registry.layout import DESCRIPTOR_NAME, ArtifactStoreLayout, check_payload_name
+from sigma9_runtime.registry.layout import (
+    DESCRIPTOR_NAME,
+    MANIFESTS_DIR,
+    PAYLOADS_DIR,
+    ArtifactStoreLayout,
+    check_payload_name,
+)
+from sigma9_runtime.registry.object_store import is_object_store_url, open_object_store
 from sigma9_runtime.schema_hash import schema_hash
 
 
@@ -75,6 +87,8 @@ def publish_artifact(
     >>> exported = build_payload(scorer, feature_names(spec), train_rows, cluster_model=pipeline)  # doctest: +SKIP
     >>> publish_artifact("artifacts", body, exported.files, "feature_specs/FS_2026-01-16_001.yaml")  # doctest: +SKIP
     """
+    if is_object_store_url(store_root):
+        return _publish_to_object_store(str(store_root), manifest, payload_files, spec_path, replace_orphan)
     layout = ArtifactStoreLayout(Path(store_root))
     spec = load_feature_spec(spec_path)
     spec_hash = schema_hash(spec)
@@ -128,6 +142,76 @@ def publish_artifact(
         _remove_directory(payload_dir)
         raise
     return final
+
+
+def taken_artifact_ids(store: Path | str) -> set[str]:
+    """The ids ``store`` holds a manifest or a payload of (a directory, or object storage by URL)."""
+    if is_object_store_url(store):
+        import pyarrow.fs as pafs
+
+        filesystem, base = open_object_store(str(store))
+        ids: set[str] = set()
+        for folder in (MANIFESTS_DIR, PAYLOADS_DIR):
+            selector = pafs.FileSelector(f"{base}/{folder}" if base else folder, allow_not_found=True)
+            ids |= {info.base_name.removesuffix(".json") for info in filesystem.get_file_info(selector)}
+        return ids
+    layout = ArtifactStoreLayout(Path(store))
+    ids = {path.stem for path in layout.manifest_files()}
+    payloads = layout.root / PAYLOADS_DIR
+    return ids | ({entry.name for entry in payloads.iterdir()} if payloads.is_dir() else set())
+
+
+def manifest_location(store: Path | str, artifact_id: str) -> str:
+    """Where the manifest of ``artifact_id`` is in ``store`` (a path, or the object's URL)."""
+    if is_object_store_url(store):
+        return f"{str(store).split('?', 1)[0].rstrip('/')}/{MANIFESTS_DIR}/{artifact_id}.json"
+    return str(ArtifactStoreLayout(Path(store)).manifest(artifact_id))
+
+
+def _publish_to_object_store(
+    url: str,
+    manifest: ArtifactManifest | Mapping[str, Any],
+    payload_files: Mapping[str, bytes],
+    spec_path: str | Path,
+    replace_orphan: bool,
+) -> ArtifactManifest:
+    """:func:`publish_artifact` into object storage: checked in a local staging store, then put object by
+    object with the manifest last."""
+    import pyarrow.fs as pafs
+
+    filesystem, base = open_object_store(url)
+    store = url.split("?", 1)[0].rstrip("/")
+
+    def key(relative: str) -> str:
+        return f"{base}/{relative.strip('/')}" if base else relative.strip("/")
+
+    with tempfile.TemporaryDirectory(prefix="sigma9-publish-") as staging_root:
+        final = publish_artifact(staging_root, manifest, payload_files, spec_path)
+        staged = ArtifactStoreLayout(Path(staging_root))
+        manifest_key = key(f"{MANIFESTS_DIR}/{final.id}.json")
+        if filesystem.get_file_info(manifest_key).type != pafs.FileType.NotFound:
+            raise ArtifactError(f"{store}/{MANIFESTS_DIR}/{final.id}.json: artifact {final.id} is already published")
+        payload_key = key(final.payload.base_path)
+        left = filesystem.get_file_info(pafs.FileSelector(payload_key, allow_not_found=True))
+        if left:
+            if not replace_orphan:
+                raise ArtifactError(
+                    f"{store}/{final.payload.base_path}: payload objects without manifest (a crashed publish?); "
+                    "remove them, use another id, or pass replace_orphan=True"
+                )
+            filesystem.delete_dir_contents(payload_key, missing_dir_ok=True)
+        snapshot = final.feature_spec_ref.snapshot_path
+        uploads = [f"{final.payload.base_path.rstrip('/')}/{f.name}" for f in final.payload.files] + [snapshot]
+        for relative in uploads:
+            _put(filesystem, key(relative), staged.resolve(relative, named_by=f"manifest of {final.id}").read_bytes())
+        _put(filesystem, manifest_key, staged.manifest(final.id).read_bytes())  # last: the artifact is complete
+    return final
+
+
+def _put(filesystem: Any, key: str, data: bytes) -> None:
+    """One object, whole (an object store's put is atomic: readers see the old object or the new one)."""
+    with filesystem.open_output_stream(key) as out:
+        out.write(data)
 
 
 def _feature_spec_ref(given: Any, spec_id: str, spec_hash: str, layout: ArtifactStoreLayout) -> dict[str, str]:

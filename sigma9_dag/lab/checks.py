@@ -25,7 +25,7 @@ from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.contracts.io import load_feature_spec
 from sigma9_runtime.errors import Sigma9Error
 from sigma9_runtime.inference import MLInference
-from sigma9_runtime.registry import FilesystemArtifactRegistry
+from sigma9_runtime.registry import open_registry
 from sigma9_runtime.registry.base import LoadedArtifact
 from sigma9_runtime.registry.layout import ArtifactStoreLayout
 from sigma9_runtime.schema_hash import schema_hash
@@ -69,20 +69,23 @@ def leakage_problems(samples: pd.DataFrame, events: pd.DataFrame, split: dict[st
     return problems
 
 
-def load_artifact(store_root: Path, artifact_id: str, spec: FeatureSpec) -> LoadedArtifact:
-    """The artifact loaded and verified by the runtime's registry (every stream subscribed)."""
-    registry = FilesystemArtifactRegistry(store_root)
+def load_artifact(store_root: Path | str, artifact_id: str, spec: FeatureSpec) -> LoadedArtifact:
+    """The artifact loaded and verified by the runtime's registry (every stream subscribed); ``store_root`` a
+    directory or object storage by URL."""
+    registry = open_registry(store_root)
     return registry.load(artifact_id, spec, subscribed_streams=STREAM_CHANNELS)
 
 
-def artifact_problems(store_root: Path, artifact_id: str, spec: FeatureSpec) -> list[str]:
+def artifact_problems(store_root: Path | str, artifact_id: str, spec: FeatureSpec) -> list[str]:
     """Why the runtime would refuse the artifact, or why its snapshot is not the spec (empty list: neither)."""
+    registry = open_registry(store_root)
     try:
-        artifact = load_artifact(store_root, artifact_id, spec)
+        artifact = registry.load(artifact_id, spec, subscribed_streams=STREAM_CHANNELS)
     except Sigma9Error as e:
         return [f"the runtime's registry refuses {artifact_id}: {e}"]
     ref = artifact.manifest.feature_spec_ref
-    snapshot = ArtifactStoreLayout(store_root).resolve(ref.snapshot_path, named_by=artifact_id)
+    layout: ArtifactStoreLayout = registry.layout  # type: ignore[attr-defined]  # a store on disk or its copy
+    snapshot = layout.resolve(ref.snapshot_path, named_by=artifact_id)
     expected = schema_hash(spec)
     actual = schema_hash(load_feature_spec(snapshot))
     if actual != expected:

@@ -1,7 +1,8 @@
 """The artifact registry: find published artifacts and load one only after verifying it.
 
 :class:`ArtifactRegistry` is the interface, :class:`FilesystemArtifactRegistry` the local-directory
-implementation, :class:`ArtifactStoreLayout` the one place that says where things live. See
+implementation, :class:`ObjectStoreArtifactRegistry` the one in object storage (``s3://...``;
+:func:`open_registry` picks by location), :class:`ArtifactStoreLayout` the one place that says where things live. See
 ``docs/artifacts.md``.
 """
 
@@ -21,6 +22,12 @@ from sigma9_runtime.registry.layout import (
     ArtifactStoreLayout,
     check_payload_name,
 )
+from sigma9_runtime.registry.object_store import (
+    ObjectStoreArtifactRegistry,
+    is_object_store_url,
+    open_object_store,
+    open_registry,
+)
 
 __all__ = [
     "ALLOWED_SUFFIXES",
@@ -34,5 +41,9 @@ __all__ = [
     "FilesystemArtifactRegistry",
     "LoadedArtifact",
     "ManifestProblem",
+    "ObjectStoreArtifactRegistry",
     "check_payload_name",
+    "is_object_store_url",
+    "open_object_store",
+    "open_registry",
 ]

@@ -133,7 +133,8 @@ def test_a_command_whose_ticker_task_fails_names_the_ticker_and_days_in_its_one_
     ticker, day = layout.trade_tickers()[-1], layout.trade_dates()[2]
     layout.trades(ticker, day).write_bytes(b"not parquet")
     spec = Path(__file__).parents[2] / "feature_specs" / "FS_2026-01-16_002.yaml"
-    code = main(["features", "stats", "--root", str(layout.root), "--spec", str(spec), "--workers", "2", "--no-progress"])
+    args = ["features", "stats", "--root", str(layout.root), "--spec", str(spec), "--workers", "2", "--no-progress"]
+    code = main(args)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert str(layout.trades(ticker, day)) in err[0] and f"of ticker {ticker}, days " in err[0]
