@@ -8,7 +8,7 @@ import pytest
 
 from sigma9_dag.assets.dataset import dataset
 from sigma9_dag.partitions import feature_spec_files, feature_spec_partitions, sync_spec_partitions
-from sigma9_dag.resources import LakeResource, SpecCatalogResource
+from sigma9_dag.resources import ComputeResource, LakeResource, SpecCatalogResource
 from sigma9_runtime.errors import SpecError
 from tests.stubs import writable_view
 
@@ -25,7 +25,7 @@ def test_dataset_asset_writes_its_tables_for_the_partition(synthetic_lake, tmp_p
             instance=instance,
             asset_config={"warmup_days": 8, "scan_every_s": 900},
         )
-        result = dataset(context, lake=lake, specs=SpecCatalogResource(directory=str(SPECS)))
+        result = dataset(context, lake=lake, specs=SpecCatalogResource(directory=str(SPECS)), compute=ComputeResource())
     assert result.metadata["positives"] > 0
     # 8 warm-up days of 24 against a 60-day normalization: every symbol-day short, none NaN
     assert (
@@ -72,6 +72,7 @@ def test_discovery_clusters_the_training_positives_of_the_dataset(synthetic_lake
             dg.build_asset_context(partition_key=SPEC_ID, instance=instance, asset_config=config),
             lake=lake,
             specs=specs,
+            compute=ComputeResource(),
         )
         context = dg.build_asset_context(partition_key=SPEC_ID, instance=instance, asset_config={"n_neighbors": 10})
         result = discovery(context, dataset=built.value, lake=lake, specs=specs)
