@@ -157,7 +157,9 @@ def _result(get: Callable[[], Result], task: Any, progress: str | None) -> Resul
     try:
         return get()
     except Exception as e:
-        e.add_note(f"in {progress or 'a task'} of {describe_task(task)}")
+        label = describe_task(task)
+        if label not in str(e):  # an error naming its file already says where
+            e.add_note(f"in {progress or 'a task'} of {label}")
         raise
 
 

@@ -98,6 +98,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         )
         add_root_argument(source)
         source.add_argument("paths", nargs="+", type=Path, metavar="FILE", help="input file")
+        source.add_argument(
+            "--workers", type=int, default=1, metavar="W", help="processes reading the files, one per file (default 1)"
+        )
+        add_dask_option(source)
         source.add_argument("--no-progress", action="store_true", help="no progress bar")
         source.set_defaults(handler=_import, importer=name)
 
@@ -171,7 +175,8 @@ def _import(args: argparse.Namespace) -> int:
 
     function_name, _ = IMPORTERS[args.importer]
     root = resolve_data_root(args.root)
-    summary = getattr(importers, function_name)(root, args.paths, progress=not args.no_progress and sys.stderr.isatty())
+    progress = not args.no_progress and sys.stderr.isatty()
+    summary = getattr(importers, function_name)(root, args.paths, progress=progress, workers=args.workers)
     print(f"imported into {root}: {summary}")
     return 0
 

@@ -126,6 +126,30 @@ class ImportBatch:
                 )
         self.splits.append(table)
 
+    def merge(self, later: ImportBatch) -> None:
+        """Add ``later``, the batch of files read after this one's, as if they had been read into this batch:
+        tables and files in order, reports merged (samples kept first-come), a split given another ratio
+        refused as :meth:`add_splits` refuses it."""
+        self.report.merge(later.report)
+        self.files.extend(later.files)
+        self.trades.extend(later.trades)
+        for kind, tables in later.bars.items():
+            self.bars[kind].extend(tables)
+        self.daily.extend(later.daily)
+        for (ticker, day), (split_from, split_to, source) in later._split_ratios.items():
+            known = self._split_ratios.setdefault((ticker, day), (split_from, split_to, source))
+            if known[:2] != (split_from, split_to):
+                raise DataError(
+                    f"{source}: split of {ticker} on {day} is {split_from:g}:{split_to:g} (split_from:split_to), "
+                    f"but {known[2]} gives {known[0]:g}:{known[1]:g}"
+                )
+        self.splits.extend(later.splits)
+        for key, value in later.extra.items():
+            if isinstance(value, dict) and isinstance(self.extra.get(key), dict):
+                self.extra[key].update(value)
+            else:
+                self.extra[key] = value
+
     def add_dropped(self, reason: str, source: str, row: int, values: dict[str, Any], count: int = 1) -> None:
         """Count ``count`` inputs dropped before they became rows (e.g. WebSocket messages)."""
         self.report.counts[reason] += count

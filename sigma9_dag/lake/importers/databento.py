@@ -400,7 +400,9 @@ def _bars_table(columns: _Columns, symbology: _Symbology, batch: ImportBatch, so
     return with_rows(table, rows).filter(pa.array(known))
 
 
-def import_databento(root: str | Path, paths: Sequence[str | Path], *, progress: bool = False) -> ImportSummary:
+def import_databento(
+    root: str | Path, paths: Sequence[str | Path], *, progress: bool = False, workers: int = 1
+) -> ImportSummary:
     """Import Databento DBN files into the lake at ``root`` (all files together, or nothing).
 
     Parameters
@@ -411,6 +413,8 @@ def import_databento(root: str | Path, paths: Sequence[str | Path], *, progress:
         DBN files of schema trades, ohlcv-1s or ohlcv-1m (``.dbn`` or ``.dbn.zst``).
     progress
         Show progress bars on stderr.
+    workers
+        Processes reading the files (1: this one; one file per task, the lake the same either way).
 
     Returns
     -------
@@ -427,4 +431,4 @@ def import_databento(root: str | Path, paths: Sequence[str | Path], *, progress:
     --------
     >>> import_databento("data", ["xnas-trades-20250102.dbn.zst"])  # doctest: +SKIP
     """
-    return import_files(root, paths, SOURCE, read_dbn, progress=progress)
+    return import_files(root, paths, SOURCE, read_dbn, progress=progress, workers=workers)

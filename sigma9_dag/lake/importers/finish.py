@@ -46,6 +46,7 @@ from sigma9_dag.lake.writer import (
     quarantine_rows,
     write_parquet,
 )
+from sigma9_dag.parallel import map_tickers
 from sigma9_runtime.lake.closes import close_table
 from sigma9_runtime.lake.layout import BarKind, LakeLayout
 from sigma9_runtime.lake.tables import (
@@ -357,6 +358,28 @@ def finish_import(layout: LakeLayout, batch: ImportBatch, *, progress: bool = Fa
     return summary
 
 
+@dataclass(frozen=True)
+class _FileRead:
+    """One input file read into a batch of its own (a task of :func:`import_files`)."""
+
+    index: int
+    path: Path
+    source: str
+    read_file: Callable[[Path, ImportBatch], None]
+
+    @property
+    def label(self) -> str:
+        """The file, as a failure names the task."""
+        return str(self.path)
+
+
+def _read_file(task: _FileRead) -> tuple[int, ImportBatch]:
+    batch = ImportBatch(task.source)
+    task.read_file(task.path, batch)
+    batch.files.append(str(task.path))
+    return task.index, batch
+
+
 def import_files(
     root: str | Path,
     paths: Sequence[str | Path],
@@ -364,17 +387,25 @@ def import_files(
     read_file: Callable[[Path, ImportBatch], None],
     *,
     progress: bool = False,
+    workers: int = 1,
 ) -> ImportSummary:
     """Read every file of ``paths`` into one :class:`ImportBatch` (``read_file(path, batch)``), then write
     them all together with :func:`finish_import` — all files or nothing. The importers' one driver.
 
-    A 0-byte file raises :class:`~sigma9_runtime.errors.DataError` (it holds no rows) before any is read.
+    Files are read one per task on the active executor (:mod:`sigma9_dag.parallel`: ``workers`` local
+    processes, 1 = in this process, or a Dask cluster), each into a batch of its own, merged in the order
+    of ``paths`` (:meth:`ImportBatch.merge`): the lake is the same whatever reads them. ``read_file`` must
+    be a module-level function. A 0-byte file raises :class:`~sigma9_runtime.errors.DataError` (it holds no
+    rows) before any is read.
     """
     layout = LakeLayout(Path(root))
-    batch = ImportBatch(source)
-    for path in progress_iter([Path(p) for p in paths], enabled=progress, total=len(paths), desc="reading"):
+    files = [Path(p) for p in paths]
+    for path in files:
         if path.stat().st_size == 0:
             raise no_rows(path, "empty file, 0 bytes")
-        read_file(path, batch)
-        batch.files.append(str(path))
+    tasks = [_FileRead(i, path, source, read_file) for i, path in enumerate(files)]
+    read = dict(map_tickers(_read_file, tasks, workers=workers, progress="reading" if progress else None))
+    batch = ImportBatch(source)
+    for i in range(len(tasks)):
+        batch.merge(read.pop(i))
     return finish_import(layout, batch, progress=progress)

@@ -272,7 +272,9 @@ def daily_from_aggs(bars: pa.Table) -> pa.Table:
     return pa.table(columns)
 
 
-def import_massive_flat(root: str | Path, paths: Sequence[str | Path], *, progress: bool = False) -> ImportSummary:
+def import_massive_flat(
+    root: str | Path, paths: Sequence[str | Path], *, progress: bool = False, workers: int = 1
+) -> ImportSummary:
     """Import Massive flat files into the lake at ``root`` (all files together, or nothing).
 
     Parameters
@@ -283,6 +285,8 @@ def import_massive_flat(root: str | Path, paths: Sequence[str | Path], *, progre
         ``trades_v1``, ``minute_aggs_v1`` and ``day_aggs_v1`` files (``.csv.gz`` or plain ``.csv``).
     progress
         Show progress bars on stderr.
+    workers
+        Processes reading the files (1: this one; one file per task, the lake the same either way).
 
     Returns
     -------
@@ -299,7 +303,7 @@ def import_massive_flat(root: str | Path, paths: Sequence[str | Path], *, progre
     --------
     >>> import_massive_flat("data", ["2025-01-02.trades_v1.csv.gz"])  # doctest: +SKIP
     """
-    return import_files(root, paths, SOURCE, _read_flat_file, progress=progress)
+    return import_files(root, paths, SOURCE, _read_flat_file, progress=progress, workers=workers)
 
 
 def named_day(path: Path) -> dt.date | None:

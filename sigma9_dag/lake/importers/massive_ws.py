@@ -186,7 +186,9 @@ def read_capture(path: Path, batch: ImportBatch) -> None:
         batch.add_bars("1m", _bars_table(AggBatch.concat("AM", minutes), concat(rows["AM"])), source)
 
 
-def import_massive_ws(root: str | Path, paths: Sequence[str | Path], *, progress: bool = False) -> ImportSummary:
+def import_massive_ws(
+    root: str | Path, paths: Sequence[str | Path], *, progress: bool = False, workers: int = 1
+) -> ImportSummary:
     """Import Massive WebSocket captures into the lake at ``root`` (all files together, or nothing).
 
     Parameters
@@ -197,6 +199,8 @@ def import_massive_ws(root: str | Path, paths: Sequence[str | Path], *, progress
         Capture files: one raw frame per line, plain text or gzip.
     progress
         Show progress bars on stderr.
+    workers
+        Processes reading the files (1: this one; one file per task, the lake the same either way).
 
     Returns
     -------
@@ -213,4 +217,4 @@ def import_massive_ws(root: str | Path, paths: Sequence[str | Path], *, progress
     --------
     >>> import_massive_ws("data", ["capture-2025-01-02.jsonl.gz"])  # doctest: +SKIP
     """
-    return import_files(root, paths, SOURCE, read_capture, progress=progress)
+    return import_files(root, paths, SOURCE, read_capture, progress=progress, workers=workers)

@@ -216,7 +216,9 @@ def read_splits_file(path: Path, batch: ImportBatch) -> None:
     batch.add_splits(with_rows(table, rows), str(path))
 
 
-def import_splits(root: str | Path, paths: Sequence[str | Path], *, progress: bool = False) -> ImportSummary:
+def import_splits(
+    root: str | Path, paths: Sequence[str | Path], *, progress: bool = False, workers: int = 1
+) -> ImportSummary:
     """Merge Massive's splits reference into the lake at ``root`` (all files together, or nothing).
 
     Parameters
@@ -228,6 +230,8 @@ def import_splits(root: str | Path, paths: Sequence[str | Path], *, progress: bo
         ``ticker,execution_date,split_from,split_to``; plain or gzip.
     progress
         Show progress bars on stderr.
+    workers
+        Processes reading the files (1: this one; one file per task, the lake the same either way).
 
     Returns
     -------
@@ -243,4 +247,4 @@ def import_splits(root: str | Path, paths: Sequence[str | Path], *, progress: bo
     --------
     >>> import_splits("data", ["splits-2025.json"])  # doctest: +SKIP
     """
-    return import_files(root, paths, SOURCE, read_splits_file, progress=progress)
+    return import_files(root, paths, SOURCE, read_splits_file, progress=progress, workers=workers)

@@ -421,3 +421,32 @@ def test_an_empty_or_header_only_file_holds_no_rows(tmp_path: Path, name: str, c
     path.write_bytes(content)
     with pytest.raises(DataError, match=re.escape(name) + ": " + message):
         import_massive_flat(tmp_path / "lake", [path])
+
+
+def test_files_read_in_worker_processes_make_the_lake_one_process_makes(tmp_path: Path) -> None:
+    trades = day_trades(tmp_path)
+    minute = write_csv_gz(
+        tmp_path / "2025-01-02.minute_aggs_v1.csv.gz",
+        AGGS_HEADER,
+        [
+            agg_line("ABC", at(DAY, "09:32"), 10.3, 10.3, 10.0, 10.1, 100, 1),
+            agg_line("QQQ", at(DAY, "09:30"), 5, 6, 4.5, 5.5, 10, 1),
+        ],
+    )
+    bad = write_csv_gz(
+        tmp_path / "more_trades_v1.csv.gz",
+        TRADES_HEADER,
+        [trade_line("ABC", at(DAY, "09:31"), 10.0, sequence=9), trade_line("ABC", at(DAY, "09:31"), -1.0, sequence=10),
+         trade_line("ZZZ", at(DAY, "11:00"), 3.0, sequence=11)],
+    )  # fmt: skip
+    lakes = {}
+    for workers in (1, 2):
+        summary = import_massive_flat(tmp_path / f"lake{workers}", [trades, minute, bad], workers=workers)
+        report = report_of(summary)
+        report.pop("created_at")
+        lakes[workers] = (
+            {k: v for k, v in snapshot(tmp_path / f"lake{workers}").items() if k.endswith(".parquet")},
+            report,
+        )
+    assert lakes[1][1]["quarantined"] and lakes[1][1]["files"] == [str(trades), str(minute), str(bad)]
+    assert lakes[1] == lakes[2]
