@@ -206,8 +206,25 @@ def _bar_columns() -> _Columns:
     return _Columns((_int64, _timestamps, _int64, _int64, _int64, _int64, _float64))
 
 
+_TRADE_RECORD = np.dtype(
+    [
+        ("length", "u1"), ("rtype", "u1"), ("publisher_id", "<u2"), ("instrument_id", "<u4"), ("ts_event", "<u8"),
+        ("price", "<i8"), ("size", "<u4"), ("action", "u1"), ("side", "u1"), ("flags", "u1"), ("depth", "u1"),
+        ("ts_recv", "<u8"), ("ts_in_delta", "<i4"), ("sequence", "<u4"),
+    ]
+)  # fmt: skip
+"""A DBN ``TradeMsg`` (rtype ``mbp-0``, 48 bytes, little-endian; ``length`` counts 4-byte words)."""
+_TRADE_WORDS = _TRADE_RECORD.itemsize // 4
+_MBP_0 = 0x00
+
+
 def read_dbn(path: Path, batch: ImportBatch) -> None:
-    """Decode one DBN file into ``batch``."""
+    """Decode one DBN file into ``batch``.
+
+    The metadata and every record other than a trade go through :class:`databento_dbn.DBNDecoder`; runs of
+    consecutive ``TradeMsg`` records (the bulk of a trades file) are read as one numpy structured array,
+    field for field what the decoder's objects hold.
+    """
     import databento_dbn as dbn
 
     ohlcv_kinds = {dbn.RType.OHLCV_1S: "1s", dbn.RType.OHLCV_1M: "1m"}
@@ -217,39 +234,99 @@ def read_dbn(path: Path, batch: ImportBatch) -> None:
     bars = {"1s": _bar_columns(), "1m": _bar_columns()}
     metadata = None
     index = size = 0
+    header = b""  # the DBN header and metadata, until they are decoded
+    pending = b""  # record bytes after the metadata not yet read (a partial record at a chunk's end)
+
+    def take(record: Any) -> None:
+        nonlocal metadata, index
+        if metadata is None:
+            if not isinstance(record, dbn.Metadata):
+                raise DataError(f"{path}: DBN data without metadata")
+            metadata = record
+            _check_metadata(path, metadata)
+            symbology.add_metadata(metadata.mappings)
+            return
+        if isinstance(record, dbn.TradeMsg):
+            trades.append(
+                (record.instrument_id, record.ts_event, record.price, record.size, record.publisher_id,
+                 record.sequence),
+                index,
+            )  # fmt: skip
+        elif isinstance(record, dbn.OHLCVMsg) and record.rtype in ohlcv_kinds:
+            bars[ohlcv_kinds[record.rtype]].append(
+                (record.instrument_id, record.ts_event, record.open, record.high, record.low, record.close,
+                 record.volume),
+                index,
+            )  # fmt: skip
+        elif isinstance(record, dbn.SymbolMappingMsg):
+            ticker = _mapped_symbol(path, index, record)
+            symbology.add(record.instrument_id, record.start_ts, record.end_ts, ticker)
+        else:
+            if isinstance(record, dbn.InstrumentDefMsg):
+                _check_instrument(path, index, metadata.dataset, record)
+            batch.report.note(f"skipped_record:{type(record).__name__}")
+        index += 1
+
+    def read_records(data: bytes) -> bytes:
+        """Read the complete records of ``data``; returns the bytes of a partial last record."""
+        nonlocal index
+        view, at = memoryview(data), 0
+        while len(data) - at >= 2:
+            words, rtype = data[at], data[at + 1]
+            if words == _TRADE_WORDS and rtype == _MBP_0 and len(data) - at >= _TRADE_RECORD.itemsize:
+                run = np.frombuffer(view[at : at + (len(data) - at) // _TRADE_RECORD.itemsize * _TRADE_RECORD.itemsize],
+                                    dtype=_TRADE_RECORD)  # fmt: skip
+                fits = (run["length"] == _TRADE_WORDS) & (run["rtype"] == _MBP_0)
+                count = int(fits.size if fits.all() else np.argmin(fits))
+                run = run[:count]
+                trades.compact()  # keep record order: the objects read so far go first
+                trades.blocks.append(
+                    [_int64(run["instrument_id"]), _timestamps(run["ts_event"]), _int64(run["price"]),
+                     _float64(run["size"]), _int32(run["publisher_id"]), _int64(run["sequence"]),
+                     np.arange(index, index + count, dtype=np.int64)]
+                )  # fmt: skip
+                index += count
+                at += count * _TRADE_RECORD.itemsize
+                continue
+            length = words * 4
+            if length == 0 or len(data) - at < length:
+                break  # corrupt (the decoder says so) or a partial record: handed to the decoder below / later
+            for record in decoder.write_and_decode(bytes(view[at : at + length])):
+                take(record)
+            at += length
+        return bytes(view[at:])
+
     try:
         for chunk in _chunks(path):
             size += len(chunk)
-            for record in decoder.write_and_decode(chunk):
-                if metadata is None:
-                    if not isinstance(record, dbn.Metadata):
-                        raise DataError(f"{path}: DBN data without metadata")
-                    metadata = record
-                    _check_metadata(path, metadata)
-                    symbology.add_metadata(metadata.mappings)
+            if metadata is None:
+                header += chunk
+                if len(header) < 8:
                     continue
-                if isinstance(record, dbn.TradeMsg):
-                    trades.append(
-                        (record.instrument_id, record.ts_event, record.price, record.size,
-                         record.publisher_id, record.sequence),
-                        index,
-                    )  # fmt: skip
-                elif isinstance(record, dbn.OHLCVMsg) and record.rtype in ohlcv_kinds:
-                    bars[ohlcv_kinds[record.rtype]].append(
-                        (record.instrument_id, record.ts_event, record.open, record.high, record.low,
-                         record.close, record.volume),
-                        index,
-                    )  # fmt: skip
-                elif isinstance(record, dbn.SymbolMappingMsg):
-                    ticker = _mapped_symbol(path, index, record)
-                    symbology.add(record.instrument_id, record.start_ts, record.end_ts, ticker)
-                else:
-                    if isinstance(record, dbn.InstrumentDefMsg):
-                        _check_instrument(path, index, metadata.dataset, record)
-                    batch.report.note(f"skipped_record:{type(record).__name__}")
-                index += 1
+                if header[:3] != b"DBN":  # not DBN: the decoder names the problem
+                    for record in decoder.write_and_decode(header):
+                        take(record)
+                    header = b""
+                    continue
+                metadata_end = 8 + int.from_bytes(header[4:8], "little")
+                if len(header) < metadata_end:
+                    continue
+                for record in decoder.write_and_decode(header[:metadata_end]):
+                    take(record)
+                pending, header = header[metadata_end:], b""
+                if metadata is None:
+                    continue
+            else:
+                pending += chunk
+            pending = read_records(pending)
+            if pending and pending[0] == 0:  # a record of length 0: let the decoder refuse it
+                for record in decoder.write_and_decode(pending):
+                    take(record)
+                pending = b""
             for columns in (trades, *bars.values()):
                 columns.compact()
+        if header or pending:
+            decoder.write(header or pending)  # a partial record (or metadata): reported as truncated below
     except dbn.DBNError as e:
         raise DataError(f"{path}: corrupt DBN data after record {index} ({e})") from e
     if size == 0:

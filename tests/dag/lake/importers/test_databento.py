@@ -313,3 +313,36 @@ def test_a_zstd_file_of_nothing_holds_no_rows(tmp_path: Path) -> None:
     path.write_bytes(pa.compress(b"", codec="zstd", asbytes=True))  # a valid zstd frame of 0 bytes
     with pytest.raises(DataError, match=r"t\.dbn\.zst: holds no rows \(empty after zstd decompression"):
         import_databento(tmp_path / "lake", [path])
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 37, 48])
+def test_runs_of_trades_read_as_arrays_equal_the_decoders_records(tmp_path: Path, monkeypatch, chunk: int) -> None:  # type: ignore[no-untyped-def]
+    import sigma9_dag.lake.importers.databento as databento
+    from sigma9_dag.lake.importers.batch import ImportBatch
+
+    records = [
+        *TRADES,
+        ohlcv(dbn.RType.OHLCV_1M, ABC, "09:30", 10.0, 10.5, 9.9, 10.4, 400),
+        *(trade(ABC, f"11:{i // 60:02d}:{i % 60:02d}", 10 + i / 100, 10 + i, 100 + i) for i in range(150)),
+        mapping(LATE, "LATE"),
+        trade(LATE, "12:00:00", 3.0, 5, 999),
+        ohlcv(dbn.RType.OHLCV_1S, XYZ, "09:45:00", 2.0, 2.0, 2.0, 2.0, 10),
+    ]
+    path = write_dbn(tmp_path / "mixed.dbn", None, records)
+
+    def read(**patches: object) -> ImportBatch:
+        with monkeypatch.context() as patched:
+            patched.setattr(databento, "_CHUNK", chunk)
+            for name, value in patches.items():
+                patched.setattr(databento, name, value)
+            batch = ImportBatch("databento")
+            databento.read_dbn(path, batch)
+            return batch
+
+    arrays, objects = read(), read(_TRADE_WORDS=-1)  # -1: no record is taken for a trade run
+    for kind in ("trades", "1s", "1m"):
+        left = arrays.trades if kind == "trades" else arrays.bars[kind]
+        right = objects.trades if kind == "trades" else objects.bars[kind]
+        assert len(left) == len(right) and all(a.to_pandas().equals(b.to_pandas()) for a, b in zip(left, right)), kind
+    assert sum(t.num_rows for t in arrays.trades) > 150
+    assert arrays.report.to_dict() == objects.report.to_dict()
