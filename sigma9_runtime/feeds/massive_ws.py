@@ -480,17 +480,14 @@ def _decode_typed(frame: str | bytes | bytearray) -> list[_TypedMessage] | None:
 
 
 def _typed_columns(messages: list[_TypedMessage]) -> ColumnarFrame:
-    trades: list[_TypedTrade] = []
+    trades: list[_TypedTrade] = [m for m in messages if type(m) is _TypedTrade]
     seconds: list[_TypedSecond] = []
     minutes: list[_TypedSecond] = []
-    by_kind = {_TypedTrade: trades.append, _TypedSecond: seconds.append, _TypedMinute: minutes.append}
     status = 0
-    for message in messages:
-        add = by_kind.get(type(message))
-        if add is None:
-            status += 1
-        else:
-            add(message)
+    if len(trades) < len(messages):  # bars or status messages too (a frame of trades alone is the common case)
+        seconds = [m for m in messages if type(m) is _TypedSecond]
+        minutes = [m for m in messages if type(m) is _TypedMinute]
+        status = len(messages) - len(trades) - len(seconds) - len(minutes)
     dropped: Counter[str] = Counter()
     return ColumnarFrame(
         _typed_trades(trades, dropped),
