@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -79,6 +80,33 @@ class _TickerTask:
     def label(self) -> str:
         """The ticker and days, as a failure names the task."""
         return days_label(self.ticker, {d for d, _ in self.steps} | set(self.stats_days))
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (for a worker process or a Dask worker) with each day's evenly spaced steps as (first, stride,
+        count) instead of an array: a scan's steps are a regular grid, and a task is sent whole."""
+        return {**self.__dict__, "steps": tuple((day, _pack_steps(steps)) for day, steps in self.steps)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["steps"] = tuple((day, _unpack_steps(steps)) for day, steps in state["steps"])
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+
+def _pack_steps(steps: np.ndarray) -> np.ndarray | tuple[int, int, int]:
+    """(first, stride, count) of evenly spaced int64 steps (the same values back from :func:`_unpack_steps`), else
+    the array."""
+    if steps.dtype == np.int64 and steps.ndim == 1 and steps.size >= 3:
+        stride = int(steps[1] - steps[0])
+        if stride > 0 and bool(np.all(np.diff(steps) == stride)):
+            return int(steps[0]), stride, int(steps.size)
+    return steps
+
+
+def _unpack_steps(steps: np.ndarray | tuple[int, int, int]) -> np.ndarray:
+    if isinstance(steps, tuple):
+        first, stride, count = steps
+        return first + stride * np.arange(count, dtype=np.int64)
+    return steps
 
 
 def _ticker_rows(

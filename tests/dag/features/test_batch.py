@@ -1,0 +1,25 @@
+"""The dataset's per-ticker tasks as they travel to a worker."""
+
+import datetime as dt
+import pickle
+
+import numpy as np
+
+from sigma9_dag.features.batch import _TickerTask
+from sigma9_runtime.contracts.io import load_feature_spec
+from tests.stubs import SHIPPED_FEATURE_SPEC
+
+
+def test_a_task_travels_with_its_regular_steps_as_a_rule_and_arrives_with_the_same_steps() -> None:
+    day = dt.date(2025, 1, 2)
+    regular = 1_735_826_400_000_000_000 + 60_000_000_000 * np.arange(960, dtype=np.int64)
+    scattered = np.array([5, 9, 30, 31], dtype=np.int64) * 1_000_000_000 + regular[0]
+    short = regular[:2].copy()
+    steps = ((day, regular), (day + dt.timedelta(days=1), scattered), (day + dt.timedelta(days=2), short))
+    task = _TickerTask("lake", load_feature_spec(SHIPPED_FEATURE_SPEC), "ABC", steps, (day,))
+    data = pickle.dumps(task)
+    assert len(data) < regular.nbytes  # the 960 regular steps travel as three numbers
+    back = pickle.loads(data)
+    assert (back.root, back.spec, back.ticker, back.stats_days) == (task.root, task.spec, task.ticker, task.stats_days)
+    for (day_a, a), (day_b, b) in zip(task.steps, back.steps, strict=True):
+        assert day_a == day_b and a.dtype == b.dtype == np.int64 and np.array_equal(a, b)
