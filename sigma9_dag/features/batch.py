@@ -11,6 +11,7 @@ needs — through :func:`~sigma9_dag.parallel.map_tickers`, with the same offlin
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,8 +83,8 @@ class _TickerTask:
         return days_label(self.ticker, {d for d, _ in self.steps} | set(self.stats_days))
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled (for a worker process or a Dask worker) with each day's evenly spaced steps as (first, stride,
-        count) instead of an array: a scan's steps are a regular grid, and a task is sent whole."""
+        """Pickled (for a worker process or a Dask worker) with each day's steps packed (:func:`_pack_steps`): a
+        scan's steps are a regular grid, and a task is sent whole."""
         return {**self.__dict__, "steps": tuple((day, _pack_steps(steps)) for day, steps in self.steps)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -92,21 +93,31 @@ class _TickerTask:
             object.__setattr__(self, name, value)
 
 
-def _pack_steps(steps: np.ndarray) -> np.ndarray | tuple[int, int, int]:
-    """(first, stride, count) of evenly spaced int64 steps (the same values back from :func:`_unpack_steps`), else
-    the array."""
-    if steps.dtype == np.int64 and steps.ndim == 1 and steps.size >= 3:
-        stride = int(steps[1] - steps[0])
-        if stride > 0 and bool(np.all(np.diff(steps) == stride)):
-            return int(steps[0]), stride, int(steps.size)
-    return steps
+def _pack_steps(steps: np.ndarray) -> np.ndarray | tuple[int, int, int] | tuple[int, bytes]:
+    """Int64 steps as (first, stride, count) when evenly spaced, else as (first, the zlib-compressed differences);
+    :func:`_unpack_steps` gives the same values back. A task's steps are mostly a regular grid."""
+    if steps.dtype != np.int64 or steps.ndim != 1 or steps.size < 3:
+        return steps
+    differences = np.diff(steps)
+    stride = int(differences[0])
+    if stride > 0 and bool(np.all(differences == stride)):
+        return int(steps[0]), stride, int(steps.size)
+    return int(steps[0]), zlib.compress(differences.tobytes(), 1)
 
 
-def _unpack_steps(steps: np.ndarray | tuple[int, int, int]) -> np.ndarray:
-    if isinstance(steps, tuple):
+def _unpack_steps(steps: np.ndarray | tuple[int, int, int] | tuple[int, bytes]) -> np.ndarray:
+    if not isinstance(steps, tuple):
+        return steps
+    if len(steps) == 3:
         first, stride, count = steps
         return first + stride * np.arange(count, dtype=np.int64)
-    return steps
+    first, packed = steps
+    differences = np.frombuffer(zlib.decompress(packed), dtype=np.int64)
+    out = np.empty(differences.size + 1, dtype=np.int64)
+    out[0] = first
+    np.cumsum(differences, out=out[1:])
+    out[1:] += first
+    return out
 
 
 def _ticker_rows(
