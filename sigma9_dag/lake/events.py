@@ -346,14 +346,15 @@ _EMPTY_SPLITS = SPLITS_SCHEMA.empty_table()
 
 
 def _by_ticker(table: pa.Table) -> dict[str, pa.Table]:
-    """The rows of ``table`` per value of its ``ticker`` column."""
+    """The rows of ``table`` per value of its ``ticker`` column, each a compact copy: a slice would pickle the
+    whole table's buffers into every ticker's task (the whole daily table per task, sent to every worker)."""
     if not table.num_rows:
         return {}
     table = table.sort_by([("ticker", "ascending")])
     names = table.column("ticker").to_numpy(zero_copy_only=False)
     starts = np.flatnonzero(np.r_[True, names[1:] != names[:-1]])
     ends = np.r_[starts[1:], len(names)]
-    return {str(names[a]): table.slice(a, b - a) for a, b in zip(starts, ends)}
+    return {str(names[a]): table.take(pa.array(np.arange(a, b))) for a, b in zip(starts, ends)}
 
 
 def find_events(
