@@ -108,9 +108,13 @@ def use_executor(executor: TaskExecutor | None) -> Iterator[None]:
 def active_executor(workers: int = 2) -> TaskExecutor:
     """The executor per-ticker work runs on now (see the module docstring); ``workers`` sizes a local pool."""
     chosen = _ACTIVE.get()
-    if chosen is not None:
-        return chosen
-    address = os.environ.get(DASK_ADDRESS_VARIABLE, "").strip()
+    return chosen if chosen is not None else configured_executor(None, workers)
+
+
+def configured_executor(address: str | None, workers: int = 2) -> TaskExecutor:
+    """A Dask cluster at ``address`` (None: ``$SIGMA9_DASK_ADDRESS``), else a local pool of ``workers`` when that
+    is unset or empty."""
+    address = (os.environ.get(DASK_ADDRESS_VARIABLE, "") if address is None else address).strip()
     return DaskCluster(address) if address else LocalPool(workers)
 
 

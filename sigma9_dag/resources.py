@@ -20,7 +20,7 @@ import dagster as dg
 from pydantic import Field
 
 from sigma9_dag.lab.store import LabStore
-from sigma9_dag.parallel import DASK_ADDRESS_VARIABLE, DaskCluster, LocalPool, TaskExecutor
+from sigma9_dag.parallel import TaskExecutor, configured_executor
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.contracts.io import load_backtest_run_config, load_feature_spec
@@ -46,8 +46,7 @@ class ComputeResource(dg.ConfigurableResource):
 
     def executor(self, workers: int = 2) -> TaskExecutor:
         """The executor of this run's per-ticker work (``workers``: the size of a local pool)."""
-        address = from_environment(self.dask_address, DASK_ADDRESS_VARIABLE, "").strip()
-        return DaskCluster(address) if address else LocalPool(workers)
+        return configured_executor(self.dask_address, workers)
 
 
 class LakeResource(dg.ConfigurableResource):
