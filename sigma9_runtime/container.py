@@ -34,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
@@ -52,6 +53,7 @@ from sigma9_runtime.lake.day_start import DayStart
 from sigma9_runtime.lake.layout import TICKER_PATTERN
 from sigma9_runtime.registry import (
     DEFAULT_PLUGINS,
+    OBJECT_STORE_SCHEMES,
     ArtifactRegistry,
     LoadedArtifact,
     is_object_store_url,
@@ -65,7 +67,8 @@ Ticker = Annotated[str, StringConstraints(pattern=TICKER_PATTERN.pattern)]
 """A ticker as the lake stores it: an upper-case letter, then up to 15 letters, digits, ``.`` or ``-``."""
 
 
-ObjectStoreUrl = Annotated[str, StringConstraints(pattern=r"^(s3|gs|gcs|abfs|abfss)://[^/?#]+")]
+_SCHEMES = "|".join(re.escape(scheme.removesuffix("://")) for scheme in OBJECT_STORE_SCHEMES)
+ObjectStoreUrl = Annotated[str, StringConstraints(pattern=rf"^({_SCHEMES})://[^/?#]+")]
 """An artifact store in object storage (``s3://bucket/prefix``)."""
 
 

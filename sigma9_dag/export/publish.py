@@ -41,7 +41,12 @@ from sigma9_runtime.registry.layout import (
     ArtifactStoreLayout,
     check_payload_name,
 )
-from sigma9_runtime.registry.object_store import is_object_store_url, open_object_store
+from sigma9_runtime.registry.object_store import (
+    is_object_store_url,
+    object_key,
+    object_store_name,
+    open_object_store,
+)
 from sigma9_runtime.schema_hash import schema_hash
 
 
@@ -152,7 +157,7 @@ def taken_artifact_ids(store: Path | str) -> set[str]:
         filesystem, base = open_object_store(str(store))
         ids: set[str] = set()
         for folder in (MANIFESTS_DIR, PAYLOADS_DIR):
-            selector = pafs.FileSelector(f"{base}/{folder}" if base else folder, allow_not_found=True)
+            selector = pafs.FileSelector(object_key(base, folder), allow_not_found=True)
             ids |= {info.base_name.removesuffix(".json") for info in filesystem.get_file_info(selector)}
         return ids
     layout = ArtifactStoreLayout(Path(store))
@@ -164,7 +169,7 @@ def taken_artifact_ids(store: Path | str) -> set[str]:
 def manifest_location(store: Path | str, artifact_id: str) -> str:
     """Where the manifest of ``artifact_id`` is in ``store`` (a path, or the object's URL)."""
     if is_object_store_url(store):
-        return f"{str(store).split('?', 1)[0].rstrip('/')}/{MANIFESTS_DIR}/{artifact_id}.json"
+        return f"{object_store_name(str(store))}/{MANIFESTS_DIR}/{artifact_id}.json"
     return str(ArtifactStoreLayout(Path(store)).manifest(artifact_id))
 
 
@@ -180,18 +185,15 @@ def _publish_to_object_store(
     import pyarrow.fs as pafs
 
     filesystem, base = open_object_store(url)
-    store = url.split("?", 1)[0].rstrip("/")
-
-    def key(relative: str) -> str:
-        return f"{base}/{relative.strip('/')}" if base else relative.strip("/")
+    store = object_store_name(url)
 
     with tempfile.TemporaryDirectory(prefix="sigma9-publish-") as staging_root:
         final = publish_artifact(staging_root, manifest, payload_files, spec_path)
         staged = ArtifactStoreLayout(Path(staging_root))
-        manifest_key = key(f"{MANIFESTS_DIR}/{final.id}.json")
+        manifest_key = object_key(base, f"{MANIFESTS_DIR}/{final.id}.json")
         if filesystem.get_file_info(manifest_key).type != pafs.FileType.NotFound:
-            raise ArtifactError(f"{store}/{MANIFESTS_DIR}/{final.id}.json: artifact {final.id} is already published")
-        payload_key = key(final.payload.base_path)
+            raise ArtifactError(f"{manifest_location(url, final.id)}: artifact {final.id} is already published")
+        payload_key = object_key(base, final.payload.base_path)
         left = filesystem.get_file_info(pafs.FileSelector(payload_key, allow_not_found=True))
         if left:
             if not replace_orphan:
@@ -203,7 +205,11 @@ def _publish_to_object_store(
         snapshot = final.feature_spec_ref.snapshot_path
         uploads = [f"{final.payload.base_path.rstrip('/')}/{f.name}" for f in final.payload.files] + [snapshot]
         for relative in uploads:
-            _put(filesystem, key(relative), staged.resolve(relative, named_by=f"manifest of {final.id}").read_bytes())
+            _put(
+                filesystem,
+                object_key(base, relative),
+                staged.resolve(relative, named_by=f"manifest of {final.id}").read_bytes(),
+            )
         _put(filesystem, manifest_key, staged.manifest(final.id).read_bytes())  # last: the artifact is complete
     return final
 

@@ -23,6 +23,7 @@ from sigma9_runtime.registry.layout import (
     check_payload_name,
 )
 from sigma9_runtime.registry.object_store import (
+    OBJECT_STORE_SCHEMES,
     ObjectStoreArtifactRegistry,
     is_object_store_url,
     open_object_store,
@@ -34,6 +35,7 @@ __all__ = [
     "CLUSTER_NAME",
     "DEFAULT_PLUGINS",
     "DESCRIPTOR_NAME",
+    "OBJECT_STORE_SCHEMES",
     "SCORER_NAME",
     "ArtifactListing",
     "ArtifactRegistry",

@@ -38,6 +38,18 @@ def is_object_store_url(location: str | Path) -> bool:
     return isinstance(location, str) and location.startswith(OBJECT_STORE_SCHEMES)
 
 
+def object_store_name(url: str) -> str:
+    """``url`` as messages name the store: without its query (endpoint options) or a trailing ``/``."""
+    return url.split("?", 1)[0].rstrip("/")
+
+
+def object_key(base: str, relative: str) -> str:
+    """The key of ``relative`` (a path inside the store, ``/`` at either end ignored) under the store's ``base``
+    (:func:`open_object_store`)."""
+    relative = relative.strip("/")
+    return f"{base}/{relative}" if base else relative
+
+
 def open_object_store(url: str) -> tuple[Any, str]:
     """The pyarrow filesystem of ``url`` and the path of its prefix (``bucket/prefix``, no trailing ``/``)."""
     import pyarrow as pa
@@ -66,7 +78,7 @@ class ObjectStoreArtifactRegistry(ArtifactRegistry):
     def __init__(
         self, url: str, *, cache_dir: str | Path | None = None, known_plugins: Collection[str] = DEFAULT_PLUGINS
     ) -> None:
-        self.url = url.split("?", 1)[0].rstrip("/")
+        self.url = object_store_name(url)
         self._filesystem, self._base = open_object_store(url)
         cache = Path(cache_dir) if cache_dir is not None else Path(tempfile.mkdtemp(prefix="sigma9-artifacts-"))
         self._local = FilesystemArtifactRegistry(cache / "store", known_plugins=known_plugins)
@@ -107,9 +119,6 @@ class ObjectStoreArtifactRegistry(ArtifactRegistry):
 
     # --- mirroring ------------------------------------------------------------------------------
 
-    def _key(self, relative: str) -> str:
-        return f"{self._base}/{relative}" if self._base else relative
-
     def _named(self, error: Sigma9Error) -> Sigma9Error:
         """``error`` noting the store its cached file came from."""
         error.add_note(f"in {self.url} (verified on its copy under {self.layout.root})")
@@ -123,7 +132,9 @@ class ObjectStoreArtifactRegistry(ArtifactRegistry):
 
         local = self.layout.root.joinpath(*PurePosixPath(relative).parts)
         try:
-            infos = self._filesystem.get_file_info(pafs.FileSelector(self._key(relative), allow_not_found=True))
+            infos = self._filesystem.get_file_info(
+                pafs.FileSelector(object_key(self._base, relative), allow_not_found=True)
+            )
         except OSError as e:
             raise ArtifactError(f"{self.url}/{relative}: cannot list the artifact store ({e})") from e
         present: set[str] = set()
@@ -147,7 +158,7 @@ class ObjectStoreArtifactRegistry(ArtifactRegistry):
 
         local = self.layout.root.joinpath(*PurePosixPath(relative).parts)
         try:
-            info = self._filesystem.get_file_info(self._key(relative))
+            info = self._filesystem.get_file_info(object_key(self._base, relative))
         except OSError as e:
             raise ArtifactError(f"{self.url}/{relative}: cannot read the artifact store ({e})") from e
         if info.type == pafs.FileType.File:
