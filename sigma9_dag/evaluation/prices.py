@@ -127,14 +127,15 @@ class LakePrices:
         kind = kind or self.kind
         lake_kind = BAR_KIND[kind]
         wanted = sorted({d for d in days if is_trading_day(d) and (symbol, d, kind) not in self._cache})
+        wanted = wanted[-self._cache_days :]  # the cache keeps no more
         if len(wanted) < 2 or not self.layout.bars(lake_kind, symbol).exists():
             return
-        bounds = [session_bounds(d) for d in wanted[-self._cache_days :]]
+        bounds = [session_bounds(d) for d in wanted]
         table = read_bars(self.layout, lake_kind, symbol, bounds[0].start, bounds[-1].end)
         frame = table.select(list(BAR_COLUMNS)).to_pandas().sort_values("ts", kind="stable")
         columns = [frame[c].to_numpy() for c in BAR_COLUMNS]
         ts = columns[0]
-        for day, bound in zip(wanted[-self._cache_days :], bounds, strict=True):
+        for day, bound in zip(wanted, bounds, strict=True):
             first, last = np.searchsorted(ts, [bound.start, bound.end], side="left")
             self._remember((symbol, day, kind), DayBars(*(c[first:last] for c in columns)))
 

@@ -118,13 +118,17 @@ class ImportBatch:
         for ticker, day, split_from, split_to in zip(
             *(table.column(n).to_pylist() for n in ("ticker", "execution_date", "split_from", "split_to"))
         ):
-            known = self._split_ratios.setdefault((ticker, day), (split_from, split_to, source))
-            if known[:2] != (split_from, split_to):
-                raise DataError(
-                    f"{source}: split of {ticker} on {day} is {split_from:g}:{split_to:g} (split_from:split_to), "
-                    f"but {known[2]} gives {known[0]:g}:{known[1]:g}"
-                )
+            self._note_split(ticker, day, split_from, split_to, source)
         self.splits.append(table)
+
+    def _note_split(self, ticker: str, day: dt.date, split_from: float, split_to: float, source: str) -> None:
+        """Remember the ratio ``source`` gives a split; a ticker and date given another ratio raise."""
+        known = self._split_ratios.setdefault((ticker, day), (split_from, split_to, source))
+        if known[:2] != (split_from, split_to):
+            raise DataError(
+                f"{source}: split of {ticker} on {day} is {split_from:g}:{split_to:g} (split_from:split_to), "
+                f"but {known[2]} gives {known[0]:g}:{known[1]:g}"
+            )
 
     def merge(self, later: ImportBatch) -> None:
         """Add ``later``, the batch of files read after this one's, as if they had been read into this batch:
@@ -137,12 +141,7 @@ class ImportBatch:
             self.bars[kind].extend(tables)
         self.daily.extend(later.daily)
         for (ticker, day), (split_from, split_to, source) in later._split_ratios.items():
-            known = self._split_ratios.setdefault((ticker, day), (split_from, split_to, source))
-            if known[:2] != (split_from, split_to):
-                raise DataError(
-                    f"{source}: split of {ticker} on {day} is {split_from:g}:{split_to:g} (split_from:split_to), "
-                    f"but {known[2]} gives {known[0]:g}:{known[1]:g}"
-                )
+            self._note_split(ticker, day, split_from, split_to, source)
         self.splits.extend(later.splits)
         for key, value in later.extra.items():
             if isinstance(value, dict) and isinstance(self.extra.get(key), dict):
