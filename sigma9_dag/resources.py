@@ -26,7 +26,8 @@ from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.contracts.io import load_backtest_run_config, load_feature_spec
 from sigma9_runtime.errors import SpecError
 from sigma9_runtime.file_cache import ParsedFiles
-from sigma9_runtime.lake.layout import LakeLayout
+from sigma9_runtime.lake.layout import LakeLayout, open_lake, resolve_data_root
+from sigma9_runtime.lake.object_lake import local_work_dir
 from sigma9_runtime.registry import is_object_store_url
 
 
@@ -53,20 +54,25 @@ class LakeResource(dg.ConfigurableResource):
     """The market data lake (``sigma9 lake synth`` or the importers fill it)."""
 
     root: str | None = Field(
-        default=None, description="The lake's directory; unset: $SIGMA9_DATA_ROOT, else data (read when a run uses it)."
+        default=None,
+        description="The lake: a directory or object storage (s3://bucket/prefix); unset: $SIGMA9_DATA_ROOT, else "
+        "data (read when a run uses it).",
     )
 
     def resolved_root(self) -> str:
-        """The lake's directory as configured (:attr:`root`, else the environment, else ``data``)."""
+        """The lake's location as configured (:attr:`root`, else the environment, else ``data``)."""
         return from_environment(self.root, "SIGMA9_DATA_ROOT", "data")
 
     def layout(self) -> LakeLayout:
-        """The lake's layout."""
-        return LakeLayout(Path(self.resolved_root()))
+        """The lake's layout (a lake in object storage: its local mirror of the latest version)."""
+        return open_lake(self.resolved_root())
 
     def lab(self, spec_id: str) -> LabStore:
-        """Where the lab keeps its stage outputs for ``spec_id`` (under the lake's ``experiments/``)."""
-        return LabStore(Path(self.resolved_root()) / "experiments" / "lab" / spec_id)
+        """Where the lab keeps its stage outputs for ``spec_id``: under the lake's ``experiments/``; for a lake in
+        object storage, under this machine's lake cache (:func:`~sigma9_runtime.lake.object_lake.local_work_dir`)."""
+        location = resolve_data_root(self.resolved_root())
+        root = local_work_dir(location) if isinstance(location, str) else location
+        return LabStore(root / "experiments" / "lab" / spec_id)
 
 
 @dataclass

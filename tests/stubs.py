@@ -509,20 +509,26 @@ def write_event_lake(root: Path) -> Any:
 
 @contextlib.contextmanager
 def materialized_lab(
-    lake_root: Path, artifacts_root: Path, spec_id: str, knobs: dict[str, dict[str, Any]]
+    lake_root: Path | str,
+    artifacts_root: Path | str,
+    spec_id: str,
+    knobs: dict[str, dict[str, Any]],
+    dask_address: str | None = None,
 ) -> Iterator[tuple[Any, dict[str, Any], Any]]:
     """The whole lab chain and its checks materialized in process for ``spec_id`` on the lake at ``lake_root``
-    with the shipped specs and run configs and per-asset ``knobs``: ``(result, resources, instance)``."""
+    (a directory or a bucket's URL) with the shipped specs and run configs and per-asset ``knobs``, its
+    per-ticker work on a local pool or the Dask scheduler at ``dask_address``: ``(result, resources, instance)``."""
     import dagster as dg
 
     from sigma9_dag.definitions import ASSETS, CHECKS, lab_resources
     from sigma9_dag.partitions import sync_spec_partitions
-    from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
+    from sigma9_dag.resources import ArtifactStoreResource, ComputeResource, LakeResource, SpecCatalogResource
 
     resources = lab_resources(
         LakeResource(root=str(lake_root)),
         SpecCatalogResource(directory=str(ROOT / "feature_specs"), runs_directory=str(ROOT / "run_configs")),
         ArtifactStoreResource(root=str(artifacts_root)),
+        ComputeResource(dask_address=dask_address),
     )
     with dg.instance_for_test() as instance:
         sync_spec_partitions(instance, resources["specs"])

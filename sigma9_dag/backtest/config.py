@@ -30,7 +30,8 @@ from sigma9_runtime.contracts.base import STREAM_CHANNELS
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.contracts.io import load_artifact_manifest, load_feature_spec
 from sigma9_runtime.errors import LakeError, SchemaMismatch, SpecError
-from sigma9_runtime.lake.layout import LakeLayout, check_ticker
+from sigma9_runtime.lake.layout import LakeLayout, check_ticker, open_lake, run_config_templates
+from sigma9_runtime.lake.object_lake import is_lake_url
 from sigma9_runtime.registry import FilesystemArtifactRegistry, is_object_store_url, open_registry
 from sigma9_runtime.registry.base import LoadedArtifact
 from sigma9_runtime.schema_hash import schema_hash
@@ -301,7 +302,7 @@ def prepare(
     spec: FeatureSpec | None = None,
     *,
     base_dir: Path | None = None,
-    lake_root: Path | None = None,
+    lake_root: Path | str | None = None,
     artifact_root: Path | None = None,
     artifact_id: str | None = None,
     out_dir: Path | None = None,
@@ -318,13 +319,8 @@ def prepare(
     plugin_class(run.strategy.plugin)  # unknown plugins fail before any data is touched
     spec = spec if spec is not None else load_spec(run, base)
     artifact = load_artifact(run, spec, base_dir=base, artifact_root=artifact_root, artifact_id=artifact_id)
-    layout = LakeLayout.from_run_config(run)
-    layout = LakeLayout(
-        Path(lake_root) if lake_root is not None else _resolve(base, run.data.parquet_root),
-        daily_path=layout.daily_path,
-        bar_1m_template=layout.bar_1m_template,
-        bar_1s_template=layout.bar_1s_template,
-    )
+    location = lake_root if lake_root is not None else run.data.parquet_root
+    layout = open_lake(location if is_lake_url(location) else _resolve(base, location), **run_config_templates(run))
     if not layout.root.is_dir():
         raise SpecError(f"lake root {layout.root} is not a directory", field=f"{FIELD}.data.parquet_root")
     coverage = lake_coverage(layout)

@@ -114,7 +114,7 @@ def run_backtest(
     run: BacktestRunConfig,
     spec: FeatureSpec | None = None,
     *,
-    lake_root: Path | None = None,
+    lake_root: Path | str | None = None,
     artifact_root: Path | None = None,
     artifact_id: str | None = None,
     out_dir: Path | None = None,

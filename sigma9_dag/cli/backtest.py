@@ -27,7 +27,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "(--strict: refused when their features would be NaN).",
     )
     parser.add_argument("run_config", type=Path, metavar="RUN.yaml", help="BacktestRunConfig file")
-    parser.add_argument("--root", type=Path, default=None, help="lake root (default: the run's data.parquet_root)")
+    parser.add_argument(
+        "--root",
+        default=None,
+        metavar="DIR|URL",
+        help="the lake, a directory or s3://bucket/prefix (default: the run's data.parquet_root)",
+    )
     parser.add_argument("--artifacts", type=Path, default=None, help="artifact store (default: from artifact_ref)")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default: the run's output.base_dir)")
     parser.add_argument("--spec", type=Path, default=None, help="FeatureSpec file (default: feature_spec_ref.path)")

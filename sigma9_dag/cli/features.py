@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sigma9_dag.cli.compute import add_dask_option
 from sigma9_dag.cli.lake import add_root_argument
-from sigma9_runtime.lake.layout import LakeLayout, resolve_data_root
+from sigma9_runtime.lake.layout import LakeLayout, open_lake
 
 EXIT_MISMATCH = 1
 
@@ -99,7 +99,7 @@ def _stats(args: argparse.Namespace) -> int:
     from sigma9_dag.features.stats import ensure_stats
     from sigma9_dag.lake.coverage import intraday_tables
 
-    layout = LakeLayout(resolve_data_root(args.root))
+    layout = open_lake(args.root)
     spec = _load(args.spec)
     coverage = _checked(layout, spec)
     tables = intraday_tables(spec)
@@ -120,7 +120,7 @@ def _parity(args: argparse.Namespace) -> int:
     from sigma9_dag.features.replay import feature_parity
     from sigma9_dag.lake.history import history_sufficiency
 
-    layout = LakeLayout(resolve_data_root(args.root))
+    layout = open_lake(args.root)
     spec = _load(args.spec)
     coverage = _checked(layout, spec, [args.date])
     history = history_sufficiency(coverage, spec, [args.date], args.tickers)
@@ -144,7 +144,7 @@ def _parity(args: argparse.Namespace) -> int:
 def _consistency(args: argparse.Namespace) -> int:
     from sigma9_dag.features.consistency import feature_consistency
 
-    layout = LakeLayout(resolve_data_root(args.root))
+    layout = open_lake(args.root)
     spec = _load(args.spec)
     coverage = _checked(layout, spec)
     report = feature_consistency(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sigma9_dag.cli.compute import add_dask_option
-from sigma9_runtime.lake.layout import DATA_ROOT_ENV, DEFAULT_DATA_ROOT, LakeLayout, resolve_data_root
+from sigma9_runtime.lake.layout import DATA_ROOT_ENV, DEFAULT_DATA_ROOT, open_lake, resolve_data_root
 from sigma9_runtime.streams import LAKE_TABLES
 
 if TYPE_CHECKING:
@@ -32,10 +32,10 @@ def add_root_argument(parser: argparse.ArgumentParser) -> None:
     """The ``--root DIR`` option every lake-reading command takes."""
     parser.add_argument(
         "--root",
-        type=Path,
         default=None,
-        metavar="DIR",
-        help=f"lake root (default: ${DATA_ROOT_ENV} or '{DEFAULT_DATA_ROOT}')",
+        metavar="DIR|URL",
+        help=f"the lake: a directory, or object storage (s3://bucket/prefix) (default: ${DATA_ROOT_ENV} or "
+        f"'{DEFAULT_DATA_ROOT}')",
     )
 
 
@@ -43,9 +43,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser = commands.add_parser(
         "lake",
         help="build, import, inspect and query the market data lake",
-        description="Build, import, inspect and query the market data lake. One writer at a time: a second "
-        "synth or import waits up to $SIGMA9_LAKE_LOCK_TIMEOUT seconds (default 600) for the first, then "
-        "stops with one line; a killed writer leaves the lake as before or after its commit (docs/lake.md).",
+        description="Build, import, inspect and query the market data lake: a directory, or object storage "
+        "(--root s3://bucket/prefix). One writer at a time: on disk a second synth or import waits up to "
+        "$SIGMA9_LAKE_LOCK_TIMEOUT seconds (default 600) for the first, then stops with one line; in a bucket, "
+        "of two writers the second to commit stops with one line, its work unpublished. A killed writer leaves "
+        "the lake as before or after its commit (docs/lake.md).",
     )
     actions = parser.add_subparsers(dest="lake_command", metavar="ACTION", required=True)
 
@@ -104,6 +106,18 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         add_dask_option(source)
         source.add_argument("--no-progress", action="store_true", help="no progress bar")
         source.set_defaults(handler=_import, importer=name)
+
+    copy = actions.add_parser(
+        "copy",
+        help="copy the lake whole to a directory or a bucket, as one commit",
+        description="Copy the lake at --root to DESTINATION (a directory or s3://bucket/prefix) byte for byte, "
+        "lake.json included, as one commit: e.g. `sigma9 lake copy s3://bucket/lake` moves a lake on disk to "
+        "object storage, where Dask workers on other machines read it. Derived caches stay behind.",
+    )
+    add_root_argument(copy)
+    copy.add_argument("destination", metavar="DESTINATION", help="a directory or s3://bucket/prefix")
+    copy.add_argument("--force", action="store_true", help="replace a lake already at DESTINATION")
+    copy.set_defaults(handler=_copy)
 
     info = actions.add_parser("info", help="tickers, dates, rows and coverage per table, ground-truth counts")
     add_root_argument(info)
@@ -181,11 +195,18 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _copy(args: argparse.Namespace) -> int:
+    from sigma9_dag.lake.copy import copy_lake
+
+    print(f"copied {copy_lake(open_lake(args.root), args.destination, force=args.force)}")
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     from sigma9_dag.lake.commit import reading
     from sigma9_dag.lake.info import lake_info
 
-    layout = LakeLayout(resolve_data_root(args.root))
+    layout = open_lake(args.root)
     with reading(layout.root):
         info = lake_info(layout)
     print(json.dumps(info.to_dict(), indent=2) if args.json else info.render())
@@ -199,7 +220,7 @@ def _events(args: argparse.Namespace) -> int:
 
     if args.out is not None:
         check_table_path(args.out, "events")  # before reading the lake
-    layout = LakeLayout(resolve_data_root(args.root))
+    layout = open_lake(args.root)
     if not layout.root.is_dir():
         raise LakeError(f"{layout.root}: no lake here (directory missing)")
     scan = lake_events(layout, workers=args.workers).between(args.first, args.last)
@@ -243,7 +264,7 @@ def _query(args: argparse.Namespace) -> int:
     from sigma9_dag.lake.duck import connect
     from sigma9_runtime.errors import LakeError
 
-    layout = LakeLayout(resolve_data_root(args.root))
+    layout = open_lake(args.root)
     with reading(layout.root):  # the query reads one state of the lake
         con = connect(layout, sql=args.sql, workers=args.workers)
         try:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sigma9_dag.lake.commit import reading
-from sigma9_runtime.lake.layout import LakeLayout, resolve_data_root
+from sigma9_runtime.lake.layout import LakeLayout, open_lake
 
 
 def register(
@@ -47,11 +47,11 @@ def register(
     check.set_defaults(handler=_check)
 
 
-def _layout(root: Path | None) -> LakeLayout:
+def _layout(root: str | None) -> LakeLayout:
     """The lake at ``root`` (``$SIGMA9_DATA_ROOT``, ``data``); one line when there is none."""
     from sigma9_runtime.errors import LakeError
 
-    layout = LakeLayout(resolve_data_root(root))
+    layout = open_lake(root)
     if not layout.meta.exists():
         raise LakeError(f"{layout.root}: no lake here (no {layout.meta.name}); build one with sigma9 lake synth")
     return layout

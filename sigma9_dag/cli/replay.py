@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sigma9_dag.cli.catalog import DEFAULT_SPEC_GLOB
 from sigma9_dag.cli.compute import add_dask_option
 from sigma9_dag.cli.lake import add_root_argument
-from sigma9_runtime.lake.layout import LakeLayout, resolve_data_root
+from sigma9_runtime.lake.layout import open_lake
 
 if TYPE_CHECKING:
     from sigma9_dag.lake.coverage import LakeCoverage
@@ -152,7 +152,7 @@ def _replay(args: argparse.Namespace) -> int:
     from sigma9_runtime.replay import capture_frames, lake_day_feed, lake_frames, replay_frames, write_alerts
     from sigma9_runtime.streams import spec_streams
 
-    layout = LakeLayout(resolve_data_root(args.root))
+    layout = open_lake(args.root)
     coverage = lake_coverage(layout) if layout.root.is_dir() else None
     if args.capture is None and (coverage is None or not coverage.tables()):
         raise LakeError(f"{layout.root}: no lake here (build one with `sigma9 lake synth` or an import)")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +26,7 @@ from sigma9_runtime.features.normalization import DailyStats
 from sigma9_runtime.features.plan import FeaturePlan
 from sigma9_runtime.features.stats_store import FeatureStatsStore
 from sigma9_runtime.features.warmup import Warmup, add_baselines, minute_bars
-from sigma9_runtime.lake.layout import LakeLayout
+from sigma9_runtime.lake.layout import LakeLayout, open_lake
 from sigma9_runtime.lake.tables import BARS_SCHEMA, read_bars
 
 
@@ -71,7 +70,8 @@ def day_warmup(
 
 @dataclass(frozen=True)
 class _TickerTask:
-    root: str
+    lake: str
+    """The lake's location (:attr:`LakeLayout.location`): every worker opens the same version."""
     spec: FeatureSpec
     ticker: str
     steps: tuple[tuple[dt.date, np.ndarray], ...]
@@ -127,7 +127,7 @@ def _ticker_rows(
     with each day's arrays and baselines built once: a day's normalization reads the statistics of the earlier
     days, stored or computed just before (per-symbol normalization only), and the statistics' whole-minute raw
     rows serve the wanted steps among them."""
-    layout = LakeLayout(Path(task.root))
+    layout = open_lake(task.lake)
     plan = FeaturePlan.from_spec(task.spec)
     store = FeatureStatsStore(layout, plan)
     tables = ticker_bars(layout, task.ticker)
@@ -180,7 +180,7 @@ def batch_rows(
         wanted = tuple(sorted((day, steps) for day, steps in days.items() if (ticker, day) in held))
         stats = tuple(sorted(day for day in stats_days.get(ticker, ()) if (ticker, day) in held))
         if wanted or stats:
-            tasks.append(_TickerTask(str(layout.root), spec, ticker, wanted, stats))
+            tasks.append(_TickerTask(layout.location, spec, ticker, wanted, stats))
     store = FeatureStatsStore(layout, FeaturePlan.from_spec(spec))
     out: dict[tuple[str, dt.date], tuple[np.ndarray, np.ndarray]] = {}
     written = 0

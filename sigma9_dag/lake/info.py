@@ -91,7 +91,7 @@ def lake_info(layout: LakeLayout) -> LakeInfo:
     }
     events = read_events(layout)
     return LakeInfo(
-        root=str(layout.root),
+        root=layout.location,
         source=history[-1].get("source"),
         tickers=int(coverage.frame["ticker"].nunique()),
         trade_days=len(days),

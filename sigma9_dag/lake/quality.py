@@ -270,7 +270,7 @@ def check_lake(layout: LakeLayout, spec: FeatureSpec | None = None) -> LakeCheck
 
         history = history_sufficiency(coverage, spec)
     return LakeCheck(
-        root=str(layout.root),
+        root=layout.location,
         span=coverage.span(),
         tickers=int(frame["ticker"].nunique()),
         ticker_days=len(frame),

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from sigma9_dag.lake.commit import STAGING_PREFIX, TRASH_PREFIX, CommitJournal, WriterLock, commit_staged
 from sigma9_runtime.atomic import atomic_path, atomic_write_text
 from sigma9_runtime.bounds import MAX_BAR_VOLUME, MAX_PRICE, MAX_TRADE_SIZE
-from sigma9_runtime.errors import DataError
+from sigma9_runtime.errors import DataError, LakeError
 from sigma9_runtime.lake.layout import BarKind, LakeLayout
 from sigma9_runtime.lake.tables import (
     BARS_SCHEMA,
@@ -307,18 +307,7 @@ class LakeTransaction:
         self.replace = replace
         self._lock = WriterLock(layout.root, lock_timeout).acquire()
         self.staging_root = layout.root / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
-        self.staged = LakeLayout(
-            self.staging_root,
-            daily_path=layout.daily_path,
-            bar_1m_template=layout.bar_1m_template,
-            bar_1s_template=layout.bar_1s_template,
-            trades_template=layout.trades_template,
-            splits_path=layout.splits_path,
-            events_path=layout.events_path,
-            hard_negatives_path=layout.hard_negatives_path,
-            reports_dir=layout.reports_dir,
-            meta_path=layout.meta_path,
-        )
+        self.staged = LakeLayout(self.staging_root, **layout.templates())
         self._files: dict[Path, None] = {}  # relative paths staged, in staging order (a dict: O(1) membership)
         self._ended = False
 
@@ -381,8 +370,9 @@ class LakeTransaction:
         self._files[final.relative_to(self.layout.root)] = None
         return final
 
-    def commit(self, meta: dict[str, Any]) -> None:
-        """Make every staged file visible at once, with ``lake.json`` (its history extended) last.
+    def commit(self, meta: dict[str, Any] | None) -> None:
+        """Make every staged file visible at once, with ``lake.json`` (its history extended by ``meta``; None:
+        as staged, for a copy of another lake) last.
 
         A replacing transaction moves the lake's own tables (every top-level entry the layout owns)
         aside in the same commit and deletes them after it, so the lake holds exactly what this
@@ -390,13 +380,16 @@ class LakeTransaction:
         """
         replace = self.replace
         meta_relative = self.layout.meta.relative_to(self.layout.root)
-        previous = json.loads(self.layout.meta.read_text()) if self.layout.meta.exists() and not replace else {}
-        history = previous.get("history", [])
-        history.append({"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **meta})
-        atomic_write_text(
-            self.staging_root / meta_relative,
-            json.dumps({"format": 1, "history": history}, indent=2, default=_jsonable) + "\n",
-        )
+        if meta is not None:
+            previous = json.loads(self.layout.meta.read_text()) if self.layout.meta.exists() and not replace else {}
+            history = previous.get("history", [])
+            history.append({"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **meta})
+            atomic_write_text(
+                self.staging_root / meta_relative,
+                json.dumps({"format": 1, "history": history}, indent=2, default=_jsonable) + "\n",
+            )
+        elif not (self.staging_root / meta_relative).is_file():
+            raise LakeError(f"{self.layout.root}: a commit without its {meta_relative} staged")
         files = [f for f in self._files if f != meta_relative]
         journal = CommitJournal(
             staging=self.staging_root.name,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
@@ -93,11 +93,30 @@ HARD_NEGATIVE_COLUMNS: dict[str, str] = {
 }
 
 
-def resolve_data_root(root: str | Path | None = None) -> Path:
-    """The lake root: ``root`` if given, else ``$SIGMA9_DATA_ROOT``, else ``data``."""
-    if root is not None:
-        return Path(root)
-    return Path(os.environ.get(DATA_ROOT_ENV) or DEFAULT_DATA_ROOT)
+def resolve_data_root(root: str | Path | None = None) -> Path | str:
+    """The lake's location: ``root`` if given, else ``$SIGMA9_DATA_ROOT``, else ``data``; a directory, or a URL
+    (``s3://bucket/prefix``) kept as text."""
+    chosen = root if root is not None else (os.environ.get(DATA_ROOT_ENV) or DEFAULT_DATA_ROOT)
+    return _location(chosen)
+
+
+def _location(location: str | Path) -> Path | str:
+    from sigma9_runtime.lake.object_lake import is_lake_url
+
+    return str(location) if is_lake_url(str(location)) else Path(location)
+
+
+def open_lake(location: str | Path | None = None, **templates: str) -> LakeLayout:
+    """The layout of the lake at ``location`` (default :func:`resolve_data_root`'s): a directory, or a lake in
+    object storage (``s3://bucket/prefix``, optionally pinned ``#v=N``), read through its local mirror of one
+    version (:mod:`sigma9_runtime.lake.object_lake`). ``templates`` override the layout's paths."""
+    chosen = resolve_data_root(location)
+    if isinstance(chosen, str):
+        from sigma9_runtime.lake.object_lake import mirror_lake
+
+        root, pinned = mirror_lake(chosen)
+        return LakeLayout(root, source=pinned, **templates)
+    return LakeLayout(chosen, **templates)
 
 
 def check_ticker(ticker: str) -> str:
@@ -105,6 +124,15 @@ def check_ticker(ticker: str) -> str:
     if not TICKER_PATTERN.match(ticker):
         raise ValueError(f"invalid ticker {ticker!r}: expected upper-case letters, digits, '.' or '-'")
     return ticker
+
+
+def run_config_templates(config: object) -> dict[str, str]:
+    """The path templates a BacktestRunConfig's ``data`` section sets (daily path, bar templates)."""
+    data = config.data  # type: ignore[attr-defined]
+    templates = {"daily_path": data.daily.path, "bar_1m_template": data.intraday.bar_1m.path_glob}
+    if data.intraday.bar_1s is not None:
+        templates["bar_1s_template"] = data.intraday.bar_1s.path_glob
+    return templates
 
 
 def _template_regex(template: str) -> re.Pattern[str]:
@@ -141,15 +169,23 @@ class LakeLayout:
     hard_negatives_path: str = "ground_truth/hard_negatives.parquet"
     reports_dir: str = "reports"
     meta_path: str = "lake.json"
+    source: str | None = None
+    """The pinned object-store location (``s3://b/p#v=12``) ``root`` mirrors; None for a lake on disk."""
 
     @classmethod
     def from_run_config(cls, config: object) -> LakeLayout:
         """Layout honouring a BacktestRunConfig's ``data`` section (root, daily path, bar templates)."""
-        data = config.data  # type: ignore[attr-defined]
-        kwargs = {"daily_path": data.daily.path, "bar_1m_template": data.intraday.bar_1m.path_glob}
-        if data.intraday.bar_1s is not None:
-            kwargs["bar_1s_template"] = data.intraday.bar_1s.path_glob
-        return cls(Path(data.parquet_root), **kwargs)
+        return open_lake(config.data.parquet_root, **run_config_templates(config))  # type: ignore[attr-defined]
+
+    @property
+    def location(self) -> str:
+        """Where this lake is, as worker tasks carry it (:func:`open_lake` reopens it): the pinned URL of a lake
+        in object storage, else the root directory."""
+        return self.source if self.source is not None else str(self.root)
+
+    def templates(self) -> dict[str, str]:
+        """The layout's path templates, as keyword arguments of :func:`open_lake` or :class:`LakeLayout`."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("root", "source")}
 
     # --- paths ----------------------------------------------------------------------------------
 

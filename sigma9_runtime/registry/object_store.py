@@ -50,15 +50,16 @@ def object_key(base: str, relative: str) -> str:
     return f"{base}/{relative}" if base else relative
 
 
-def open_object_store(url: str) -> tuple[Any, str]:
-    """The pyarrow filesystem of ``url`` and the path of its prefix (``bucket/prefix``, no trailing ``/``)."""
+def open_object_store(url: str, error: type[Sigma9Error] = ArtifactError) -> tuple[Any, str]:
+    """The pyarrow filesystem of ``url`` and the path of its prefix (``bucket/prefix``, no trailing ``/``); ``error``
+    raised when it cannot be opened."""
     import pyarrow as pa
     import pyarrow.fs as pafs
 
     try:
         filesystem, base = pafs.FileSystem.from_uri(url)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as e:
-        raise ArtifactError(f"{url}: not an object store this runtime can open ({e})") from e
+        raise error(f"{object_store_name(url)}: not an object store this runtime can open ({e})") from e
     return filesystem, base.rstrip("/")
 
 

@@ -80,7 +80,7 @@ class ImportSummary:
     daily: int = 0
     splits: int = 0
     quarantined: int = 0
-    report: Path | None = None
+    report: Path | str | None = None
 
     def __str__(self) -> str:
         splits = f"{self.splits:,} splits, " if self.splits else ""

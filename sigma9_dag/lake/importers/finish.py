@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 
 from sigma9_dag.lake.importers.batch import ImportBatch
 from sigma9_dag.lake.importers.common import ImportSummary, no_rows, progress_iter, session_ordinals
+from sigma9_dag.lake.object_commit import writable_lake
 from sigma9_dag.lake.writer import (
     LakeTransaction,
     QuarantineReport,
@@ -58,6 +59,7 @@ from sigma9_runtime.lake.tables import (
     daily_bar_from_trades,
     read_table,
 )
+from sigma9_runtime.registry.object_store import object_store_name
 from sigma9_runtime.units import MINUTE_NS, SECOND_NS
 
 INTERVALS: dict[BarKind, int] = {"1s": SECOND_NS, "1m": MINUTE_NS}
@@ -398,7 +400,6 @@ def import_files(
     be a module-level function. A 0-byte file raises :class:`~sigma9_runtime.errors.DataError` (it holds no
     rows) before any is read.
     """
-    layout = LakeLayout(Path(root))
     files = [Path(p) for p in paths]
     for path in files:
         if path.stat().st_size == 0:
@@ -408,4 +409,8 @@ def import_files(
     batch = ImportBatch(source)
     for i in range(len(tasks)):
         batch.merge(read.pop(i))
-    return finish_import(layout, batch, progress=progress)
+    with writable_lake(root) as layout:
+        summary = finish_import(layout, batch, progress=progress)
+        if layout.source is not None and summary.report is not None:  # the working copy goes: name it in the lake
+            summary.report = f"{object_store_name(layout.source)}/{summary.report.relative_to(layout.root).as_posix()}"
+    return summary

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from sigma9_dag.lake.events import DEFAULT_ANCHOR
+from sigma9_dag.lake.object_commit import writable_lake
 from sigma9_dag.lake.synth.day import simulate_day
 from sigma9_dag.lake.synth.plan import DayPlan, MarketPlan, make_plan
 from sigma9_dag.lake.synth.universe import TickerProfile, daily_history, make_universe
@@ -289,59 +290,61 @@ def generate_synthetic_lake(
     began = time.perf_counter()
     _check_arguments(tickers, days, history_days, workers)
     written = check_tables(tables)
-    layout = LakeLayout(Path(root))
-    if (layout.meta.exists() or layout.daily.exists()) and not force:
-        raise LakeError(f"{layout.root}: a lake is already there; pass --force to replace it")
-    intraday = list(iter_trading_days(start, days))
-    history = _history_days(intraday[0], history_days)
-    universe = make_universe(seed, tickers)
-    plan = make_plan(seed, tickers, days)
-    summary = SynthSummary(
-        root=str(layout.root),
-        tickers=tickers,
-        days=days,
-        first_day=intraday[0].isoformat(),
-        last_day=intraday[-1].isoformat(),
-        history_days=history_days,
-        warmup_days=plan.warmup_days,
-        tables=list(written),
-    )
-    with LakeTransaction(layout, replace=force) as txn:
-        tasks = [_task(txn, layout, profile, intraday, plan, seed, anchor, written) for profile in universe]
-        results = _run(tasks, workers, progress)
-        daily_rows = [row for p in universe for row in _history_rows(p, history, seed)]
-        for result in results:
-            daily_rows.extend(result.daily)
-            summary.trades += result.trades
-            summary.bars_1s += result.bars_1s
-            summary.bars_1m += result.bars_1m
-        events = sorted((e for r in results for e in r.events), key=lambda e: (e["t0_ns"], e["ticker"]))
-        negatives = sorted((h for r in results for h in r.hard_negatives), key=lambda h: (h["onset_ns"], h["ticker"]))
-        splits = [
-            {"ticker": universe[t].ticker, "execution_date": intraday[d], "split_from": f, "split_to": to}
-            for (t, d), (f, to) in sorted(plan.splits.items())
-        ]
-        txn.write_daily(pa.Table.from_pylist(daily_rows, schema=DAILY_SCHEMA))
-        txn.write_splits(pa.Table.from_pylist(splits, schema=SPLITS_SCHEMA))
-        txn.write_events(pa.Table.from_pylist(events, schema=EVENTS_SCHEMA))
-        txn.write_hard_negatives(pa.Table.from_pylist(negatives, schema=HARD_NEGATIVES_SCHEMA))
-        summary.daily = len(daily_rows)
-        summary.events = Counter(e["archetype"] for e in events)
-        summary.hard_negatives = len(negatives)
-        summary.splits = len(splits)
-        summary.seconds = time.perf_counter() - began
-        generator = {
-            "seed": seed,
-            "tickers": tickers,
-            "days": days,
-            "start": intraday[0].isoformat(),
-            "history_days": history_days,
-            "warmup_days": plan.warmup_days,
-            "anchor": anchor,
-            "tables": list(written),
-        }
-        txn.write_report("synth", {"generator": generator, "summary": summary.to_dict()})
-        txn.commit(meta={"source": "synthetic", "generator": generator})
+    with writable_lake(root) as layout:
+        if (layout.meta.exists() or layout.daily.exists()) and not force:
+            raise LakeError(f"{layout.location}: a lake is already there; pass --force to replace it")
+        intraday = list(iter_trading_days(start, days))
+        history = _history_days(intraday[0], history_days)
+        universe = make_universe(seed, tickers)
+        plan = make_plan(seed, tickers, days)
+        summary = SynthSummary(
+            root=layout.location,
+            tickers=tickers,
+            days=days,
+            first_day=intraday[0].isoformat(),
+            last_day=intraday[-1].isoformat(),
+            history_days=history_days,
+            warmup_days=plan.warmup_days,
+            tables=list(written),
+        )
+        with LakeTransaction(layout, replace=force) as txn:
+            tasks = [_task(txn, layout, profile, intraday, plan, seed, anchor, written) for profile in universe]
+            results = _run(tasks, workers, progress)
+            daily_rows = [row for p in universe for row in _history_rows(p, history, seed)]
+            for result in results:
+                daily_rows.extend(result.daily)
+                summary.trades += result.trades
+                summary.bars_1s += result.bars_1s
+                summary.bars_1m += result.bars_1m
+            events = sorted((e for r in results for e in r.events), key=lambda e: (e["t0_ns"], e["ticker"]))
+            negatives = sorted(
+                (h for r in results for h in r.hard_negatives), key=lambda h: (h["onset_ns"], h["ticker"])
+            )
+            splits = [
+                {"ticker": universe[t].ticker, "execution_date": intraday[d], "split_from": f, "split_to": to}
+                for (t, d), (f, to) in sorted(plan.splits.items())
+            ]
+            txn.write_daily(pa.Table.from_pylist(daily_rows, schema=DAILY_SCHEMA))
+            txn.write_splits(pa.Table.from_pylist(splits, schema=SPLITS_SCHEMA))
+            txn.write_events(pa.Table.from_pylist(events, schema=EVENTS_SCHEMA))
+            txn.write_hard_negatives(pa.Table.from_pylist(negatives, schema=HARD_NEGATIVES_SCHEMA))
+            summary.daily = len(daily_rows)
+            summary.events = Counter(e["archetype"] for e in events)
+            summary.hard_negatives = len(negatives)
+            summary.splits = len(splits)
+            summary.seconds = time.perf_counter() - began
+            generator = {
+                "seed": seed,
+                "tickers": tickers,
+                "days": days,
+                "start": intraday[0].isoformat(),
+                "history_days": history_days,
+                "warmup_days": plan.warmup_days,
+                "anchor": anchor,
+                "tables": list(written),
+            }
+            txn.write_report("synth", {"generator": generator, "summary": summary.to_dict()})
+            txn.commit(meta={"source": "synthetic", "generator": generator})
     return summary
 
 

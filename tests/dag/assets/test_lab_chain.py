@@ -63,6 +63,41 @@ def test_the_whole_chain_publishes_an_artifact_the_runtime_loads(chain) -> None:
     assert (lake.lab(SPEC_ID).path("backtest", "backtest_report.json")).exists()
 
 
+def _payload_digests(manifest) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {f.name: f.sha256 for f in manifest.payload.files}
+
+
+@pytest.mark.slow
+def test_on_dask_with_the_lake_and_artifacts_in_a_bucket_the_chain_publishes_the_same_payload(  # type: ignore[no-untyped-def]
+    chain, synthetic_lake, s3_endpoint, monkeypatch, tmp_path
+) -> None:
+    from distributed import LocalCluster
+
+    from sigma9_dag.lake.copy import copy_lake
+    from sigma9_runtime.registry import open_registry
+    from tests.stubs import use_s3
+
+    _, lake, _, _, _ = chain
+    on_disk = load_artifact_manifest(read_output(lake, SPEC_ID, "export", ExportOutput).manifest)
+    monkeypatch.setenv("SIGMA9_LAKE_CACHE", str(tmp_path / "lake-cache"))
+    bucket = use_s3(monkeypatch, s3_endpoint, "sigma9-chain")
+    copy_lake(synthetic_lake, f"{bucket}/lake")
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,  # its workers start now, with the bucket's settings in their environment
+        materialized_lab(
+            f"{bucket}/lake", f"{bucket}/artifacts", SPEC_ID, SMALL_LAKE_CONFIG, cluster.scheduler_address
+        ) as (result, _, _),
+    ):
+        assert result.success
+        assert cluster.scheduler.transition_counter > 0  # the per-ticker work ran on the cluster
+    assert (tmp_path / "lake-cache" / "local").is_dir()  # the lab's outputs beside the bucket's lake, not in it
+    (in_bucket,) = open_registry(f"{bucket}/artifacts", cache_dir=tmp_path / "artifacts").list_manifests().manifests
+    assert _payload_digests(in_bucket) == _payload_digests(on_disk)
+    assert in_bucket.performance_oos == on_disk.performance_oos
+
+
 @pytest.mark.slow
 def test_every_check_evaluation_is_recorded_for_the_spec_partition(chain) -> None:  # type: ignore[no-untyped-def]
     result, _, _, _, instance = chain

@@ -21,6 +21,6 @@ def test_a_task_travels_with_its_regular_steps_as_a_rule_and_arrives_with_the_sa
     assert len(pickle.dumps(_pack_steps(regular))) < 100  # a regular grid travels as a rule
     assert len(pickle.dumps(_pack_steps(scattered))) < scattered.nbytes / 2  # others as compressed differences
     back = pickle.loads(data)
-    assert (back.root, back.spec, back.ticker, back.stats_days) == (task.root, task.spec, task.ticker, task.stats_days)
+    assert (back.lake, back.spec, back.ticker, back.stats_days) == (task.lake, task.spec, task.ticker, task.stats_days)
     for (day_a, a), (day_b, b) in zip(task.steps, back.steps, strict=True):
         assert day_a == day_b and a.dtype == b.dtype == np.int64 and np.array_equal(a, b)
