@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from sigma9_runtime.lake.layout import open_lake
 if TYPE_CHECKING:
     from sigma9_dag.lake.coverage import LakeCoverage
     from sigma9_runtime.container import RuntimeContainer
+    from sigma9_runtime.replay import ReplayResult
 
 
 def _clock(text: str) -> dt.time:
@@ -44,8 +46,9 @@ def _param(text: str) -> tuple[str, str | int | float | bool | None]:
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = commands.add_parser(
         "replay",
-        help="play a day through the runtime exactly as live and write its alerts",
-        description="Replay DATE from the lake (every message of the channels the FeatureSpec subscribes to - "
+        help="play a day (or several) through the runtime exactly as live and write its alerts",
+        description="Replay DATE (each of several dates apart, as a task of its own) from the lake (every "
+        "message of the channels the FeatureSpec subscribes to - "
         "T.*, A.*, AM.* - as raw Massive frames, in delivery order; a spec on 1-minute bars gets AM frames only) "
         "or from a Massive WebSocket capture, through the runtime container's strategy: the TickDispatcher runs "
         "the 1 s scanner and ignition-monitor loops by event time. Prints the alerts; --out writes them with "
@@ -55,14 +58,23 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "their features would be NaN).",
     )
     add_root_argument(parser)
-    parser.add_argument("--date", type=dt.date.fromisoformat, required=True, metavar="DATE", help="trading day")
+    parser.add_argument(
+        "--date",
+        type=dt.date.fromisoformat,
+        nargs="+",
+        required=True,
+        metavar="DATE",
+        help="trading day; several are replayed apart, one task each (--workers, --dask), printed in date order",
+    )
     parser.add_argument(
         "--spec",
         type=Path,
         metavar="FILE",
         help=f"FeatureSpec (default: the newest {DEFAULT_SPEC_GLOB} whose sources the lake holds)",
     )
-    parser.add_argument("--artifacts", type=Path, metavar="DIR", help="artifact store (needed by seismograph_ml)")
+    parser.add_argument(
+        "--artifacts", metavar="DIR|URL", help="artifact store, a directory or s3://... (needed by seismograph_ml)"
+    )
     parser.add_argument(
         "--strategy",
         metavar="PLUGIN",
@@ -81,7 +93,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.add_argument("--out", type=Path, metavar="FILE", help="write the alerts (.parquet or .jsonl)")
     parser.add_argument("--log-features", type=Path, metavar="FILE", help="write the consistency log (parquet)")
     parser.add_argument("--limit", type=int, default=20, metavar="N", help="alerts shown in the table (default 20)")
-    parser.add_argument("--workers", type=int, default=2, metavar="W", help="worker processes for stats (default 2)")
+    parser.add_argument(
+        "--workers", type=int, default=2, metavar="W", help="worker processes for days and statistics (default 2)"
+    )
     add_dask_option(parser)
     parser.add_argument(
         "--strict",
@@ -141,24 +155,91 @@ def _warmup_check(
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from sigma9_dag.features.stats import ensure_day_stats
+    from sigma9_dag.lake.coverage import intraday_tables, lake_coverage
+    from sigma9_dag.parallel import map_tickers
+    from sigma9_runtime.contracts.io import load_feature_spec
+    from sigma9_runtime.errors import LakeError, SpecError
+    from sigma9_runtime.registry import is_object_store_url
+    from sigma9_runtime.replay import write_alerts
+
+    days = sorted(set(args.date))
+    if len(days) > 1 and args.capture is not None:
+        raise SpecError("--capture replays the one day it holds: give one --date", field="--date")
+    if len(days) > 1 and args.log_features is not None:
+        raise SpecError("--log-features logs one day: give one --date", field="--date")
+    layout = open_lake(args.root)
+    coverage = lake_coverage(layout) if layout.root.is_dir() else None
+    if args.capture is None and (coverage is None or not coverage.tables()):
+        raise LakeError(f"{layout.root}: no lake here (build one with `sigma9 lake synth` or an import)")
+    spec_path = Path(args.spec or default_spec(coverage)).resolve()  # a worker's directory may differ
+    if args.artifacts is not None and not is_object_store_url(args.artifacts):
+        args = argparse.Namespace(**{**vars(args), "artifacts": Path(args.artifacts).resolve()})
+    if len(days) > 1 and coverage is not None:  # every day's statistics first, spread over the workers
+        spec = load_feature_spec(spec_path)
+        tables = intraday_tables(spec)
+        symbols = args.tickers or coverage.tickers(tables)
+        if symbols and coverage.days(tables):
+            ensure_day_stats(layout, spec, symbols, days, workers=args.workers, coverage=coverage)
+    tasks = [_ReplayDay(args, day, layout.location, spec_path) for day in days]
+    results = sorted(
+        map_tickers(_replay_day, tasks, workers=args.workers if len(tasks) > 1 else 1), key=lambda r: r[1].day
+    )
+    for printed, result in results:
+        print(printed, end="")
+        print(result.render(limit=args.limit))
+    if args.out is not None:
+        write_alerts(args.out, [alert for _, result in results for alert in result.alerts])
+        print(f"alerts written to {args.out}")
+    if args.log_features is not None:
+        print(f"feature log written to {args.log_features}")
+    return 0
+
+
+@dataclass(frozen=True)
+class _ReplayDay:
+    """One day of a replay (a task: days are replayed apart, each by a runtime of its own, as live)."""
+
+    args: argparse.Namespace
+    day: dt.date
+    lake: str
+    """The lake's location (:attr:`LakeLayout.location`): every day reads the same version."""
+    spec: Path
+
+    @property
+    def label(self) -> str:
+        """The day, as a failure names the task."""
+        return f"replay of {self.day}"
+
+
+def _replay_day(task: _ReplayDay) -> tuple[str, ReplayResult]:
+    """Replay one day: what the replay printed before its result (warm-up, closes), and the result."""
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        result = _replay_one(task)
+    return printed.getvalue(), result
+
+
+def _replay_one(task: _ReplayDay) -> ReplayResult:
     import numpy as np
 
     from sigma9_dag.cli.catalog import catalog_specs
     from sigma9_dag.lake.coverage import intraday_tables, lake_coverage, require_sources
     from sigma9_runtime.calendar import local_to_ns
     from sigma9_runtime.container import RuntimeConfig, RuntimeContainer
-    from sigma9_runtime.errors import LakeError
     from sigma9_runtime.lake.day_start import DayStart
-    from sigma9_runtime.replay import capture_frames, lake_day_feed, lake_frames, replay_frames, write_alerts
+    from sigma9_runtime.replay import capture_frames, lake_day_feed, lake_frames, replay_frames
     from sigma9_runtime.streams import spec_streams
 
-    layout = open_lake(args.root)
+    args, day = task.args, task.day
+    layout = open_lake(task.lake)
     coverage = lake_coverage(layout) if layout.root.is_dir() else None
-    if args.capture is None and (coverage is None or not coverage.tables()):
-        raise LakeError(f"{layout.root}: no lake here (build one with `sigma9 lake synth` or an import)")
     strategy_name = args.strategy or ("seismograph_ml" if args.artifacts else "seismograph")
     config = RuntimeConfig(
-        feature_spec=args.spec or default_spec(coverage),
+        feature_spec=task.spec,
         artifacts=args.artifacts,
         strategy=strategy_name,
         params=dict(args.param),
@@ -172,21 +253,21 @@ def _replay(args: argparse.Namespace) -> int:
     spec = container.spec
     if args.capture is None:
         assert coverage is not None
-        require_sources(spec, coverage, days=[args.date], alternatives=catalog_specs())
+        require_sources(spec, coverage, days=[day], alternatives=catalog_specs())
     strategy = container.strategy
     tables = intraday_tables(spec)
     has_lake = coverage is not None and bool(coverage.days(tables))
 
     symbols = args.tickers or (coverage.tickers(tables) if has_lake else [])  # type: ignore[union-attr]
     lake = coverage if has_lake else None
-    _warmup_check(lake, container, args.date, symbols, strict=args.strict, capture=args.capture is not None)
+    _warmup_check(lake, container, day, symbols, strict=args.strict, capture=args.capture is not None)
     strategy.features.add_symbols(symbols)
-    start = DayStart.empty(args.date)  # a capture without --root's lake: no warm-up, the cross rule off
+    start = DayStart.empty(day)  # a capture without --root's lake: no warm-up, the cross rule off
     if has_lake and symbols:
         from sigma9_dag.features.stats import ensure_day_stats
 
-        ensure_day_stats(layout, spec, symbols, [args.date], workers=args.workers, coverage=coverage)
-        start = container.day_start(args.date, symbols)
+        ensure_day_stats(layout, spec, symbols, [day], workers=args.workers, coverage=coverage)
+        start = container.day_start(day, symbols)
         if start.closes.missing:
             print(start.closes.summary())
     if args.tickers:
@@ -194,28 +275,21 @@ def _replay(args: argparse.Namespace) -> int:
 
     from sigma9_runtime.features.grid import day_grid
 
-    grid = day_grid(spec, args.date).steps_ns
+    grid = day_grid(spec, day).steps_ns
     steps, cuts = grid, grid
     if args.start is not None:
-        steps = steps[steps >= local_to_ns(args.date, args.start)]
+        steps = steps[steps >= local_to_ns(day, args.start)]
     if args.end is not None:
-        steps = steps[steps < local_to_ns(args.date, args.end)]
+        steps = steps[steps < local_to_ns(day, args.end)]
         cuts = grid[grid <= (steps[-1] if steps.size else grid[0])]
     steps = np.ascontiguousarray(steps)
     if args.capture is not None:
         frames = capture_frames(args.capture)
     else:
-        feed = lake_day_feed(layout, args.date, symbols, spec_streams(spec))
+        feed = lake_day_feed(layout, day, symbols, spec_streams(spec))
         frames = lake_frames(feed, cuts, tail=args.end is None)
     result = replay_frames(
-        strategy, args.date, frames, warmup=start.warmup, steps_ns=steps, previous_close=start.previous_close
+        strategy, day, frames, warmup=start.warmup, steps_ns=steps, previous_close=start.previous_close
     )
     container.close()
-    if args.out is not None:
-        write_alerts(args.out, result.alerts)
-    print(result.render(limit=args.limit))
-    if args.out is not None:
-        print(f"alerts written to {args.out}")
-    if args.log_features is not None:
-        print(f"feature log written to {args.log_features}")
-    return 0
+    return result

@@ -97,6 +97,42 @@ def test_a_capture_replays_to_the_same_alerts_as_the_lake(synthetic_lake, tmp_pa
     assert lake_alerts and all(a["artifact_id"] == "ART_2026-01-16_001" for a in lake_alerts)
 
 
+def test_several_days_replayed_as_tasks_are_each_day_replayed_alone(synthetic_lake, tmp_path, capsys, loose_spec):
+    day, ticker, others = _event_day(synthetic_lake)
+    other_day = next(str(d) for d in synthetic_lake.trade_dates() if str(d) != day)
+    tickers, params = [ticker, *others], ["--param", "threshold=0.0", "--cooldown", "120"]
+    alone = []
+    for one in (day, other_day):
+        assert (
+            main(
+                _replay(synthetic_lake, one, tickers, *params, "--out", str(tmp_path / f"{one}.jsonl"), spec=loose_spec)
+            )
+            == 0
+        )
+        alone += (tmp_path / f"{one}.jsonl").read_text().splitlines()
+    capsys.readouterr()
+    together = _replay(
+        synthetic_lake, other_day, tickers, *params, "--out", str(tmp_path / "both.jsonl"), spec=loose_spec
+    )
+    together[together.index("--date") + 1 : together.index("--date") + 2] = [other_day, day]  # any order given
+    together[together.index("--workers") + 1] = "2"  # two worker processes, a day each
+    assert main(together) == 0
+    printed = capsys.readouterr().out
+    assert printed.index(f"replay {min(day, other_day)}:") < printed.index(f"replay {max(day, other_day)}:")
+    by_day = sorted(alone, key=lambda line: json.loads(line)["ts_ns"])
+    assert (tmp_path / "both.jsonl").read_text().splitlines() == by_day and by_day
+
+
+def test_several_days_refuse_a_capture_and_a_feature_log(synthetic_lake, tmp_path, capsys):
+    days = ["--date", "2025-01-02", "2025-01-03"]
+    for extra, why in (
+        (["--capture", "x.jsonl"], "--capture replays the one day"),
+        (["--log-features", "f.parquet"], "--log-features logs one day"),
+    ):
+        assert main(["replay", "--root", str(synthetic_lake.root), *days, *extra]) == 2
+        assert why in capsys.readouterr().err
+
+
 def test_replay_refuses_a_day_the_lake_does_not_hold_and_an_unknown_plugin(synthetic_lake, capsys):
     assert main(["replay", "--root", str(synthetic_lake.root), "--date", "2001-01-02"]) == 2
     err = capsys.readouterr().err  # the default spec: the newest shipped one the lake holds the tables of
