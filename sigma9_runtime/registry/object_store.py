@@ -63,6 +63,16 @@ def open_object_store(url: str, error: type[Sigma9Error] = ArtifactError) -> tup
     return filesystem, base.rstrip("/")
 
 
+def read_object(url: str) -> bytes:
+    """The bytes of the object at ``url`` (``s3://bucket/key``)."""
+    filesystem, path = open_object_store(url)
+    try:
+        with filesystem.open_input_stream(path) as stream:
+            return stream.read()
+    except OSError as e:
+        raise ArtifactError(f"{object_store_name(url)}: cannot read ({e})") from e
+
+
 class ObjectStoreArtifactRegistry(ArtifactRegistry):
     """An artifact store in object storage, verified like a local one (see the module docstring).
 
