@@ -86,6 +86,21 @@ def test_the_dask_cluster_gives_the_local_pools_results_and_names_a_failing_task
     assert list(executor.map(square_sum, [])) == []
 
 
+def allocator_of_this_process(job: Job) -> tuple[str | None, bool]:
+    import os
+
+    import sigma9_dag.parallel as parallel
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), parallel._ALLOCATOR_SET
+
+
+def test_a_dask_worker_gets_back_the_allocator_of_a_local_process(dask_address: str) -> None:
+    # the nanny fixes malloc's thresholds for its workers; each task's process resets them once (see the docstring)
+    assert set(DaskCluster(dask_address).map(allocator_of_this_process, JOBS[:4])) == {("65536", True)}
+    pool = set(LocalPool(2).map(allocator_of_this_process, JOBS[:2]))  # set too when the variable is inherited
+    assert all(reset == (variable is not None) for variable, reset in pool)
+
+
 def test_an_unreachable_scheduler_is_one_clear_error() -> None:
     from sigma9_runtime.errors import Sigma9Error
 
