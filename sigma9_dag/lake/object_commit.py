@@ -20,7 +20,9 @@ stores are read, not written.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
+import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -35,10 +37,9 @@ from sigma9_runtime.lake.object_lake import (
     ObjectLake,
     commit_name,
     content_key,
-    describe_writer,
     link_or_copy,
     transfer,
-    utc_now,
+    unpin,
 )
 from sigma9_runtime.registry.object_store import object_key
 
@@ -88,9 +89,8 @@ def _working_copy(lake: ObjectLake, base: LakeCommit | None, work: Path) -> dict
 def lake_files(layout: LakeLayout) -> list[str]:
     """The lake's own files under ``layout.root`` (the entries the layout owns, without temporary files or
     locks), as paths relative to the root."""
-    owned = {Path(p).parts[0] for p in layout.templates().values()}
     found = []
-    for top in sorted(owned):
+    for top in layout.owned_entries():
         entry = layout.root / top
         candidates = [entry] if entry.is_file() else sorted(p for p in entry.rglob("*") if p.is_file())
         for path in candidates:
@@ -118,8 +118,8 @@ def commit_working_copy(
     commit = LakeCommit(
         version=version,
         parent=None if base is None else base.version,
-        at=utc_now(),
-        by=describe_writer(),
+        at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        by=f"{os.uname().nodename} pid {os.getpid()}",
         files=files,
     )
     _put_commit(lake, layout.source or lake.url, commit)
@@ -153,7 +153,7 @@ def _put_commit(lake: ObjectLake, url: str, commit: LakeCommit) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, _, prefix = lake.base.partition("/")
-    key = f"{prefix}/{commit_name(commit.version)}" if prefix else commit_name(commit.version)
+    key = object_key(prefix, commit_name(commit.version))
     try:
         _s3_client(url).put_object(
             Bucket=bucket, Key=key, Body=(commit.model_dump_json(indent=1) + "\n").encode(), IfNoneMatch="*"
@@ -173,11 +173,11 @@ def _put_commit(lake: ObjectLake, url: str, commit: LakeCommit) -> None:
 def _s3_client(url: str) -> Any:
     """A boto3 S3 client for ``url``: the AWS SDK's settings (``AWS_ENDPOINT_URL``, ...), or the URL's query
     (``endpoint_override``, ``scheme``, ``region``) as pyarrow reads it."""
+    from urllib.parse import parse_qsl, urlsplit
+
     import boto3
 
-    from sigma9_runtime.lake.object_lake import object_lake_options
-
-    options = object_lake_options(url)
+    options = dict(parse_qsl(urlsplit(unpin(url)[0]).query))
     kwargs: dict[str, Any] = {}
     if "endpoint_override" in options:
         endpoint = options["endpoint_override"]

@@ -395,29 +395,12 @@ class LakeTransaction:
             staging=self.staging_root.name,
             install=[f.as_posix() for f in [*files, meta_relative]],
             trash=f"{TRASH_PREFIX}{uuid.uuid4().hex[:12]}" if replace else None,
-            set_aside=self._owned() if replace else [],
+            set_aside=self.layout.owned_entries() if replace else [],
         )
         try:
             commit_staged(self.layout.root, journal)
         finally:
             self._end()
-
-    def _owned(self) -> list[str]:
-        """The top-level entries the layout owns (``1m``, ``trades``, ``lake.json``, ...); other files under
-        the root (e.g. experiments, the lock files) are not the lake's tables and stay."""
-        layout = self.layout
-        paths = (
-            layout.daily_path,
-            layout.bar_1m_template,
-            layout.bar_1s_template,
-            layout.trades_template,
-            layout.splits_path,
-            layout.events_path,
-            layout.hard_negatives_path,
-            layout.reports_dir,
-            layout.meta_path,
-        )
-        return sorted({Path(p).parts[0] for p in paths})
 
     def rollback(self) -> None:
         """Discard everything staged and let the next writer in."""

@@ -183,6 +183,11 @@ class LakeLayout:
         in object storage, else the root directory."""
         return self.source if self.source is not None else str(self.root)
 
+    def owned_entries(self) -> list[str]:
+        """The top-level entries the layout owns (``1m``, ``trades``, ``lake.json``, ...): the lake's own files are
+        under them; other entries under the root (experiments, derived caches, lock files) are not the lake's."""
+        return sorted({Path(template).parts[0] for template in self.templates().values()})
+
     def templates(self) -> dict[str, str]:
         """The layout's path templates, as keyword arguments of :func:`open_lake` or :class:`LakeLayout`."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("root", "source")}

@@ -28,7 +28,6 @@ on this machine or another — reads the same version.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import os
 import re
@@ -37,7 +36,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -297,20 +296,3 @@ def mirror_lake(location: str, *, cache_dir: str | Path | None = None) -> tuple[
 
 _PINNED: dict[tuple[str, str], Path] = {}
 """Mirrors of pinned locations this process has opened."""
-
-
-def describe_writer() -> str:
-    """Who writes a commit: host and process, as the commit's ``by``."""
-    return f"{os.uname().nodename} pid {os.getpid()}"
-
-
-def utc_now() -> str:
-    """The commit time, ISO 8601 UTC to the second."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def object_lake_options(url: str) -> dict[str, Any]:
-    """The URL's query options (``endpoint_override``, ``scheme``, ...), as pyarrow reads them."""
-    from urllib.parse import parse_qsl, urlsplit
-
-    return dict(parse_qsl(urlsplit(unpin(url)[0]).query))
