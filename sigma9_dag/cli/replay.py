@@ -181,7 +181,8 @@ def _replay(args: argparse.Namespace) -> int:
         symbols = args.tickers or coverage.tickers(tables)
         if symbols and coverage.days(tables):
             ensure_day_stats(layout, spec, symbols, days, workers=args.workers, coverage=coverage)
-    tasks = [_ReplayDay(args, day, layout.location, spec_path) for day in days]
+    stats_workers = args.workers if len(days) == 1 else 1  # a day's task runs in a worker: no pool of its own
+    tasks = [_ReplayDay(args, day, layout.location, spec_path, stats_workers) for day in days]
     results = sorted(
         map_tickers(_replay_day, tasks, workers=args.workers if len(tasks) > 1 else 1), key=lambda r: r[1].day
     )
@@ -205,6 +206,8 @@ class _ReplayDay:
     lake: str
     """The lake's location (:attr:`LakeLayout.location`): every day reads the same version."""
     spec: Path
+    stats_workers: int
+    """Processes filling a missing day's statistics: ``--workers`` for one day replayed here, else 1."""
 
     @property
     def label(self) -> str:
@@ -266,7 +269,7 @@ def _replay_one(task: _ReplayDay) -> ReplayResult:
     if has_lake and symbols:
         from sigma9_dag.features.stats import ensure_day_stats
 
-        ensure_day_stats(layout, spec, symbols, [day], workers=args.workers, coverage=coverage)
+        ensure_day_stats(layout, spec, symbols, [day], workers=task.stats_workers, coverage=coverage)
         start = container.day_start(day, symbols)
         if start.closes.missing:
             print(start.closes.summary())
