@@ -378,6 +378,22 @@ def minute_bar_feature_spec(**changes: Any) -> Any:
     return _changed_spec(minute_bar_feature_spec_document(), changes)
 
 
+# --- the hour-before-T0 FeatureSpec (002 plus 60-minute horizons) ---------------------------------
+
+HOUR_FEATURE_SPEC = ROOT / "feature_specs" / "FS_2026-12-05_001.yaml"
+"""The shipped FeatureSpec of FS_2026-01-16_002 plus a 60-minute window, ``log_return`` and ``flow_change``."""
+
+
+def hour_feature_spec_document() -> dict[str, Any]:
+    """The shipped FeatureSpec file ``feature_specs/FS_2026-12-05_001.yaml`` as a document dict."""
+    return copy.deepcopy(_shipped(HOUR_FEATURE_SPEC))
+
+
+def hour_feature_spec(**changes: Any) -> Any:
+    """The shipped hour-before-T0 FeatureSpec as a model, ``changes`` applied as in :func:`feature_spec`."""
+    return _changed_spec(hour_feature_spec_document(), changes)
+
+
 # --- runtime strategies on 1-minute bars (``AM``) -------------------------------------------------
 
 

@@ -335,13 +335,64 @@ class RangePctFeature(_FeatureBase):
     """Operation parameters."""
 
 
+class LogReturnParams(ContractModel):
+    """Parameters of ``log_return`` (``{}`` takes the default)."""
+
+    on: Literal["close"] = "close"
+    """Bar field whose return is taken: the close."""
+
+
+class LogReturnFeature(_FeatureBase):
+    """Log return over the window: ln(last close in the window / close before the window)."""
+
+    op: Literal["log_return"]
+    """Operation."""
+    input: Literal["bar_1s", "bar_1m"]
+    """Bar source (the window's own)."""
+    params: LogReturnParams
+    """Operation parameters."""
+
+
+class FlowChangeParams(ContractModel):
+    """Parameters of ``flow_change`` (none: ``{}``)."""
+
+
+class FlowChangeFeature(_FeatureBase):
+    """Change of a flow between the window's halves: ln(flow over the newer half / flow over the older half).
+
+    The window must be an even number of its bars (``w60m``: the last 30 minutes against the 30 before).
+    """
+
+    op: Literal["flow_change"]
+    """Operation."""
+    input: InputRef
+    """Non-negative flow: ``tick`` / ``tick.trade_count`` (trades), ``tick.volume``, a bar source or its
+    ``volume`` / ``transactions``."""
+    params: FlowChangeParams
+    """Operation parameters."""
+
+
 Feature = Annotated[
-    ZscoreFeature | RvolTodFeature | LinregSlopeFeature | RatioFeature | RangePctFeature,
+    ZscoreFeature
+    | RvolTodFeature
+    | LinregSlopeFeature
+    | RatioFeature
+    | RangePctFeature
+    | LogReturnFeature
+    | FlowChangeFeature,
     Field(discriminator="op"),
 ]
 """One feature definition; ``op`` selects its parameter model."""
 
-FEATURE_OPS: tuple[str, ...] = ("zscore", "rvol_tod", "linreg_slope", "ratio", "range_pct")
+FEATURE_OPS: tuple[str, ...] = (
+    "zscore",
+    "rvol_tod",
+    "linreg_slope",
+    "ratio",
+    "range_pct",
+    "log_return",
+    "flow_change",
+)
 
 
 # --- (E) normalization --------------------------------------------------------------------------
@@ -481,6 +532,7 @@ class FeatureSpec(ContractModel):
                     f"window {feature.window!r} is not defined (defined: {', '.join(names)})",
                 )
             self._check_inputs(index, feature)
+            self._check_window(index, feature)
         halts = self.calendar.treat_halts_as
         if halts != "gap" and not self.sources.is_enabled("tick"):
             raise FieldPathError(
@@ -489,6 +541,18 @@ class FeatureSpec(ContractModel):
                 "enabled (sources.tick.enabled: false); use 'gap'",
             )
         return self
+
+    def _check_window(self, index: int, feature: _FeatureBase) -> None:
+        if not isinstance(feature, FlowChangeFeature):
+            return
+        window = self.window(feature.window)
+        bars = window.length.seconds // BAR_BASE_SECONDS[window.base]
+        if bars % 2:
+            raise FieldPathError(
+                ("features", index, "window"),
+                f"flow_change compares the two halves of its window, but {window.name} ({window.length}) is "
+                f"{bars} {window.base} bars, an odd number: use a window of an even number of bars",
+            )
 
     def _check_inputs(self, index: int, feature: _FeatureBase) -> None:
         many = getattr(feature, "inputs", None) is not None

@@ -21,6 +21,21 @@ Series (per second on ``bar_1s`` windows, per minute on ``bar_1m`` windows):
 ``m.*``              the same for 1-minute bars (``AM.*``)
 ===================  ========================================================================
 
+Ops (window = ``rows x length`` blocks; "flow" = the series :func:`flow_series` names for the input):
+
+================  ==============================================================================
+``zscore``        (flow summed over the window - baseline mean) / baseline std, per-minute
+                  baselines scaled to the window
+``rvol_tod``      window volume / (time-of-day baseline volume x minutes)
+``linreg_slope``  least-squares slope of ln(bar field) on time over the bars present, per minute
+``ratio``         window value of one input / that of another (:func:`window_value`)
+``range_pct``     (max high - min low) of the bars present / last close (or first open)
+``log_return``    ln(last close in the window / close before the window): the window value of
+                  ``<bars>.close_return``; NaN when the day has no bar before the window
+``flow_change``   ln(flow over the newer half / flow over the older half), each half summed with
+                  :func:`seq_sum`; NaN where either half sums to <= 0; an even ``length`` (the contract)
+================  ==============================================================================
+
 Adding an op: write ``kernel(view, feature, ctx) -> ndarray`` and register it in :data:`OPS`
 with the series and baselines it reads (and add its parameter model to the FeatureSpec contract).
 """
@@ -35,7 +50,9 @@ import numpy as np
 
 from sigma9_runtime.contracts.feature_spec import (
     FeatureSpec,
+    FlowChangeFeature,
     LinregSlopeFeature,
+    LogReturnFeature,
     RangePctFeature,
     RatioFeature,
     RvolTodFeature,
@@ -327,6 +344,33 @@ def range_pct(view: WindowView, feature: RangePctFeature, ctx: KernelContext) ->
         return np.where(mask.any(axis=1) & (reference > 0), (top - bottom) / reference, np.nan)
 
 
+def log_return(view: WindowView, feature: LogReturnFeature, ctx: KernelContext) -> np.ndarray:
+    """ln(last close in the window / close before the window), as ``ratio`` reads ``<bars>.close_return``.
+
+    The last close is the forward-filled one when no bar falls in the window (a return of 0); NaN when the
+    day has no bar before the window.
+    """
+    return window_value(view, f"{feature.input}.close_return")
+
+
+def flow_change(view: WindowView, feature: FlowChangeFeature, ctx: KernelContext) -> np.ndarray:
+    """ln(flow over the newer half of the window / flow over the older half); NaN where either is <= 0.
+
+    Each half is summed sequentially (:func:`seq_sum` of a column slice), so both drivers agree bit for bit.
+    The contract keeps ``length`` even.
+    """
+    block = view.block(flow_series(feature.input))
+    half = view.length // 2
+    older = seq_sum(block[:, :half])
+    newer = seq_sum(block[:, half:])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((older > 0) & (newer > 0), np.log(newer / older), np.nan)
+
+
+SIGNED_FLOWS = frozenset({"t.signed_volume", "s.signed_volume", "m.signed_volume"})
+"""Flow series that may be negative (``flow_change`` takes the log of a ratio of sums, so refuses them)."""
+
+
 # --- registry -----------------------------------------------------------------------------------
 
 
@@ -358,6 +402,8 @@ OPS: dict[str, Op] = {
     "range_pct": Op(
         range_pct, lambda f: _bar_series(_group_and_series(f.input)[0], "high", "low", "open", "close"), lambda f: []
     ),
+    "log_return": Op(log_return, lambda f: _input_series(f"{f.input}.close_return"), lambda f: []),
+    "flow_change": Op(flow_change, lambda f: {flow_series(f.input)}, lambda f: []),
 }
 """Op name -> implementation. Its keys equal the FeatureSpec contract's ops (a test checks)."""
 
@@ -382,6 +428,12 @@ def check_supported(spec: FeatureSpec) -> None:
                     raise SpecError(f"input {ref!r} does not match window {window.name} on {window.base}")
             if feature.op in ("linreg_slope", "range_pct") and feature.input.startswith("tick"):  # type: ignore[union-attr]
                 raise SpecError(f"{feature.op} needs a bar input, got {feature.input!r}")  # type: ignore[union-attr]
+            # log_return's input is a bar source by contract; flow_change takes the log of a ratio of sums.
+            if isinstance(feature, FlowChangeFeature) and flow_series(feature.input) in SIGNED_FLOWS:
+                raise SpecError(
+                    "flow_change needs a non-negative flow (trade count, volume, transactions), "
+                    f"got the signed {feature.input!r}"
+                )
             OPS[feature.op].series(feature)
         except SpecError as e:
             raise SpecError(e.reason, field=where) from e

@@ -78,6 +78,7 @@ spec                   bytes / symbol  at the default cap (20,000 symbols)
 ``FS_2026-01-16_001``  39,272          785 MB
 ``FS_2026-01-16_002``  79,616          1.59 GB
 ``FS_2026-01-16_003``  62,264          1.25 GB
+``FS_2026-12-05_001``  81,416          1.63 GB
 =====================  ==============  =====================================
 
 Most of it is the time-of-day baselines (11,520 bytes per array of 1440 minutes). A step's time grows

@@ -19,7 +19,13 @@ from sigma9_runtime.features.stats_store import FeatureStatsStore
 from sigma9_runtime.features.warmup import load_warmup
 from sigma9_runtime.lake.layout import LakeLayout
 from sigma9_runtime.lake.tables import read_bars, read_events, read_trades
-from tests.stubs import feature_spec, feature_spec_document, minute_bar_feature_spec, write_yaml
+from tests.stubs import (
+    feature_spec,
+    feature_spec_document,
+    hour_feature_spec,
+    minute_bar_feature_spec,
+    write_yaml,
+)
 
 
 def _event_day(lake: LakeLayout) -> tuple[dt.date, list[str]]:
@@ -125,6 +131,40 @@ def test_minute_bar_spec_replayed_day_equals_offline_batch_bit_for_bit(synthetic
     names = list(plan.names)
     for key in ("intensity.trade_count_z_15m", "impact.ret_over_signed_vol_60m", "intensity.volume_rvol_tod_60m"):
         assert np.isfinite(regular[:, names.index(key)]).mean() > 0.5, key
+
+
+HOUR_FEATURES = (
+    "intensity.volume_rvol_tod_60m",
+    "intensity.trade_count_change_5m",
+    "intensity.volume_change_30m",
+    "intensity.volume_change_60m",
+    "path.return_slope_60m",
+    "path.log_return_15m",
+    "path.log_return_30m",
+    "path.log_return_60m",
+    "vol.range_pct_60m",
+)
+"""The features FS_2026-12-05_001 adds to FS_2026-01-16_002: the 60-minute window, log_return, flow_change."""
+
+
+def test_hour_spec_replayed_day_equals_offline_batch_bit_for_bit(synthetic_lake: LakeLayout) -> None:
+    day, tickers = _event_day(synthetic_lake)
+    spec = hour_feature_spec()
+    report = feature_parity(synthetic_lake, spec, day, tickers=tickers, workers=1)
+    assert report.equal, report.render()
+    assert report.rows == 3 * 57_600 and report.features == 2 * 23
+    # Not vacuous: for every ticker the new features have varying normalized values over most of the regular
+    # session after its first hour (the 60-minute windows full of the session's bars).
+    plan = FeaturePlan.from_spec(spec)
+    names = list(plan.names)
+    warmup = load_warmup(synthetic_lake, plan, day, tickers)
+    open_ns, close_ns = session_bounds(day).regular
+    for ticker in tickers:
+        steps, rows = symbol_day_features(synthetic_lake, plan, warmup, ticker, day)
+        regular = rows[(steps > open_ns + 3600 * 10**9) & (steps <= close_ns)]
+        for key in HOUR_FEATURES:
+            column = regular[:, names.index(key)]
+            assert np.isfinite(column).mean() > 0.9 and np.nanstd(column) > 0, (ticker, key)
 
 
 def test_minute_bar_features_are_the_same_on_a_lake_of_minute_bars_alone(

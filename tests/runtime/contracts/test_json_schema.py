@@ -23,6 +23,7 @@ from tests.stubs import (
     SHIPPED_RUN_CONFIG,
     artifact_manifest_document,
     feature_spec_document,
+    hour_feature_spec_document,
     run_config_document,
 )
 
@@ -120,6 +121,7 @@ def _validator(name: str) -> Any:
     ("name", "factory"),
     [
         ("feature_spec.schema.json", feature_spec_document),
+        ("feature_spec.schema.json", hour_feature_spec_document),  # log_return, flow_change
         ("artifact_manifest.schema.json", artifact_manifest_document),
         ("backtest_run.schema.json", run_config_document),
     ],

@@ -19,6 +19,7 @@ from sigma9_runtime.errors import Sigma9Error, SpecError
 from tests.stubs import (
     artifact_manifest_document,
     feature_spec_document,
+    hour_feature_spec_document,
     minute_bar_feature_spec_document,
     run_config_document,
     write_yaml,
@@ -168,6 +169,68 @@ def test_feature_spec_rejects_range_pct_with_wrong_order_of_fields() -> None:
     spec_body(document)["features"][4]["params"]["use"] = ["low", "high", "close"]
 
     assert_rejected(FeatureSpec, document, "feature_spec.features[4].params.use", "[high, low, close]")
+
+
+# --- FeatureSpec: log_return and flow_change --------------------------------------------------------
+
+
+def _hour_feature_index(document: dict[str, Any], key: str) -> int:
+    return [f["key"] for f in spec_body(document)["features"]].index(key)
+
+
+@pytest.mark.parametrize(
+    ("key", "window", "described"),
+    [
+        ("intensity.volume_change_60m", "w15m", "w15m (15m) is 15 bar_1m bars"),
+        ("intensity.trade_count_change_5m", "w15s", "w15s (15s) is 15 bar_1s bars"),
+    ],
+)
+def test_feature_spec_rejects_flow_change_over_a_window_of_an_odd_number_of_bars(
+    key: str, window: str, described: str
+) -> None:
+    document = hour_feature_spec_document()
+    index = _hour_feature_index(document, key)
+    spec_body(document)["features"][index]["window"] = window
+
+    assert_rejected(FeatureSpec, document, f"feature_spec.features[{index}].window", described, "even number")
+
+
+def test_feature_spec_accepts_flow_change_over_a_window_of_an_even_number_of_bars() -> None:
+    document = hour_feature_spec_document()
+    index = _hour_feature_index(document, "intensity.volume_change_60m")
+    spec_body(document)["features"][index]["window"] = "w60s"  # 60 bar_1s bars
+    spec_body(document)["features"][index]["input"] = "bar_1s.volume"
+
+    assert parse_contract(FeatureSpec, document).features[index].window == "w60s"
+
+
+@pytest.mark.parametrize("params", [{}, {"on": "close"}])
+def test_feature_spec_accepts_log_return_with_empty_or_close_params(params: dict[str, str]) -> None:
+    document = hour_feature_spec_document()
+    index = _hour_feature_index(document, "path.log_return_30m")
+    spec_body(document)["features"][index]["params"] = params
+
+    assert parse_contract(FeatureSpec, document).features[index].params.on == "close"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("input", "tick"), ("input", "bar_1m.volume"), ("params", {"on": "vwap"})]
+)
+def test_feature_spec_rejects_log_return_of_anything_but_a_bars_close(field: str, value: Any) -> None:
+    document = hour_feature_spec_document()
+    index = _hour_feature_index(document, "path.log_return_30m")
+    spec_body(document)["features"][index][field] = value
+
+    error = rejection(FeatureSpec, document)
+    assert error.field is not None and error.field.startswith(f"feature_spec.features[{index}].{field}"), str(error)
+
+
+def test_feature_spec_rejects_flow_change_params() -> None:
+    document = hour_feature_spec_document()
+    index = _hour_feature_index(document, "intensity.volume_change_30m")
+    spec_body(document)["features"][index]["params"] = {"halves": 3}
+
+    assert_rejected(FeatureSpec, document, f"feature_spec.features[{index}].params.halves", "unknown field")
 
 
 # --- FeatureSpec: what needs trades, and bar-based series ----------------------------------------

@@ -19,11 +19,12 @@ from sigma9_runtime.features.kernels import (
     seq_sum,
     tick_sign,
     tick_signs,
+    window_value,
     zscore_baseline,
 )
 from sigma9_runtime.features.names import feature_names
 from sigma9_runtime.features.plan import FeaturePlan
-from tests.stubs import feature_spec, minute_bar_feature_spec
+from tests.stubs import demo_feature_spec, feature_spec, hour_feature_spec, minute_bar_feature_spec
 
 
 class View:
@@ -256,3 +257,106 @@ def test_the_tick_rule_is_one_rule_in_scalar_and_segmented_form(prices, starts, 
 def test_a_days_first_trades_are_unsigned_until_the_first_move() -> None:
     assert tick_signs(np.array([10.0, 10.0, 10.1, 10.1, 10.0, 10.0, 10.2])).tolist() == [0, 0, 1, 1, -1, -1, 1]
     assert tick_signs(np.zeros(0)).size == 0
+
+
+# --- the hour before T0: log_return and flow_change -----------------------------------------------
+
+
+def test_log_return_is_the_log_of_the_last_close_over_the_close_before_the_window() -> None:
+    feature = _feature("path.log_return_15m", hour_feature_spec())
+    present = np.zeros(15)
+    present[[3, 11]] = 1
+    close = np.zeros(15)
+    close[[3, 11]] = [10.4, 10.8]
+    view = View({"m.present": [present], "m.close": [close]}, close_before=10.0, unit_seconds=60)
+    value = OPS["log_return"].kernel(view, feature, None)
+    assert value[0] == pytest.approx(math.log(10.8 / 10.0))
+    assert np.array_equal(value, window_value(view, "bar_1m.close_return"))  # the ratio's close return, bit for bit
+    assert OPS["log_return"].series(feature) == {"m.present", "m.close"}
+
+
+def test_log_return_is_nan_without_a_close_before_the_window_and_zero_without_a_bar_in_it() -> None:
+    feature = _feature("path.log_return_60m", hour_feature_spec())
+    present = np.zeros(60)
+    present[30] = 1
+    close = np.where(present > 0, 10.5, 0.0)
+    first_of_day = View({"m.present": [present], "m.close": [close]}, close_before=np.nan, unit_seconds=60)
+    assert np.isnan(OPS["log_return"].kernel(first_of_day, feature, None)[0])
+    quiet = View({"m.present": [np.zeros(60)]}, close_before=10.0, unit_seconds=60)  # the close carried forward
+    assert OPS["log_return"].kernel(quiet, feature, None)[0] == 0.0
+
+
+def test_flow_change_is_the_log_of_the_newer_half_over_the_older_half() -> None:
+    feature = _feature("intensity.volume_change_60m", hour_feature_spec())
+    volume = np.r_[np.full(30, 100.0), np.full(30, 250.0)]
+    volume[[0, 45]] = [400.0, 0.0]  # older half 3,300, newer half 7,250
+    view = View({"m.volume": [volume]}, unit_seconds=60)
+    assert OPS["flow_change"].kernel(view, feature, None)[0] == pytest.approx(math.log(7250.0 / 3300.0))
+    assert OPS["flow_change"].series(feature) == {"m.volume"}
+    assert OPS["flow_change"].baselines(feature) == []
+
+
+def test_flow_change_of_trades_counts_the_trades_of_each_half() -> None:
+    feature = _feature("intensity.trade_count_change_5m", hour_feature_spec())
+    count = np.zeros(300)
+    count[[10, 100, 149]] = [2, 1, 1]  # 4 trades in the older 150 s
+    count[[150, 200, 299]] = [5, 3, 4]  # 12 in the newer
+    value = OPS["flow_change"].kernel(View({"t.count": [count]}), feature, None)
+    assert value[0] == pytest.approx(math.log(3.0))
+    assert OPS["flow_change"].series(feature) == {"t.count"}
+
+
+@pytest.mark.parametrize("halves", [(0.0, 5.0), (5.0, 0.0), (0.0, 0.0)])
+def test_flow_change_is_nan_where_either_half_is_empty(halves: tuple[float, float]) -> None:
+    feature = _feature("intensity.volume_change_30m", hour_feature_spec())
+    volume = np.r_[np.full(15, halves[0]), np.full(15, halves[1])]
+    assert np.isnan(OPS["flow_change"].kernel(View({"m.volume": [volume]}, unit_seconds=60), feature, None)[0])
+
+
+def test_flow_change_agrees_bit_for_bit_whichever_way_its_halves_are_summed() -> None:
+    """Online a block has few rows (np.cumsum), offline many (column by column): the same bits."""
+    feature = _feature("intensity.volume_change_60m", hour_feature_spec())
+    rng = np.random.default_rng(3)
+    block = rng.integers(0, 10**7, size=(300, 60)) * 10.0 ** rng.integers(-3, 3, size=(300, 60))
+    block[::7, :30] = 0.0  # some empty older halves
+    many = OPS["flow_change"].kernel(View({"m.volume": block}, unit_seconds=60), feature, None)
+    few = [
+        OPS["flow_change"].kernel(View({"m.volume": block[i : i + 10]}, 60), feature, None) for i in range(0, 300, 10)
+    ]
+    assert block.shape[0] >= FOLD_MIN_ROWS
+    assert np.array_equal(many, np.concatenate(few), equal_nan=True)
+    assert np.isnan(many[::7]).all() and np.isfinite(many[1::7]).all()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"input": "tick.signed_volume_proxy"}, "non-negative flow.*'tick.signed_volume_proxy'"),
+        ({"input": "bar_1s.high", "window": "w60s"}, "'bar_1s.high' is not a flow"),
+        ({"window": "w30m"}, "trade inputs need a bar_1s window"),
+    ],
+)
+def test_plan_rejects_flow_change_of_what_is_not_a_non_negative_flow_of_its_window(
+    changes: dict[str, str], message: str
+) -> None:
+    features = hour_feature_spec().model_dump(mode="json", context={"canonical": True})["features"]
+    index = [f["key"] for f in features].index("intensity.trade_count_change_5m")
+    features[index].update(changes)
+    with pytest.raises(SpecError, match=rf"features\[{index}\].*{message}"):
+        FeaturePlan.from_spec(hour_feature_spec(features=features))
+
+
+def test_plan_rejects_log_return_of_bars_other_than_its_windows() -> None:
+    spec = hour_feature_spec()
+    features = spec.model_dump(mode="json", context={"canonical": True})["features"]
+    index = [f["key"] for f in features].index("path.log_return_15m")
+    seconds = [dict(f, input="bar_1s") if i == index else f for i, f in enumerate(features)]
+    with pytest.raises(SpecError, match=rf"features\[{index}\].*'bar_1s' does not match window w15m"):
+        FeaturePlan.from_spec(hour_feature_spec(features=seconds))
+
+
+def test_the_hour_spec_keeps_an_hour_of_minute_bars_and_the_demo_specs_baselines() -> None:
+    plan = FeaturePlan.from_spec(hour_feature_spec())
+    assert plan.max_length == {"s": 300, "m": 60}
+    assert {"m.volume", "m.close", "m.present", "t.count"} <= plan.series["m"] | plan.series["s"]
+    assert set(plan.baselines) == set(FeaturePlan.from_spec(demo_feature_spec()).baselines)
