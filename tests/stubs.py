@@ -354,7 +354,7 @@ def liquid_ticks(
 SMALL_LAKE_CONFIG: dict[str, dict[str, Any]] = {
     "dataset": {"warmup_days": 8, "scan_every_s": 300},
     "discovery": {"n_neighbors": 10},
-    "validation": {"n_estimators": 60, "min_alerts_per_day": 1.0},
+    "validation": {"n_estimators": 60, "min_alerts_per_day": 1.0, "folds": 2},
     "distill": {"min_alerts_per_day": 1.0},
     # the engine steps every second: three names with events, over the pre-market
     "backtest": {"tickers": ["HWDJ", "PSAM", "VVOZ"], "sessions": ["pre"]},

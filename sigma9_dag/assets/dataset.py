@@ -35,7 +35,7 @@ class DatasetOutput(StageOutput):
         return self.table("events")
 
     def split(self) -> dict[str, Any]:
-        """The date split: first and last day of each part, the settings and the feature names."""
+        """The date split: bounds and days of each part, the settings and the feature names."""
         return self.document("split")  # type: ignore[no-any-return]
 
 
@@ -58,7 +58,10 @@ def dataset(
     store.write_table(STAGE, "scan", built.scan)
     store.write_table(STAGE, "events", built.events)
     parts = {part: [str(d) for d in built.split.bounds(part)] for part in ("train", "validation", "test")}
-    store.write_json(STAGE, "split", {"parts": parts, "settings": settings.model_dump(), "names": built.names})
+    days = {part: [str(d) for d in built.split.days(part)] for part in ("train", "validation", "test")}
+    store.write_json(
+        STAGE, "split", {"parts": parts, "days": days, "settings": settings.model_dump(), "names": built.names}
+    )
     counts = built.samples.groupby(["part", "kind"]).size()
     table = "| part | kind | samples |\n|---|---|---|\n" + "\n".join(
         f"| {part} | {kind} | {n:,} |" for (part, kind), n in counts.items()

@@ -125,7 +125,13 @@ def distill(
     is_val = (candidates["part"] == "validation").to_numpy()
     val, test = candidates[is_val], candidates[~is_val]
     thresholds, trials = tune_cluster_thresholds(
-        val, summary["threshold"], gate=gate, prices=prices, evaluation=evaluation, settings=settings
+        val,
+        summary["threshold"],
+        gate=gate,
+        prices=prices,
+        evaluation=evaluation,
+        settings=settings,
+        metric=summary.get("tune_metric", "precision_at_budget"),
     )
     result = run_evaluation(
         test, thresholds=thresholds, gate=gate, prices=prices, settings=evaluation, baselines=run.evaluation.baselines
@@ -165,6 +171,7 @@ def distill(
         universe=f"lake {lake.resolved_root()}: {candidates['symbol'].nunique()} tickers scanned",
         thresholds=thresholds,
         performance=performance,
+        tuning=summary.get("tuning"),
     )
     staging = store.path(STAGE, CANDIDATE_STORE)
     shutil.rmtree(staging, ignore_errors=True)

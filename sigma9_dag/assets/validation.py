@@ -1,4 +1,4 @@
-"""Validation stage: the LightGBM scorer, trained on train dates and judged out of sample as an alerter."""
+"""Validation stage: the LightGBM scorer, its threshold tuned walk-forward and judged out of sample as an alerter."""
 
 from typing import Any
 
@@ -11,17 +11,21 @@ from sigma9_dag.assets.discovery import discovery
 from sigma9_dag.assets.metadata import image, number
 from sigma9_dag.evaluation import EvaluationSettings, LakePrices, run_evaluation
 from sigma9_dag.io_manager import LAB_STORE
+from sigma9_dag.lab.dataset import part_days
+from sigma9_dag.lab.folds import walk_forward_folds
 from sigma9_dag.lab.store import StageOutput
 from sigma9_dag.lab.summary import performance_table, precision_ratios
 from sigma9_dag.lab.validation import (
     ValidationSettings,
     lead_times,
     ml_weight_of,
+    on_days,
     pick_threshold,
     plots_png,
     quantile_thresholds,
     sample_auc,
     score_candidates,
+    score_folds,
     sweep,
     train_scorer,
 )
@@ -66,7 +70,7 @@ def validation(
     lake: LakeResource,
     specs: SpecCatalogResource,
 ) -> dg.MaterializeResult[ValidationOutput]:
-    """LightGBM scorer, its threshold tuned on validation days and its alerts on test days against the baselines."""
+    """LightGBM scorer, its threshold tuned on walk-forward folds and its alerts on test days against the baselines."""
     spec_id = context.partition_key
     spec, run = specs.spec(spec_id), specs.run_config(spec_id)
     settings = config.settings(ValidationSettings)
@@ -76,20 +80,44 @@ def validation(
     scan = dataset.scan()
     events = dataset.events()
 
-    model = train_scorer(samples, names, settings)
-    auc = sample_auc(model, samples, names)
+    days = part_days(dataset.split(), samples, scan)
+    folds = walk_forward_folds(
+        days["train"] + days["validation"],
+        days["validation"],
+        folds=settings.folds,
+        purge_days=int(dataset.split()["settings"]["purge_days"]),
+        embargo_days=settings.embargo_days,
+        max_train_days=settings.max_train_days,
+    )
     prices = LakePrices.for_spec(lake.layout(), spec, events=events)
     weight = ml_weight_of(run)
-    candidates = score_candidates(scan, events, model, names, weight, prices, settings.prediction_threads)
+    oof = score_folds(
+        folds,
+        samples=samples,
+        scan=scan,
+        events=events,
+        names=names,
+        ml_weight=weight,
+        prices=prices,
+        settings=settings,
+    )
+    context.log.info(f"walk-forward: {len(folds)} folds, out-of-fold AUC {oof.auc}: {oof.folds}")
+    model = train_scorer(
+        samples, names, settings, days["train"] + (days["validation"] if settings.refit_on_validation else [])
+    )
+    test_scan = on_days(scan, days["test"])
     del scan
+    test = score_candidates(test_scan, events, model, names, weight, prices, settings.prediction_threads)
+    val = oof.candidates
+    candidates = pd.concat([val, test], ignore_index=True)
+    auc = {"validation": oof.auc, "test": sample_auc(model, samples, names)["test"]}
     gate = MLGate.from_feature_spec(spec, run)
     evaluation = EvaluationSettings.from_run_config(run)
-    val, test = candidates[candidates["part"] == "validation"], candidates[candidates["part"] == "test"]
 
     grid = quantile_thresholds(val["score"].to_numpy(), settings.threshold_quantiles)
     val_curve = sweep(val, grid, gate=gate, prices=prices, settings=evaluation)
-    chosen = pick_threshold(val_curve, settings.min_alerts_per_day)
-    context.log.info(f"threshold {chosen.threshold:.4f} tuned on validation: {chosen.as_dict()}")
+    chosen = pick_threshold(val_curve, settings.min_alerts_per_day, settings.tune_metric)
+    context.log.info(f"threshold {chosen.threshold:.4f} tuned on the pooled folds: {chosen.as_dict()}")
     result = run_evaluation(
         test,
         thresholds=chosen.threshold,
@@ -102,15 +130,24 @@ def validation(
     test_curve = sweep(test, grid, gate=gate, prices=prices, settings=evaluation)
     seis_grid = quantile_thresholds(test["seismograph_score"].to_numpy(), settings.threshold_quantiles)
     seis_curve = sweep(test, seis_grid, gate=gate, prices=prices, settings=evaluation, score_column="seismograph_score")
-    random = result.baselines.get("random_budget_matched")
+    random = performance["baselines"].get("random_budget_matched", {})
     leads = lead_times(result.model)
     target = (float(run.evaluation.lead_time.target_min), float(run.evaluation.lead_time.target_max))
     png = plots_png(
-        {"model (validation)": val_curve, "model (test)": test_curve, "seismograph_only (test)": seis_curve},
-        random.metrics.precision_at_budget if random else None,
+        {"model (pooled folds)": val_curve, "model (test)": test_curve, "seismograph_only (test)": seis_curve},
+        {
+            "precision": random.get("precision_at_budget"),
+            "actionable_precision": random.get("actionable_precision_at_budget"),
+        },
         leads,
         target,
     )
+    tuning = {
+        "metric": settings.tune_metric,
+        "purge_days": int(dataset.split()["settings"]["purge_days"]),
+        "embargo_days": settings.embargo_days,
+        "folds": [{k: v for k, v in fold.items() if k != "auc"} for fold in oof.folds],
+    }
 
     store.write_model(STAGE, "scorer", model)
     store.write_table(STAGE, "candidates", candidates)
@@ -118,12 +155,16 @@ def validation(
         "auc": auc,
         "ml_weight": weight,
         "threshold": chosen.threshold,
+        "tune_metric": settings.tune_metric,
+        "tuning": tuning,
+        "fold_auc": [fold["auc"] for fold in oof.folds],
         "validation_sweep": [p.as_dict() for p in val_curve],
         "test_sweep": [p.as_dict() for p in test_curve],
         "seismograph_test_sweep": [p.as_dict() for p in seis_curve],
         "performance": performance,
         "events_in_scope": result.events_in_scope,
         "events_hit": result.model.events_hit,
+        "events_hit_actionable": result.model.events_hit_actionable,
         "test_days": int(test["date"].nunique()),
         "suppressed": {str(k): v for k, v in result.model.suppressed.items()},
         "feature_importance": dict(zip(names, model.booster_.feature_importance("gain").round(3).tolist())),
@@ -131,6 +172,7 @@ def validation(
     store.write_json(STAGE, "summary", summary)
     store.write_bytes(STAGE, "plots.png", png)
     ratios = precision_ratios(performance)
+    actionable = precision_ratios(performance, "actionable_precision_at_budget")
     return dg.MaterializeResult(
         value=ValidationOutput(
             store=store.root,
@@ -146,10 +188,15 @@ def validation(
             "ml_weight": weight,
             "threshold": chosen.threshold,
             "test_alerts": len(result.model.alerts),
+            "walk_forward_folds": len(folds),
+            "tune_metric": settings.tune_metric,
             "test_events_hit": f"{result.model.events_hit} of {result.events_in_scope}",
+            "test_events_hit_actionable": f"{result.model.events_hit_actionable} of {result.events_in_scope}",
             "median_lead_time_min": number(performance["metrics"]["median_lead_time_min"]),
             "precision_vs_seismograph": number(ratios.get("seismograph_only")),
             "precision_vs_random": number(ratios.get("random_budget_matched")),
+            "actionable_precision_vs_seismograph": number(actionable.get("seismograph_only")),
+            "actionable_precision_vs_random": number(actionable.get("random_budget_matched")),
             "performance_test": dg.MetadataValue.md(performance_table(performance)),
             "plots": image(png, "plots"),
         },

@@ -92,10 +92,11 @@ def trades_frame(records: list[TradeRecord]) -> pd.DataFrame:
 
 
 def model_stream(
-    alerts: pd.DataFrame, trades: pd.DataFrame, events: pd.DataFrame, horizon_ns: int, days: int
+    alerts: pd.DataFrame, trades: pd.DataFrame, events: pd.DataFrame, settings: EvaluationSettings, days: int
 ) -> StreamResult:
-    """The model's alerts labelled and joined with their Nautilus trades."""
-    labelled = label_hits(alerts, events, horizon_ns)
+    """The model's alerts labelled (hits and actionable hits by ``settings``) and joined with their Nautilus
+    trades."""
+    labelled = label_hits(alerts, events, settings.horizon_ns, settings.actionable_ns)
     joined = labelled.join(
         trades.set_index("alert")[
             ["shares", "entry_ts_ns", "entry_price", "exit_ts_ns", "exit_price", "pnl", "net_return"]

@@ -98,17 +98,18 @@ def plot_equity(curve: pd.DataFrame, starting_cash: float, path: Path, title: st
 
 
 def plot_metrics(streams: dict[str, dict[str, Any]], path: Path) -> None:
-    """Precision and utility of the model and its baselines side by side, as a PNG."""
+    """Precision, actionable precision and utility of the model and its baselines side by side, as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     names = list(streams)
-    figure, axes = plt.subplots(1, 2, figsize=(9, 3.2), dpi=100)
+    figure, axes = plt.subplots(1, 3, figsize=(12, 3.2), dpi=100)
     for ax, key, label in (
         (axes[0], "precision_at_budget", "precision at budget"),
-        (axes[1], "utility_score", "utility (x notional / day)"),
+        (axes[1], "actionable_precision_at_budget", "actionable precision at budget"),
+        (axes[2], "utility_score", "utility (x notional / day)"),
     ):
         values = [streams[n].get(key) or 0.0 for n in names]
         ax.bar(range(len(names)), values, color=["tab:blue"] + ["tab:grey"] * (len(names) - 1))

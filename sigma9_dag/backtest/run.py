@@ -246,8 +246,8 @@ def execute(
     events = prices.events
     alerts = alerts_frame(host.record.alerts)
     trades = trades_frame(host.record.trades)
-    model = model_stream(alerts, trades, events, horizon_ns, days)
     settings = evaluation_settings(run, horizon_min, notional_usd)
+    model = model_stream(alerts, trades, events, settings, days)
     candidates = candidates_frame(host.candidate_arrays(), prices)
     gate = MLGate.from_feature_spec(spec, run)
     baselines = baseline_streams(

@@ -64,6 +64,12 @@ class AlertRun:
         hits = self.alerts[self.alerts["hit"]]
         return int(hits[["symbol", "t0_ns"]].drop_duplicates().shape[0])
 
+    @property
+    def events_hit_actionable(self) -> int:
+        """Distinct events with at least one actionable hit alert (5-15 minutes ahead by default)."""
+        hits = self.alerts[self.alerts["actionable"]]
+        return int(hits[["symbol", "t0_ns"]].drop_duplicates().shape[0])
+
 
 @dataclass(frozen=True)
 class OOSEvaluation:

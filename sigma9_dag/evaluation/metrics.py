@@ -2,6 +2,9 @@
 
 * ``precision_at_budget`` = hits / alerts (alerts already under the daily budget and cooldown);
   None without alerts.
+* ``actionable_precision_at_budget`` = actionable hits / alerts, an actionable hit coming
+  ``target_min <= T0 - t <= target_max`` before its event (column ``actionable``); None without alerts or
+  without that column.
 * ``median_lead_time_min`` = median over the events hit of (T0 - first hit alert of the event), minutes;
   None without hits.
 * ``tail_loss_p95`` = 5th percentile (linear interpolation) of the alerts' net trade returns, a fraction
@@ -35,11 +38,13 @@ def compute_metrics(outcomes: pd.DataFrame, days: int) -> Metrics:
     over ``days`` evaluated session days."""
     alerts = len(outcomes)
     precision = float(outcomes["hit"].sum()) / alerts if alerts else None
+    actionable = float(outcomes["actionable"].sum()) / alerts if alerts and "actionable" in outcomes else None
     leads = event_lead_times(outcomes) if alerts else pd.Series(dtype=float)
     returns = outcomes["net_return"].to_numpy(dtype=np.float64) if alerts else np.zeros(0)
     returns = returns[np.isfinite(returns)]
     return Metrics(
         precision_at_budget=precision,
+        actionable_precision_at_budget=actionable,
         median_lead_time_min=float(np.median(leads.to_numpy())) if len(leads) else None,
         tail_loss_p95=float(np.percentile(returns, TAIL_PERCENTILE)) if returns.size else None,
         utility_score=float(returns.sum()) / days if days > 0 else None,

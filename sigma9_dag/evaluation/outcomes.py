@@ -5,6 +5,8 @@ Definitions (``docs/metrics.md``):
 * **hit**: the alert's symbol has an event whose T0 falls in ``(t, t + horizon]`` (strictly after the
   alert time ``t``, at most the horizon later). An alert after the day's T0 is not a hit.
 * **lead time** of a hit alert: ``T0 - t`` in minutes. An event's lead time is that of its *first* hit alert.
+* **actionable hit**: a hit early enough to act on, ``actionable_min <= T0 - t <= horizon`` (the run's
+  ``evaluation.lead_time`` target band, 5-15 minutes by default).
 * **trade**: buy ``notional_usd`` at the fill of an order sent at ``t + feed latency + order latency``;
   sell at the fill of an order sent at ``t + horizon + order latency``, or at the day's last 1-second close
   when no bar comes after that. Fills per :class:`~sigma9_dag.evaluation.settings.EvaluationSettings`.
@@ -27,6 +29,7 @@ from sigma9_runtime.units import MINUTE_NS
 
 OUTCOME_COLUMNS: tuple[str, ...] = (
     "hit",
+    "actionable",
     "t0_ns",
     "lead_min",
     "entry_ts_ns",
@@ -49,8 +52,9 @@ def load_events(layout: LakeLayout) -> pd.DataFrame:
     return normalize_events(lake_events(layout).events)
 
 
-def label_hits(alerts: pd.DataFrame, events: pd.DataFrame, horizon_ns: int) -> pd.DataFrame:
-    """``alerts`` with ``hit``, ``t0_ns`` (-1 when no hit) and ``lead_min`` (NaN when no hit)."""
+def label_hits(alerts: pd.DataFrame, events: pd.DataFrame, horizon_ns: int, actionable_ns: int = 0) -> pd.DataFrame:
+    """``alerts`` with ``hit``, ``actionable`` (a hit at least ``actionable_ns`` before its T0), ``t0_ns`` (-1 when
+    no hit) and ``lead_min`` (NaN when no hit)."""
     events = normalize_events(events)
     out = alerts.reset_index(drop=True).copy()
     ts = out["ts_ns"].to_numpy(np.int64)
@@ -67,6 +71,7 @@ def label_hits(alerts: pd.DataFrame, events: pd.DataFrame, horizon_ns: int) -> p
         t0[rows[ok]] = candidate[ok]
     hit = t0 >= 0
     out["hit"] = hit
+    out["actionable"] = hit & (t0 - ts >= actionable_ns)
     out["t0_ns"] = t0
     out["lead_min"] = np.where(hit, (t0 - ts) / MINUTE_NS, np.nan)
     return out
@@ -112,4 +117,5 @@ def alert_outcomes(
     alerts: pd.DataFrame, events: pd.DataFrame, prices: LakePrices, settings: EvaluationSettings
 ) -> pd.DataFrame:
     """``alerts`` with every column of :data:`OUTCOME_COLUMNS`."""
-    return trade_returns(label_hits(alerts, events, settings.horizon_ns), prices, settings)
+    labelled = label_hits(alerts, events, settings.horizon_ns, settings.actionable_ns)
+    return trade_returns(labelled, prices, settings)

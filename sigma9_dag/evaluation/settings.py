@@ -20,6 +20,9 @@ class EvaluationSettings(ContractModel):
     horizon_min: PositiveFloat
     """Look-ahead horizon in minutes: an alert is a hit when its symbol's T0 comes within it; the
     trade of an alert is closed at its end. From ``evaluation.lead_time.target_max``."""
+    actionable_min: NonNegativeFloat = 0.0
+    """Shortest lead time in minutes at which a hit is still actionable (an **actionable hit** comes
+    ``actionable_min <= T0 - t <= horizon_min`` before its event). From ``evaluation.lead_time.target_min``."""
     notional_usd: PositiveFloat = DEFAULT_NOTIONAL_USD
     """Dollars bought per alert."""
     fill_model: Literal["next_bar_open", "conservative"] = "next_bar_open"
@@ -53,6 +56,7 @@ class EvaluationSettings(ContractModel):
             )
         return cls(
             horizon_min=horizon_min if horizon_min is not None else run.evaluation.lead_time.target_max,
+            actionable_min=run.evaluation.lead_time.target_min,
             notional_usd=notional_usd,
             fill_model=execution.fill_model,
             spread_mult=execution.slippage.params.spread_mult,
@@ -68,3 +72,8 @@ class EvaluationSettings(ContractModel):
     def horizon_ns(self) -> int:
         """The horizon in nanoseconds."""
         return round(self.horizon_min * 60e9)
+
+    @property
+    def actionable_ns(self) -> int:
+        """The shortest actionable lead time in nanoseconds."""
+        return round(self.actionable_min * 60e9)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -111,6 +111,20 @@ class DateSplit:
         if not days:
             raise DataError(f"date split: no {part} days")
         return days[0], days[-1]
+
+
+def part_days(split: dict[str, Any], samples: pd.DataFrame, scan: pd.DataFrame) -> dict[str, list[dt.date]]:
+    """The train, validation and test days of a dataset's ``split.json`` (``days``); for a document written
+    before it held them, the days its samples (train) and scan candidates (validation, test) fall on."""
+    if "days" in split:
+        return {
+            part: [dt.date.fromisoformat(d) for d in split["days"][part]] for part in ("train", "validation", "test")
+        }
+    frames = {"train": samples, "validation": scan, "test": scan}
+    return {
+        part: sorted({pd.Timestamp(d).date() for d in frame.loc[frame["part"] == part, "date"].unique()})
+        for part, frame in frames.items()
+    }
 
 
 def _part_sizes(days: int, settings: DatasetSettings) -> tuple[int, int, int]:

@@ -6,9 +6,10 @@
   skl2onnx. Agreement = its cross-validated accuracy against HDBSCAN's labels (noise included).
 - **Thresholds.** Global: the validation stage's. Per cluster: one pass over the clusters (largest
   first) trying the global threshold shifted by ``per_cluster_steps``; a shift is kept when it raises
-  the validation precision_at_budget, the alerter still raises ``min_alerts_per_day`` and it hits no
-  fewer validation events (a precision bought by dropping events is a fit to a few days' noise).
-  Tuned on validation days only; the test days are evaluated once afterwards.
+  the validation stage's ``tune_metric`` (actionable precision by default) on the pooled walk-forward
+  folds' out-of-fold scores, the alerter still raises ``min_alerts_per_day`` and it hits no fewer
+  validation events (a precision bought by dropping events is a fit to a few days' noise). Tuned on
+  validation days only; the test days are evaluated once afterwards.
 - **Rule summary.** A depth-``rule_depth`` decision tree that mimics "the gate's threshold is met"
   on the validation candidates, printed as if/else rules with its fidelity on the test candidates:
   a person's reading of what the model alerts on, not what the runtime runs.
@@ -25,8 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sigma9_dag.evaluation import EvaluationSettings, LakePrices
 from sigma9_dag.lab.discovery import NOISE, cluster_id
-from sigma9_dag.lab.validation import alerter_point
-from sigma9_runtime.contracts.artifact_manifest import Thresholds
+from sigma9_dag.lab.validation import SweepPoint, alerter_point
+from sigma9_runtime.contracts.artifact_manifest import Thresholds, TuningMetric
 from sigma9_runtime.gates import MLGate
 
 
@@ -92,16 +93,22 @@ def tune_cluster_thresholds(
     prices: LakePrices,
     evaluation: EvaluationSettings,
     settings: DistillSettings,
+    metric: TuningMetric = "actionable_precision_at_budget",
 ) -> tuple[Thresholds, list[dict[str, Any]]]:
-    """Per-cluster thresholds on validation ``candidates`` (with ``cluster_id``); the trials as a log."""
+    """Per-cluster thresholds on validation ``candidates`` (with ``cluster_id``) maximizing ``metric``; the
+    trials as a log. A trial must hit no fewer events (actionable ones for an actionable metric)."""
+
+    def events_of(point: SweepPoint) -> int:
+        return point.events_hit_actionable if metric == "actionable_precision_at_budget" else point.events_hit
+
     thresholds = Thresholds(global_score_min=global_threshold)
     start = alerter_point(candidates, thresholds, gate=gate, prices=prices, settings=evaluation)
-    best, events = start.precision or 0.0, start.events_hit
+    best, events = start.value(metric) or 0.0, events_of(start)
     log: list[dict[str, Any]] = [
         {
             "cluster": None,
             "threshold": global_threshold,
-            "precision": best,
+            metric: best,
             "per_day": start.alerts_per_day,
             "events_hit": events,
         }
@@ -114,12 +121,10 @@ def tune_cluster_thresholds(
                 global_score_min=global_threshold, per_cluster_min={**thresholds.per_cluster_min, cluster: value}
             )
             point = alerter_point(candidates, trial, gate=gate, prices=prices, settings=evaluation)
-            precision, per_day, hit = point.precision or 0.0, point.alerts_per_day, point.events_hit
-            log.append(
-                {"cluster": cluster, "threshold": value, "precision": precision, "per_day": per_day, "events_hit": hit}
-            )
-            if precision > best and per_day >= settings.min_alerts_per_day and hit >= events:
-                best, thresholds, events = precision, trial, hit
+            score, per_day, hit = point.value(metric) or 0.0, point.alerts_per_day, events_of(point)
+            log.append({"cluster": cluster, "threshold": value, metric: score, "per_day": per_day, "events_hit": hit})
+            if score > best and per_day >= settings.min_alerts_per_day and hit >= events:
+                best, thresholds, events = score, trial, hit
     return thresholds, log
 
 

@@ -38,17 +38,29 @@ def manifest_body(
     universe: str,
     thresholds: Thresholds,
     performance: dict[str, Any],
+    tuning: dict[str, Any] | None = None,
     created_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The manifest body (without ``payload`` / ``feature_spec_ref``) of a lab candidate.
 
     ``split`` is the dataset stage's ``split.json`` (``parts`` bounds and ``settings``); the OOS split
     is train_end = the last validation day (everything fitted or tuned saw at most that), test = the
-    test days. ``performance`` is ``{"metrics", "baselines"}`` of the test evaluation.
+    test days. ``performance`` is ``{"metrics", "baselines"}`` of the test evaluation; ``tuning`` the
+    validation stage's walk-forward record (the manifest's ``model.threshold_tuning``).
     """
     parts, settings = split["parts"], split["settings"]
     start, end = parts["train"][0], parts["test"][1]
     pre_start, pre_end = settings["pre_window_min"]
+    metric = tuning["metric"] if tuning else "precision_at_budget"
+    how = f"walk-forward on {len(tuning['folds'])} purged folds" if tuning else "on validation days"
+    model: dict[str, Any] = {
+        "type": "hybrid",
+        "objective": f"binary_logloss; thresholds tuned for {metric} {how}",
+        "outputs": ["score", "explain_topk", "cluster_id"],
+        "thresholds": thresholds.model_dump(mode="json"),
+    }
+    if tuning:
+        model["threshold_tuning"] = tuning
     return {
         "id": artifact_id,
         "created_at": (created_at or dt.datetime.now(dt.UTC)).isoformat(),
@@ -63,12 +75,7 @@ def manifest_body(
             },
             "negatives": {"type": list(settings["negatives"]), "ratio": settings["negative_ratio"]},
         },
-        "model": {
-            "type": "hybrid",
-            "objective": "binary_logloss; thresholds tuned for precision_at_budget on validation days",
-            "outputs": ["score", "explain_topk", "cluster_id"],
-            "thresholds": thresholds.model_dump(mode="json"),
-        },
+        "model": model,
         "performance_oos": {
             "split": {"train_end": parts["validation"][1], "test_start": parts["test"][0], "test_end": end},
             "alert_budget": {"max_alerts_per_day": run.evaluation.alert_budget.max_alerts_per_day},

@@ -5,7 +5,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-METRICS = ("precision_at_budget", "median_lead_time_min", "tail_loss_p95", "utility_score")
+METRICS = (
+    "precision_at_budget",
+    "actionable_precision_at_budget",
+    "median_lead_time_min",
+    "tail_loss_p95",
+    "utility_score",
+)
+
+RATIOS = {"precision_at_budget": "precision", "actionable_precision_at_budget": "actionable precision"}
+"""Metrics whose model / baseline ratio the tables show, with their label."""
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -15,13 +24,10 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return math.inf if b == 0 else a / b
 
 
-def precision_ratios(performance: dict[str, Any]) -> dict[str, float | None]:
-    """The model's precision_at_budget over each baseline's (inf when only the baseline's is 0; None when undefined)."""
-    model = performance["metrics"].get("precision_at_budget")
-    return {
-        name: _ratio(model, metrics.get("precision_at_budget"))
-        for name, metrics in performance.get("baselines", {}).items()
-    }
+def precision_ratios(performance: dict[str, Any], metric: str = "precision_at_budget") -> dict[str, float | None]:
+    """The model's ``metric`` over each baseline's (inf when only the baseline's is 0; None when undefined)."""
+    model = performance["metrics"].get(metric)
+    return {name: _ratio(model, metrics.get(metric)) for name, metrics in performance.get("baselines", {}).items()}
 
 
 def _cell(value: float | None) -> str:
@@ -44,8 +50,11 @@ def performance_table(performance: dict[str, Any]) -> str:
     lines = ["| metric | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for metric in METRICS:
         lines.append(f"| {metric} | " + " | ".join(_cell(c.get(metric)) for c in columns) + " |")
-    ratios = precision_ratios(performance)
-    lines.append("| precision ratio (model / baseline) | — | " + " | ".join(_cell(r) for r in ratios.values()) + " |")
+    for metric, label in RATIOS.items():
+        ratios = precision_ratios(performance, metric)
+        lines.append(
+            f"| {label} ratio (model / baseline) | — | " + " | ".join(_cell(r) for r in ratios.values()) + " |"
+        )
     return "\n".join(lines)
 
 
@@ -57,10 +66,11 @@ def performance_text(performance: dict[str, Any]) -> str:
     out = [f"{'':<34}" + "".join(f"{n:>{width}}" for n in names)]
     for metric in METRICS:
         out.append(f"{metric:<34}" + "".join(f"{_cell(c.get(metric)):>{width}}" for c in columns))
-    ratios = precision_ratios(performance)
-    out.append(
-        f"{'precision, model / baseline':<34}"
-        + f"{'':>{width}}"
-        + "".join(f"{_times(r):>{width}}" for r in ratios.values())
-    )
+    for metric, label in RATIOS.items():
+        ratios = precision_ratios(performance, metric)
+        out.append(
+            f"{label + ', model / baseline':<34}"
+            + f"{'':>{width}}"
+            + "".join(f"{_times(r):>{width}}" for r in ratios.values())
+        )
     return "\n".join(out)

@@ -18,17 +18,22 @@ the 1-minute bar holding it (:func:`cross_known_ns`, from the event's ``t0_resol
 when the runtime's :class:`~sigma9_runtime.strategies.crossing.CrossTracker` marks the symbol, so the
 lab, the replay and the backtest drop the same steps; nothing from the future is read.
 
-The global threshold is tuned on **validation days only**: the sweep runs the alerter at the
-score quantiles ``threshold_quantiles`` of the validation candidates and keeps the threshold with
-the best precision_at_budget among those raising at least ``min_alerts_per_day`` (ties: the lower
-threshold, which alerts more). The test days are then evaluated once at that threshold, against the
-run's baselines (``seismograph_only`` at a matched alert count, ``random_budget_matched``).
+**Thresholds are tuned walk-forward** (:mod:`sigma9_dag.lab.folds`): the validation days are cut into
+``folds`` blocks, each scored by a scorer trained only on earlier days (purged before the block, embargoed
+after earlier blocks), so every validation candidate has an out-of-fold score. The sweep runs the alerter on
+those pooled candidates at their score quantiles ``threshold_quantiles`` and keeps the threshold with the
+best ``tune_metric`` (by default ``actionable_precision_at_budget``: hits 5-15 minutes ahead, early enough
+to act on) among those raising at least ``min_alerts_per_day`` (ties: the lower threshold, which alerts
+more). The scorer the artifact ships is then trained on every day before the test period
+(``refit_on_validation``), and the test days are evaluated once at the tuned threshold, against the run's
+baselines (``seismograph_only`` at a matched alert count, ``random_budget_matched``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -38,7 +43,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sigma9_dag.evaluation import EvaluationSettings, LakePrices, attach_tradeability, run_evaluation
 from sigma9_dag.evaluation.evaluate import AlertRun
-from sigma9_runtime.contracts.artifact_manifest import Thresholds
+from sigma9_dag.lab.folds import WalkForwardFold
+from sigma9_runtime.contracts.artifact_manifest import Thresholds, TuningMetric
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
 from sigma9_runtime.gates import MLGate
 from sigma9_runtime.strategies.plugins.seismograph_ml import SeismographMLParams, SeismographMLStrategy, gated_score
@@ -69,6 +75,18 @@ class ValidationSettings(BaseModel):
     """Candidate thresholds: these quantiles of the validation scores."""
     min_alerts_per_day: Annotated[float, Field(ge=0)] = 5.0
     """The tuned threshold raises at least this many alerts a validation day."""
+    tune_metric: TuningMetric = "actionable_precision_at_budget"
+    """Metric the thresholds maximize on the pooled walk-forward folds."""
+    folds: Annotated[int, Field(ge=1)] = 3
+    """Walk-forward folds the validation days are cut into."""
+    embargo_days: Annotated[int, Field(ge=0)] = 1
+    """Trade days after a fold's block that no later fold trains on (the purge before each block is the
+    dataset's ``purge_days``)."""
+    max_train_days: Annotated[int, Field(ge=1)] | None = None
+    """A fold trains on at most this many days before its block (a rolling window); None: all of them."""
+    refit_on_validation: bool = True
+    """The shipped scorer trains on every day before the test period (train and validation days); False:
+    on the train days only."""
     seed: int = 7
     """LightGBM random seed."""
     prediction_threads: Annotated[int, Field(ge=1)] = 2
@@ -83,21 +101,37 @@ class SweepPoint:
     alerts: int
     alerts_per_day: float
     precision: float | None
+    actionable_precision: float | None
     median_lead_time_min: float | None
     events_hit: int
+    events_hit_actionable: int
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (for JSON)."""
         return dict(self.__dict__)
 
+    def value(self, metric: TuningMetric) -> float | None:
+        """The point's ``metric``."""
+        return self.actionable_precision if metric == "actionable_precision_at_budget" else self.precision
 
-def train_scorer(samples: pd.DataFrame, names: Sequence[str], settings: ValidationSettings) -> Any:
-    """A fitted binary ``lightgbm.LGBMClassifier`` on the training samples (columns ``names``, NaN kept)."""
+
+def on_days(frame: pd.DataFrame, days: Collection[dt.date]) -> pd.DataFrame:
+    """Rows of ``frame`` whose ``date`` is one of ``days``."""
+    wanted = {pd.Timestamp(d) for d in days}
+    return frame[pd.to_datetime(frame["date"]).isin(wanted)]
+
+
+def train_scorer(
+    samples: pd.DataFrame, names: Sequence[str], settings: ValidationSettings, days: Collection[dt.date] | None = None
+) -> Any:
+    """A fitted binary ``lightgbm.LGBMClassifier`` on the samples of ``days`` (default: the train part; columns
+    ``names``, NaN kept)."""
     import lightgbm
 
-    train = samples[samples["part"] == "train"]
+    train = samples[samples["part"] == "train"] if days is None else on_days(samples, days)
     if train["label"].nunique() < 2:
-        raise ValueError(f"training samples need both labels, got {sorted(train['label'].unique())}")
+        where = "train part" if days is None else f"{len(days)} training days"
+        raise ValueError(f"training samples need both labels, the {where} hold {sorted(train['label'].unique())}")
     model = lightgbm.LGBMClassifier(
         n_estimators=settings.n_estimators,
         learning_rate=settings.learning_rate,
@@ -120,17 +154,19 @@ def ml_scores(model: Any, rows: np.ndarray, threads: int = 1) -> np.ndarray:
     return model.predict_proba(rows, num_threads=threads)[:, 1] if len(rows) else np.zeros(0)
 
 
-def sample_auc(model: Any, samples: pd.DataFrame, names: Sequence[str]) -> dict[str, float | None]:
-    """ROC AUC of the scorer on the validation and test samples (None where one label is absent)."""
+def auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
+    """ROC AUC (None where one label is absent)."""
     from sklearn.metrics import roc_auc_score
 
+    return float(roc_auc_score(labels, scores)) if np.unique(labels).size == 2 else None
+
+
+def sample_auc(model: Any, samples: pd.DataFrame, names: Sequence[str]) -> dict[str, float | None]:
+    """ROC AUC of the scorer on the validation and test samples (None where one label is absent)."""
     out: dict[str, float | None] = {}
     for part in ("validation", "test"):
         rows = samples[samples["part"] == part]
-        if rows["label"].nunique() < 2:
-            out[part] = None
-            continue
-        out[part] = float(roc_auc_score(rows["label"], ml_scores(model, rows[list(names)].to_numpy(np.float64))))
+        out[part] = auc(rows["label"].to_numpy(), ml_scores(model, rows[list(names)].to_numpy(np.float64)))
     return out
 
 
@@ -220,8 +256,10 @@ def alerter_point(
         alerts=len(run.model.alerts),
         alerts_per_day=len(run.model.alerts) / _days(candidates),
         precision=m.precision_at_budget,
+        actionable_precision=m.actionable_precision_at_budget,
         median_lead_time_min=m.median_lead_time_min,
         events_hit=run.model.events_hit,
+        events_hit_actionable=run.model.events_hit_actionable,
     )
 
 
@@ -249,15 +287,53 @@ def quantile_thresholds(scores: np.ndarray, quantiles: Sequence[float]) -> list[
     return sorted({float(np.quantile(finite, q)) for q in quantiles}, reverse=True)
 
 
-def pick_threshold(points: Sequence[SweepPoint], min_alerts_per_day: float) -> SweepPoint:
-    """The sweep point with the best precision among those alerting often enough (ties: the lower threshold).
+def pick_threshold(
+    points: Sequence[SweepPoint], min_alerts_per_day: float, metric: TuningMetric = "actionable_precision_at_budget"
+) -> SweepPoint:
+    """The sweep point with the best ``metric`` among those alerting often enough (ties: the lower threshold).
 
     When none alerts ``min_alerts_per_day``, the one alerting most.
     """
-    enough = [p for p in points if p.alerts_per_day >= min_alerts_per_day and p.precision is not None]
+    enough = [p for p in points if p.alerts_per_day >= min_alerts_per_day and p.value(metric) is not None]
     if not enough:
         return max(points, key=lambda p: (p.alerts, -p.threshold))
-    return max(enough, key=lambda p: (p.precision, -p.threshold))
+    return max(enough, key=lambda p: (p.value(metric), -p.threshold))
+
+
+@dataclass(frozen=True)
+class FoldScores:
+    """The walk-forward folds' out-of-fold scores."""
+
+    candidates: pd.DataFrame  # scored validation candidates (SCORED_COLUMNS + tradeability), each by its fold
+    auc: float | None  # pooled out-of-fold ROC AUC of the validation samples
+    folds: list[dict[str, Any]]  # per fold: its record (days) and its AUC
+
+
+def score_folds(
+    folds: Sequence[WalkForwardFold],
+    *,
+    samples: pd.DataFrame,
+    scan: pd.DataFrame,
+    events: pd.DataFrame,
+    names: Sequence[str],
+    ml_weight: float,
+    prices: LakePrices,
+    settings: ValidationSettings,
+) -> FoldScores:
+    """Each fold's scorer trained on its training days, scoring its block's candidates and samples."""
+    scored, labels, scores, records = [], [], [], []
+    for fold in folds:
+        model = train_scorer(samples, names, settings, fold.train_days)
+        block = on_days(scan, fold.validation_days)
+        scored.append(score_candidates(block, events, model, names, ml_weight, prices, settings.prediction_threads))
+        rows = on_days(samples, fold.validation_days)
+        fold_scores = ml_scores(model, rows[list(names)].to_numpy(np.float64))
+        labels.append(rows["label"].to_numpy())
+        scores.append(fold_scores)
+        records.append({**fold.record(), "auc": auc(labels[-1], fold_scores)})
+    candidates = pd.concat(scored, ignore_index=True) if scored else pd.DataFrame(columns=SCORED_COLUMNS)
+    pooled = auc(np.concatenate(labels), np.concatenate(scores)) if labels else None
+    return FoldScores(candidates, pooled, records)
 
 
 def lead_times(run: AlertRun) -> np.ndarray:
@@ -271,31 +347,38 @@ def lead_times(run: AlertRun) -> np.ndarray:
 
 def plots_png(
     curves: dict[str, Sequence[SweepPoint]],
-    random_precision: float | None,
+    random: dict[str, float | None],
     leads: np.ndarray,
     lead_target: tuple[float, float],
 ) -> bytes:
-    """Precision against alerts a day (one line per curve, the random baseline dashed) beside the
-    histogram of the model's lead times on the test days (the target window shaded)."""
+    """Precision and actionable precision against alerts a day (one line per curve; the random baseline
+    dashed, ``random`` holding its ``precision`` and ``actionable_precision``) beside the histogram of the
+    model's lead times on the test days (the actionable band shaded)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for label, points in curves.items():
-        xs = [p.alerts_per_day for p in points if p.precision is not None]
-        ys = [p.precision for p in points if p.precision is not None]
-        left.plot(xs, ys, marker="o", label=label)
-    if random_precision is not None:
-        left.axhline(random_precision, linestyle="--", color="grey", label="random_budget_matched (test)")
-    left.set_xlabel("alerts per day")
-    left.set_ylabel("precision_at_budget")
-    left.set_title("precision against alert budget")
-    left.legend(fontsize=7)
-    right.axvspan(*lead_target, color="tab:green", alpha=0.12, label="target")
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for ax, field, label in (
+        (axes[0], "precision", "precision_at_budget"),
+        (axes[1], "actionable_precision", "actionable_precision_at_budget"),
+    ):
+        for name, points in curves.items():
+            kept = [p for p in points if getattr(p, field) is not None]
+            ax.plot([p.alerts_per_day for p in kept], [getattr(p, field) for p in kept], marker="o", label=name)
+        if random.get(field) is not None:
+            ax.axhline(random[field], linestyle="--", color="grey", label="random_budget_matched (test)")
+        ax.set_xlabel("alerts per day")
+        ax.set_ylabel(label)
+        ax.set_title(f"{label.removesuffix('_at_budget').replace('_', ' ')} against alert budget")
+        ax.legend(fontsize=7)
+    right = axes[2]
+    right.axvspan(
+        *lead_target, color="tab:green", alpha=0.12, label=f"actionable {lead_target[0]:g}-{lead_target[1]:g} min"
+    )
     if leads.size:
-        right.hist(leads, bins=np.arange(0, 16, 1.0), color="tab:blue", alpha=0.8, label="events hit")
+        right.hist(leads, bins=np.arange(0, lead_target[1] + 1.0, 1.0), color="tab:blue", alpha=0.8, label="events hit")
     right.set_xlabel("lead time (min before T0)")
     right.set_ylabel("events")
     right.set_title("lead time of the first hit alert (test)")

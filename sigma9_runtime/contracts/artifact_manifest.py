@@ -139,6 +139,52 @@ class Thresholds(ContractModel):
 
 
 ModelOutput = Literal["score", "explain_topk", "cluster_id"]
+TuningMetric = Literal["precision_at_budget", "actionable_precision_at_budget"]
+
+
+class TuningFold(ContractModel):
+    """One walk-forward fold: the days its scorer trained on and the block it validated."""
+
+    train_start: dt.date
+    """First training day."""
+    train_end: dt.date
+    """Last training day (before the purge)."""
+    train_days: PositiveInt
+    """Training days (purged and embargoed days left out)."""
+    validation_start: dt.date
+    """First day of the validated block."""
+    validation_end: dt.date
+    """Last day of the validated block."""
+    validation_days: PositiveInt
+    """Days in the block."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TuningFold:
+        require_ordered(
+            self.train_end, self.validation_start, ("validation_start",), "train_end", "validation_start", strict=True
+        )
+        require_ordered(
+            self.validation_start,
+            self.validation_end,
+            ("validation_end",),
+            "validation_start",
+            "validation_end",
+            strict=False,
+        )
+        return self
+
+
+class ThresholdTuning(ContractModel):
+    """How the thresholds were tuned: walk-forward folds over the days before the test period."""
+
+    metric: TuningMetric
+    """Metric maximized on the pooled folds (at the minimum alerts a day)."""
+    purge_days: Annotated[int, Field(ge=0)]
+    """Trade days before each block left out of its fold's training."""
+    embargo_days: Annotated[int, Field(ge=0)]
+    """Trade days after each block left out of later folds' training."""
+    folds: Annotated[list[TuningFold], Field(min_length=1)]
+    """The folds, in date order."""
 
 
 class ModelSpec(ContractModel):
@@ -152,6 +198,8 @@ class ModelSpec(ContractModel):
     """Outputs the runtime can read."""
     thresholds: Thresholds
     """Alert thresholds."""
+    threshold_tuning: ThresholdTuning | None = None
+    """How the thresholds were tuned (absent from manifests written before walk-forward tuning)."""
 
     @model_validator(mode="after")
     def _outputs(self) -> ModelSpec:
@@ -190,6 +238,9 @@ class Metrics(ContractModel):
 
     precision_at_budget: Probability | None
     """Hits over alerts under the daily budget and cooldown."""
+    actionable_precision_at_budget: Probability | None = None
+    """Actionable hits (``target_min <= T0 - t <= target_max``, the run's lead-time target) over alerts;
+    absent from manifests written before it was measured."""
     median_lead_time_min: float | None
     """Median minutes from the first hit alert to T0."""
     tail_loss_p95: float | None

@@ -303,7 +303,9 @@ class LeadTime(ContractModel):
         return self
 
 
-MetricName = Literal["precision_at_budget", "median_lead_time", "tail_loss_p95", "utility_score"]
+MetricName = Literal[
+    "precision_at_budget", "actionable_precision_at_budget", "median_lead_time", "tail_loss_p95", "utility_score"
+]
 BaselineName = Literal["seismograph_only", "random_budget_matched"]
 
 

@@ -26,8 +26,10 @@ def test_metrics_of_a_hand_made_case() -> None:
             ("EEE", 30 * M, False, -1, np.nan),  # no fill: no return
         ]
     )
+    frame["actionable"] = frame["hit"] & ((frame["t0_ns"] - frame["ts_ns"]) >= 5 * M)  # leads 12 and 5, not 4
     got = compute_metrics(frame, days=2)
     assert got.precision_at_budget == pytest.approx(3 / 6)
+    assert got.actionable_precision_at_budget == pytest.approx(2 / 6)
     assert got.median_lead_time_min == pytest.approx((12 + 4) / 2)
     returns = np.array([0.10, 0.06, 0.02, -0.01, -0.03])
     # 5th percentile, linear interpolation: position 0.05 * 4 = 0.2 between -0.03 and -0.01.
@@ -42,3 +44,4 @@ def test_metrics_are_none_where_undefined() -> None:
     misses = compute_metrics(outcomes([("AAA", 0, False, -1, np.nan)]), days=0)
     assert misses.precision_at_budget == 0.0
     assert misses.median_lead_time_min is None and misses.tail_loss_p95 is None and misses.utility_score is None
+    assert misses.actionable_precision_at_budget is None  # outcomes labelled without an actionable band

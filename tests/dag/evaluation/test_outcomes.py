@@ -67,6 +67,27 @@ def test_hit_when_t0_falls_strictly_after_the_alert_and_at_most_the_horizon_late
     assert got["lead_min"].tolist()[:3] == [15.0, pytest.approx(np.nan, nan_ok=True), 6.0]
     assert got.loc[got["hit"], "t0_ns"].tolist() == [T, T, T]
     assert (got.loc[~got["hit"], "t0_ns"] == -1).all()
+    assert got["actionable"].equals(got["hit"])  # no band given: every hit is actionable
+
+
+def test_an_actionable_hit_comes_between_target_min_and_the_horizon_before_t0() -> None:
+    events = pd.DataFrame({"ticker": ["AAA"], "t0_ns": [T]})
+    got = label_hits(
+        alerts(
+            [
+                ("AAA", T - H),  # 15 min: the band's far edge
+                ("AAA", T - 5 * M),  # 5 min: the band's near edge
+                ("AAA", T - 5 * M + 1),  # a nanosecond inside 5 min: a hit, too late to act on
+                ("AAA", T - M),  # the last minute's run-up
+                ("AAA", T - H - 1),  # before the horizon: no hit at all
+            ]
+        ),
+        events,
+        H,
+        actionable_ns=5 * M,
+    )
+    assert got["hit"].tolist() == [True, True, True, True, False]
+    assert got["actionable"].tolist() == [True, True, False, False, False]
 
 
 def test_an_alert_hits_the_next_event_of_its_symbol_not_an_earlier_one() -> None:
@@ -134,8 +155,8 @@ def test_conservative_fills_buy_the_high_and_sell_the_low() -> None:
 
 def test_settings_come_from_the_run_config() -> None:
     settings = EvaluationSettings.from_run_config(load_backtest_run_config(SHIPPED_RUN_CONFIG))
-    assert settings == _settings(seed=7)
-    assert settings.horizon_ns == 15 * M
+    assert settings == _settings(seed=7, actionable_min=5)
+    assert settings.horizon_ns == 15 * M and settings.actionable_ns == 5 * M
     overridden = EvaluationSettings.from_run_config(load_backtest_run_config(SHIPPED_RUN_CONFIG), horizon_min=30)
     assert overridden.horizon_min == 30
 

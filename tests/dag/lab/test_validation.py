@@ -23,14 +23,22 @@ from tests.stubs import SHIPPED_RUN_CONFIG
 DAY = dt.date(2025, 3, 3)
 
 
-def _point(threshold: float, per_day: float, precision: float | None) -> SweepPoint:
-    return SweepPoint(threshold, int(per_day * 10), per_day, precision, None, 0)
+def _point(threshold: float, per_day: float, precision: float | None, actionable: float | None = None) -> SweepPoint:
+    return SweepPoint(threshold, int(per_day * 10), per_day, precision, actionable, None, 0, 0)
 
 
 def test_the_threshold_is_the_most_precise_one_that_alerts_often_enough() -> None:
     points = [_point(0.9, 2.0, 0.9), _point(0.8, 6.0, 0.4), _point(0.7, 9.0, 0.4), _point(0.6, 20.0, 0.2)]
-    assert pick_threshold(points, 5.0).threshold == 0.7  # 0.9 alerts too rarely; a tie goes to the lower one
-    assert pick_threshold(points, 50.0).threshold == 0.6  # none alerts enough: the one alerting most
+    assert pick_threshold(points, 5.0, "precision_at_budget").threshold == 0.7  # 0.9 too rare; ties: the lower
+    assert pick_threshold(points, 50.0, "precision_at_budget").threshold == 0.6  # none enough: the one alerting most
+
+
+def test_the_threshold_maximizes_actionable_precision_when_tuned_for_it() -> None:
+    # 0.8 is the most precise, but most of its hits come in the last minutes; 0.7 hits earlier
+    points = [_point(0.8, 6.0, 0.5, 0.1), _point(0.7, 9.0, 0.4, 0.3), _point(0.6, 20.0, 0.2, 0.15)]
+    assert pick_threshold(points, 5.0, "precision_at_budget").threshold == 0.8
+    assert pick_threshold(points, 5.0, "actionable_precision_at_budget").threshold == 0.7
+    assert pick_threshold(points, 5.0).threshold == 0.7  # the default
 
 
 def test_quantile_thresholds_are_distinct_and_highest_first() -> None:
