@@ -103,7 +103,7 @@ def distill(
     summary = validation.summary()
     scorer = validation.scorer()
 
-    # 1. cluster membership -> a small exportable classifier
+    # 1. cluster membership -> a small exportable classifier: each positive row carries its event's cluster
     positives = members.merge(samples, on=["ticker", "date", "ts_ns"], how="left", validate="one_to_one")
     cluster_model, agreement = fit_cluster_classifier(
         positives[names].to_numpy(np.float64), positives["cluster"].to_numpy(), settings
@@ -153,7 +153,10 @@ def distill(
     # 4. the candidate artifact (ONNX checked against the native models), staged for backtest and export
     train = samples[samples["part"] == "train"][names].to_numpy(np.float64)
     rng = np.random.default_rng(settings.seed)
-    parity = scan_rows[is_val][rng.choice(int(is_val.sum()), size=min(PARITY_ROWS, int(is_val.sum())), replace=False)]
+    # test rows: no scorer trained on them. A training row can sit exactly on a split, where float32 inputs and
+    # ONNX's float32 thresholds may take the other branch than LightGBM's doubles (the runtime feeds float32).
+    held_out = scan_rows[~is_val]
+    parity = held_out[rng.choice(len(held_out), size=min(PARITY_ROWS, len(held_out)), replace=False)]
     payload = build_payload(
         scorer,
         names,
@@ -224,7 +227,7 @@ def distill(
 def _rules_markdown(rules: str, fidelity: float | None, thresholds: dict, profiles: list[dict]) -> str:
     lines = ["# What the model alerts on", "", f"Thresholds: `{thresholds}`", ""]
     lines += ["## Clusters (discovery profiles)", ""]
-    lines += [f"- **{p['cluster']}** ({p['size']} rows): {'; '.join(p['distinctive'])}" for p in profiles]
+    lines += [f"- **{p['cluster']}** ({p['size']} events): {'; '.join(p['distinctive'])}" for p in profiles]
     fid = "undefined" if fidelity is None else f"{fidelity:.1%}"
     lines += ["", f"## Rules (a depth-limited tree mimicking the gate's threshold; test fidelity {fid})", ""]
     lines += ["```", rules.rstrip(), "```", ""]

@@ -14,10 +14,12 @@ from sigma9_dag.io_manager import LAB_STORE
 from sigma9_dag.lab.dataset import part_days
 from sigma9_dag.lab.folds import walk_forward_folds
 from sigma9_dag.lab.store import StageOutput
-from sigma9_dag.lab.summary import performance_table, precision_ratios
+from sigma9_dag.lab.summary import curve_table, performance_table, precision_ratios
 from sigma9_dag.lab.validation import (
     ValidationSettings,
     lead_times,
+    learned_samples,
+    matched_curves,
     ml_weight_of,
     on_days,
     pick_threshold,
@@ -91,9 +93,11 @@ def validation(
     )
     prices = LakePrices.for_spec(lake.layout(), spec, events=events)
     weight = ml_weight_of(run)
+    lead_band = (float(run.evaluation.lead_time.target_min), float(run.evaluation.lead_time.target_max))
+    learned = learned_samples(samples, lead_band if settings.positives_from == "lead_time_target" else None)
     oof = score_folds(
         folds,
-        samples=samples,
+        samples=learned,
         scan=scan,
         events=events,
         names=names,
@@ -103,14 +107,14 @@ def validation(
     )
     context.log.info(f"walk-forward: {len(folds)} folds, out-of-fold AUC {oof.auc}: {oof.folds}")
     model = train_scorer(
-        samples, names, settings, days["train"] + (days["validation"] if settings.refit_on_validation else [])
+        learned, names, settings, days["train"] + (days["validation"] if settings.refit_on_validation else [])
     )
     test_scan = on_days(scan, days["test"])
     del scan
     test = score_candidates(test_scan, events, model, names, weight, prices, settings.prediction_threads)
     val = oof.candidates
     candidates = pd.concat([val, test], ignore_index=True)
-    auc = {"validation": oof.auc, "test": sample_auc(model, samples, names)["test"]}
+    auc = {"validation": oof.auc, "test": sample_auc(model, learned, names)["test"]}  # on the positives learned
     gate = MLGate.from_feature_spec(spec, run)
     evaluation = EvaluationSettings.from_run_config(run)
 
@@ -127,18 +131,11 @@ def validation(
         baselines=run.evaluation.baselines,
     )
     performance = result.performance()
-    test_curve = sweep(test, grid, gate=gate, prices=prices, settings=evaluation)
-    seis_grid = quantile_thresholds(test["seismograph_score"].to_numpy(), settings.threshold_quantiles)
-    seis_curve = sweep(test, seis_grid, gate=gate, prices=prices, settings=evaluation, score_column="seismograph_score")
-    random = performance["baselines"].get("random_budget_matched", {})
+    test_curves = matched_curves(test, grid, gate=gate, prices=prices, settings=evaluation)
     leads = lead_times(result.model)
     target = (float(run.evaluation.lead_time.target_min), float(run.evaluation.lead_time.target_max))
     png = plots_png(
-        {"model (pooled folds)": val_curve, "model (test)": test_curve, "seismograph_only (test)": seis_curve},
-        {
-            "precision": random.get("precision_at_budget"),
-            "actionable_precision": random.get("actionable_precision_at_budget"),
-        },
+        {"model (pooled folds)": val_curve, **{f"{name} (test)": curve for name, curve in test_curves.items()}},
         leads,
         target,
     )
@@ -159,8 +156,7 @@ def validation(
         "tuning": tuning,
         "fold_auc": [fold["auc"] for fold in oof.folds],
         "validation_sweep": [p.as_dict() for p in val_curve],
-        "test_sweep": [p.as_dict() for p in test_curve],
-        "seismograph_test_sweep": [p.as_dict() for p in seis_curve],
+        "test_curves": {name: [p.as_dict() for p in curve] for name, curve in test_curves.items()},
         "performance": performance,
         "events_in_scope": result.events_in_scope,
         "events_hit": result.model.events_hit,
@@ -198,6 +194,7 @@ def validation(
             "actionable_precision_vs_seismograph": number(actionable.get("seismograph_only")),
             "actionable_precision_vs_random": number(actionable.get("random_budget_matched")),
             "performance_test": dg.MetadataValue.md(performance_table(performance)),
+            "precision_budget_curve_test": dg.MetadataValue.md(curve_table(summary["test_curves"])),
             "plots": image(png, "plots"),
         },
     )

@@ -1,9 +1,12 @@
 """Distill: what the runtime needs from the lab's models, small and checkable.
 
-- **Cluster classifier.** HDBSCAN cannot score a new row by itself in the runtime, so its
-  membership on the training positives is distilled into a shallow decision tree (NaN imputed as 0,
-  the typical normalized value, as discovery did) over the full feature row; exportable through
-  skl2onnx. Agreement = its cross-validated accuracy against HDBSCAN's labels (noise included).
+- **Cluster classifier.** Discovery clusters whole events by their pre-window trajectory, but the
+  runtime has only the current feature row, and HDBSCAN cannot score a new one by itself: every
+  training positive carries its event's cluster (discovery's members), and that row -> cluster map
+  is distilled into a shallow decision tree (NaN imputed as 0, the typical normalized value) over
+  the full feature row; exportable through skl2onnx. Agreement = its cross-validated accuracy
+  against the members' clusters (noise included); a row early in the pre-window shows less of its
+  event's shape than the trajectory did, so it is lower than a per-row clustering would score.
 - **Thresholds.** Global: the validation stage's. Per cluster: one pass over the clusters (largest
   first) trying the global threshold shifted by ``per_cluster_steps``; a shift is kept when it raises
   the validation stage's ``tune_metric`` (actionable precision by default) on the pooled walk-forward

@@ -74,3 +74,18 @@ def performance_text(performance: dict[str, Any]) -> str:
             + "".join(f"{_times(r):>{width}}" for r in ratios.values())
         )
     return "\n".join(out)
+
+
+def curve_table(curves: dict[str, list[dict[str, Any]]]) -> str:
+    """Markdown table of matched precision-budget curves (``{name: [SweepPoint.as_dict(), ...]}``, ``model``
+    first): per model threshold, alerts a day and each stream's precision / actionable precision."""
+    names = list(curves)
+    lines = [
+        "| threshold | alerts / day | " + " | ".join(f"{n} precision / actionable" for n in names) + " |",
+        "|---" * (len(names) + 2) + "|",
+    ]
+    for row in zip(*curves.values(), strict=True):
+        model = row[0]
+        cells = [f"{_cell(p['precision'])} / {_cell(p['actionable_precision'])}" for p in row]
+        lines.append(f"| {model['threshold']:.3f} | {model['alerts_per_day']:.1f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

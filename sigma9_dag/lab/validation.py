@@ -35,14 +35,14 @@ import datetime as dt
 import io
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from sigma9_dag.evaluation import EvaluationSettings, LakePrices, attach_tradeability, run_evaluation
-from sigma9_dag.evaluation.evaluate import AlertRun
+from sigma9_dag.evaluation.evaluate import BASELINES, AlertRun
 from sigma9_dag.lab.folds import WalkForwardFold
 from sigma9_runtime.contracts.artifact_manifest import Thresholds, TuningMetric
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
@@ -71,7 +71,7 @@ class ValidationSettings(BaseModel):
     """LightGBM row sampling per tree."""
     colsample_bytree: Annotated[float, Field(gt=0, le=1)] = 0.8
     """LightGBM feature sampling per tree."""
-    threshold_quantiles: tuple[float, ...] = (0.9995, 0.999, 0.998, 0.996, 0.993, 0.99)
+    threshold_quantiles: tuple[float, ...] = (0.9999, 0.9998, 0.9997, 0.9995, 0.999, 0.998, 0.996, 0.993, 0.99)
     """Candidate thresholds: these quantiles of the validation scores."""
     min_alerts_per_day: Annotated[float, Field(ge=0)] = 5.0
     """The tuned threshold raises at least this many alerts a validation day."""
@@ -84,6 +84,11 @@ class ValidationSettings(BaseModel):
     dataset's ``purge_days``)."""
     max_train_days: Annotated[int, Field(ge=1)] | None = None
     """A fold trains on at most this many days before its block (a rolling window); None: all of them."""
+    positives_from: Literal["pre_window", "lead_time_target"] = "lead_time_target"
+    """What the scorer learns as positive: every sample of the dataset's pre-window (``pre_window``), or
+    only those from which an alert would be an actionable hit, ``target_min`` to ``target_max`` minutes
+    before T0 (``lead_time_target``); pre-window samples earlier than ``target_max`` are then negatives
+    (an alert there is no hit) and those later than ``target_min`` are left out."""
     refit_on_validation: bool = True
     """The shipped scorer trains on every day before the test period (train and validation days); False:
     on the train days only."""
@@ -121,11 +126,27 @@ def on_days(frame: pd.DataFrame, days: Collection[dt.date]) -> pd.DataFrame:
     return frame[pd.to_datetime(frame["date"]).isin(wanted)]
 
 
+def learned_samples(samples: pd.DataFrame, lead_band_min: tuple[float, float] | None) -> pd.DataFrame:
+    """The samples a scorer learns from, labelled for an alerter whose hits count when ``lead_band_min`` =
+    (shortest, longest) minutes before T0 (``t_ref_ns``): positives earlier than the band become negatives
+    (an alert there is no hit), positives later than it are left out (a hit, but too late to act on), every
+    other sample is kept as it is. All samples unchanged when None."""
+    if lead_band_min is None:
+        return samples
+    lead = (samples["t_ref_ns"].to_numpy(np.int64) - samples["ts_ns"].to_numpy(np.int64)) / 60e9
+    positive = samples["label"].to_numpy() == 1
+    late = positive & (lead < lead_band_min[0])
+    early = positive & (lead > lead_band_min[1])
+    out = samples[~late].copy()
+    out.loc[early[~late], "label"] = 0
+    return out
+
+
 def train_scorer(
     samples: pd.DataFrame, names: Sequence[str], settings: ValidationSettings, days: Collection[dt.date] | None = None
 ) -> Any:
     """A fitted binary ``lightgbm.LGBMClassifier`` on the samples of ``days`` (default: the train part; columns
-    ``names``, NaN kept)."""
+    ``names``, NaN kept). Pass :func:`learned_samples` to keep the positives of a lead-time band."""
     import lightgbm
 
     train = samples[samples["part"] == "train"] if days is None else on_days(samples, days)
@@ -236,6 +257,20 @@ def _days(frame: pd.DataFrame) -> int:
     return max(1, int(frame["date"].nunique()))
 
 
+def _point(run: AlertRun, threshold: float, days: int) -> SweepPoint:
+    m = run.metrics
+    return SweepPoint(
+        threshold=threshold,
+        alerts=len(run.alerts),
+        alerts_per_day=len(run.alerts) / days,
+        precision=m.precision_at_budget,
+        actionable_precision=m.actionable_precision_at_budget,
+        median_lead_time_min=m.median_lead_time_min,
+        events_hit=run.events_hit,
+        events_hit_actionable=run.events_hit_actionable,
+    )
+
+
 def alerter_point(
     candidates: pd.DataFrame,
     thresholds: Thresholds | float,
@@ -250,17 +285,28 @@ def alerter_point(
     floor = min([limits.global_score_min, *limits.per_cluster_min.values()])
     above = candidates[candidates["score"] >= floor]  # rows below every threshold only meet `below_threshold`
     run = run_evaluation(above, thresholds=thresholds, gate=gate, prices=prices, settings=settings, baselines=())
-    m = run.model.metrics
-    return SweepPoint(
-        threshold=limits.global_score_min,
-        alerts=len(run.model.alerts),
-        alerts_per_day=len(run.model.alerts) / _days(candidates),
-        precision=m.precision_at_budget,
-        actionable_precision=m.actionable_precision_at_budget,
-        median_lead_time_min=m.median_lead_time_min,
-        events_hit=run.model.events_hit,
-        events_hit_actionable=run.model.events_hit_actionable,
-    )
+    return _point(run.model, limits.global_score_min, _days(candidates))
+
+
+def matched_curves(
+    candidates: pd.DataFrame,
+    thresholds: Sequence[float],
+    *,
+    gate: MLGate,
+    prices: LakePrices,
+    settings: EvaluationSettings,
+) -> dict[str, list[SweepPoint]]:
+    """The precision-budget curve of the model and of both baselines matched to it: at each threshold the
+    model's point, ``seismograph_only`` at the same alert count and ``random_budget_matched`` at the same
+    count each day (a baseline's ``threshold`` is the model's it was matched to)."""
+    curves: dict[str, list[SweepPoint]] = {"model": [], **{name: [] for name in BASELINES}}
+    days = _days(candidates)
+    for threshold in thresholds:
+        run = run_evaluation(candidates, thresholds=threshold, gate=gate, prices=prices, settings=settings)
+        curves["model"].append(_point(run.model, threshold, days))
+        for name, baseline in run.baselines.items():
+            curves[name].append(_point(baseline, threshold, days))
+    return curves
 
 
 def sweep(
@@ -347,13 +393,11 @@ def lead_times(run: AlertRun) -> np.ndarray:
 
 def plots_png(
     curves: dict[str, Sequence[SweepPoint]],
-    random: dict[str, float | None],
     leads: np.ndarray,
     lead_target: tuple[float, float],
 ) -> bytes:
-    """Precision and actionable precision against alerts a day (one line per curve; the random baseline
-    dashed, ``random`` holding its ``precision`` and ``actionable_precision``) beside the histogram of the
-    model's lead times on the test days (the actionable band shaded)."""
+    """Precision and actionable precision against alerts a day (one line per curve, a random baseline's
+    dashed) beside the histogram of the model's lead times on the test days (the actionable band shaded)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -366,9 +410,10 @@ def plots_png(
     ):
         for name, points in curves.items():
             kept = [p for p in points if getattr(p, field) is not None]
-            ax.plot([p.alerts_per_day for p in kept], [getattr(p, field) for p in kept], marker="o", label=name)
-        if random.get(field) is not None:
-            ax.axhline(random[field], linestyle="--", color="grey", label="random_budget_matched (test)")
+            style = {"linestyle": "--", "color": "grey"} if name.startswith("random") else {}
+            ax.plot(
+                [p.alerts_per_day for p in kept], [getattr(p, field) for p in kept], marker="o", label=name, **style
+            )
         ax.set_xlabel("alerts per day")
         ax.set_ylabel(label)
         ax.set_title(f"{label.removesuffix('_at_budget').replace('_', ' ')} against alert budget")

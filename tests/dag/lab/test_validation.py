@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 
 from sigma9_dag.lab.distill import cluster_ids, passes_threshold
-from sigma9_dag.lab.summary import performance_table, performance_text, precision_ratios
+from sigma9_dag.lab.summary import curve_table, performance_table, performance_text, precision_ratios
 from sigma9_dag.lab.validation import (
     SweepPoint,
     before_cross,
     cross_known_ns,
+    learned_samples,
     ml_weight_of,
     pick_threshold,
     quantile_thresholds,
@@ -117,3 +118,29 @@ def test_the_summary_shows_the_model_beside_its_baselines() -> None:
     assert precision_ratios(nothing)["random_budget_matched"] is None
     assert "| precision_at_budget | 0.300 | 0.200 | 0.000 |" in performance_table(performance)
     assert "1.500x" in performance_text(performance)
+
+
+def test_the_scorer_learns_positives_of_the_lead_band_and_earlier_pre_window_rows_as_negatives() -> None:
+    minute = 60_000_000_000
+    t0 = 100 * minute
+    samples = pd.DataFrame(
+        {
+            "ts_ns": [t0 - 30 * minute, t0 - 15 * minute, t0 - 10 * minute, t0 - 5 * minute, t0 - 4 * minute, 0],
+            "t_ref_ns": [t0] * 5 + [t0],
+            "label": [1, 1, 1, 1, 1, 0],
+        }
+    )
+    kept = learned_samples(samples, (5.0, 15.0))
+    assert kept.index.tolist() == [0, 1, 2, 3, 5]  # 4 min ahead is a hit too late to act on: left out
+    assert kept["label"].tolist() == [0, 1, 1, 1, 0]  # 30 min ahead is no hit: a negative
+    assert learned_samples(samples, None).equals(samples)
+
+
+def test_the_curve_table_lists_each_stream_at_the_models_thresholds() -> None:
+    model = [_point(0.8, 6.0, 0.5, 0.25).as_dict(), _point(0.6, 20.0, 0.2, 0.1).as_dict()]
+    heuristic = [_point(0.8, 6.0, 0.4, 0.05).as_dict(), _point(0.6, 20.0, 0.25, None).as_dict()]
+    table = curve_table({"model": model, "seismograph_only": heuristic})
+    assert table.splitlines()[2:] == [
+        "| 0.800 | 6.0 | 0.500 / 0.250 | 0.400 / 0.050 |",
+        "| 0.600 | 20.0 | 0.200 / 0.100 | 0.250 / — |",
+    ]
