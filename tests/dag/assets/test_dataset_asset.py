@@ -80,5 +80,10 @@ def test_discovery_clusters_the_training_positives_of_the_dataset(synthetic_lake
     assert len(members) == result.metadata["positives"] > 0
     assert members["cluster"].min() >= -1 and members["outlier_score"].between(0, 1).all()
     assert lake.lab(SPEC_ID).path("discovery", "scatter.png").read_bytes()[:4] == b"\x89PNG"
-    assert -1 <= result.metadata["ari_vs_planted_archetypes"].value <= 1
+    ari = result.metadata["ari_vs_planted_archetypes"].value
+    if "note" in result.metadata:  # a lake with too few training events to cluster: every event is noise
+        assert "events" in str(result.metadata["note"]) and ari == "undefined (no clustered event)"
+        assert (members["cluster"] == -1).all()
+    else:
+        assert -1 <= ari <= 1
     assert result.value.members().equals(members)

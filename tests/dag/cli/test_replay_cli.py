@@ -136,7 +136,7 @@ def test_several_days_refuse_a_capture_and_a_feature_log(synthetic_lake, tmp_pat
 def test_replay_refuses_a_day_the_lake_does_not_hold_and_an_unknown_plugin(synthetic_lake, capsys):
     assert main(["replay", "--root", str(synthetic_lake.root), "--date", "2001-01-02"]) == 2
     err = capsys.readouterr().err  # the default spec: the newest shipped one the lake holds the tables of
-    assert "FS_2026-01-16_003 reads bar_1m; the lake at" in err and "has no 1-minute bars on 2001-01-02" in err
+    assert "FS_2026-12-05_001 reads tick; the lake at" in err and "has no trades on 2001-01-02" in err
     day, ticker, _ = _event_day(synthetic_lake)
     code = main(_replay(synthetic_lake, day, [ticker], "--strategy", "nope"))
     assert code == 2 and "unknown strategy plugin 'nope'" in capsys.readouterr().err
