@@ -70,7 +70,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--spec",
         type=Path,
         metavar="FILE",
-        help=f"FeatureSpec (default: the newest {DEFAULT_SPEC_GLOB} whose sources the lake holds)",
+        help=f"FeatureSpec (default: the newest {DEFAULT_SPEC_GLOB} whose sources the lake holds and, with "
+        "--artifacts, that has an artifact there)",
     )
     parser.add_argument(
         "--artifacts", metavar="DIR|URL", help="artifact store, a directory or s3://... (needed by seismograph_ml)"
@@ -105,24 +106,36 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     parser.set_defaults(handler=_replay)
 
 
-def default_spec(coverage: LakeCoverage | None = None) -> Path:
+def default_spec(coverage: LakeCoverage | None = None, artifacts: str | Path | None = None) -> Path:
     """The newest shipped FeatureSpec under the working directory whose sources ``coverage``'s lake holds
-    (the newest of all without a lake, or when none fits: the lake check then says what is missing)."""
+    and, given an artifact store, that has an artifact in it (the newest fitting one when none has; the newest
+    of all without a lake, or when none fits: the lake check then says what is missing)."""
     from sigma9_dag.lake.coverage import spec_fits
     from sigma9_runtime.contracts.io import load_feature_spec
     from sigma9_runtime.errors import Sigma9Error, SpecError
+    from sigma9_runtime.registry import open_registry
 
     found = sorted(Path().glob(DEFAULT_SPEC_GLOB))
     if not found:
         raise SpecError(f"no {DEFAULT_SPEC_GLOB} here; pass --spec", file=Path("feature_specs"))
+    fitting: list[tuple[Path, str]] = []
     if coverage is not None:
         for path in reversed(found):
             try:
-                if spec_fits(load_feature_spec(path), coverage):
-                    return path
+                spec = load_feature_spec(path)
             except Sigma9Error:
                 continue
-    return found[-1]
+            if spec_fits(spec, coverage):
+                fitting.append((path, spec.id))
+    if fitting and artifacts is not None:
+        try:
+            registry = open_registry(artifacts)
+            published = next((path for path, spec_id in fitting if registry.latest(spec_id) is not None), None)
+        except Sigma9Error:
+            published = None  # the runtime's loader names what is wrong with the store
+        if published is not None:
+            return published
+    return fitting[0][0] if fitting else found[-1]
 
 
 def _warmup_check(
@@ -172,7 +185,8 @@ def _replay(args: argparse.Namespace) -> int:
     coverage = lake_coverage(layout) if layout.root.is_dir() else None
     if args.capture is None and (coverage is None or not coverage.tables()):
         raise LakeError(f"{layout.root}: no lake here (build one with `sigma9 lake synth` or an import)")
-    spec_path = Path(args.spec or default_spec(coverage)).resolve()  # a worker's directory may differ
+    with_artifacts = args.artifacts if args.strategy in (None, "seismograph_ml") else None
+    spec_path = Path(args.spec or default_spec(coverage, with_artifacts)).resolve()  # a worker's directory may differ
     if args.artifacts is not None and not is_object_store_url(args.artifacts):
         args = argparse.Namespace(**{**vars(args), "artifacts": Path(args.artifacts).resolve()})
     if len(days) > 1 and coverage is not None:  # every day's statistics first, spread over the workers

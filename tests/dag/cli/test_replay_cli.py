@@ -146,3 +146,17 @@ def test_replay_refuses_a_day_the_lake_does_not_hold_and_an_unknown_plugin(synth
 def test_replay_options_are_checked(bad, capsys):
     with pytest.raises(SystemExit):
         main(["replay", "--date", "2025-01-02", bad])
+
+
+def test_with_an_artifact_store_the_default_spec_is_the_newest_that_has_an_artifact_there(
+    synthetic_lake, artifact_store, tmp_path, monkeypatch
+):
+    from sigma9_dag.cli.replay import default_spec
+    from sigma9_dag.lake.coverage import lake_coverage
+    from tests.stubs import ROOT, SHIPPED_FEATURE_SPEC
+
+    monkeypatch.chdir(ROOT)
+    coverage = lake_coverage(synthetic_lake)
+    assert default_spec(coverage).name == "FS_2026-12-05_001.yaml"  # the newest the lake holds the tables of
+    assert default_spec(coverage, artifact_store).name == SHIPPED_FEATURE_SPEC.name  # the one published there
+    assert default_spec(coverage, tmp_path / "no-store").name == "FS_2026-12-05_001.yaml"  # none published
