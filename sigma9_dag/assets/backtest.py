@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sigma9_dag.assets.config import stage_config
 from sigma9_dag.assets.dataset import DatasetOutput
 from sigma9_dag.assets.distill import DistillOutput
+from sigma9_dag.assets.metadata import image, ny_times, table
 from sigma9_dag.backtest import run_backtest
 from sigma9_dag.io_manager import LAB_STORE
 from sigma9_dag.lab.store import StageOutput
@@ -46,6 +47,30 @@ class BacktestOutput(StageOutput):
     def summary(self) -> dict[str, Any]:
         """The days replayed and the performance of the model beside both baselines."""
         return self.document("summary")  # type: ignore[no-any-return]
+
+
+ALERT_COLUMNS = ("symbol", "score", "threshold", "cluster_id", "hit", "actionable", "lead_min", "net_return")
+TRADE_COLUMNS = ("symbol", "shares", "entry_price", "exit_price", "pnl", "net_return")
+
+
+def alerts_view(alerts: pd.DataFrame) -> pd.DataFrame:
+    """The alerts as a person reads them: New York time first, then what scored, whether it hit and what it
+    earned."""
+    if alerts.empty:
+        return pd.DataFrame(columns=["time", *ALERT_COLUMNS])
+    kept = [c for c in ALERT_COLUMNS if c in alerts.columns]
+    return pd.concat([ny_times(alerts["ts_ns"]).rename("time"), alerts[kept]], axis=1)
+
+
+def trades_view(trades: pd.DataFrame) -> pd.DataFrame:
+    """The round trips with their alert, entry and exit times in New York time."""
+    if trades.empty:
+        return pd.DataFrame(columns=["alert_time", "entry_time", "exit_time", *TRADE_COLUMNS])
+    times = {
+        name: ny_times(trades[f"{name.removesuffix('_time')}_ts_ns"])
+        for name in ("alert_time", "entry_time", "exit_time")
+    }
+    return pd.concat([pd.DataFrame(times), trades[list(TRADE_COLUMNS)]], axis=1)
 
 
 @dg.asset(partitions_def=feature_spec_partitions, group_name="backtest", kinds={"nautilus"}, io_manager_key=LAB_STORE)
@@ -87,13 +112,23 @@ def backtest(
     performance = result.performance()
     store.write_json(STAGE, "summary", {"days": [d.isoformat() for d in days], "performance": performance})
     alerts = pd.read_parquet(result.paths["alerts"]) if "alerts" in result.paths else pd.DataFrame()
+    trades = pd.read_parquet(result.paths["trades"]) if "trades" in result.paths else pd.DataFrame()
     files = tuple(sorted(path.name for path in result.paths.values()))  # alerts.parquet, backtest_report.json, ...
+    plots = {
+        key: image(result.paths[name].read_bytes(), key)
+        for key, name in (("equity_curve", "equity_plot"), ("metrics_plot", "metrics_plot"))
+        if name in result.paths
+    }
     return dg.MaterializeResult(
         value=BacktestOutput(store=store.root, stage=STAGE, documents=("summary",), files=files),
         metadata={
             "days": ", ".join(d.isoformat() for d in days),
             "alerts": len(alerts),
+            "trades": len(trades),
             "performance": dg.MetadataValue.md(performance_table(performance)),
+            **plots,
+            "alerts_first_rows": table(alerts_view(alerts)),
+            "trades_first_rows": table(trades_view(trades)),
             "outputs": dg.MetadataValue.path(str(store.path(STAGE, ""))),
         },
     )

@@ -13,7 +13,7 @@ from sigma9_dag.export.publish import manifest_location, taken_artifact_ids
 from sigma9_dag.io_manager import LAB_STORE
 from sigma9_dag.lab.checks import load_artifact
 from sigma9_dag.lab.store import StageOutput
-from sigma9_dag.lab.summary import performance_table, precision_ratios
+from sigma9_dag.lab.summary import manifest_table, performance_table, precision_ratios
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
 
@@ -69,6 +69,7 @@ def export(
     backtested = backtest.summary()
     store.write_json(STAGE, "published", {"artifact_id": manifest.id, "manifest": path})
     ratios = precision_ratios(performance)
+    actionable = precision_ratios(performance, "actionable_precision_at_budget")
     context.log.info(f"published {manifest.id}: {path}")
     return dg.MaterializeResult(
         value=ExportOutput(
@@ -79,9 +80,13 @@ def export(
             "manifest": dg.MetadataValue.path(path),
             "schema_hash": manifest.feature_spec_ref.schema_hash,
             "thresholds": dg.MetadataValue.json(manifest.model.thresholds.model_dump()),
+            "manifest_content": dg.MetadataValue.md(manifest_table(manifest)),
             "precision_at_budget": number(performance["metrics"]["precision_at_budget"]),
+            "actionable_precision_at_budget": number(performance["metrics"]["actionable_precision_at_budget"]),
             "precision_vs_seismograph": number(ratios.get("seismograph_only")),
             "precision_vs_random": number(ratios.get("random_budget_matched")),
+            "actionable_precision_vs_seismograph": number(actionable.get("seismograph_only")),
+            "actionable_precision_vs_random": number(actionable.get("random_budget_matched")),
             "performance_oos": dg.MetadataValue.md(performance_table(performance)),
             "backtest": dg.MetadataValue.md(
                 f"Nautilus backtest, {', '.join(backtested['days'])}:\n\n"

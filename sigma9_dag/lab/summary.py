@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sigma9_runtime.contracts.artifact_manifest import ArtifactManifest
+
 METRICS = (
     "precision_at_budget",
     "actionable_precision_at_budget",
@@ -89,3 +91,51 @@ def curve_table(curves: dict[str, list[dict[str, Any]]]) -> str:
         cells = [f"{_cell(p['precision'])} / {_cell(p['actionable_precision'])}" for p in row]
         lines.append(f"| {model['threshold']:.3f} | {model['alerts_per_day']:.1f} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def manifest_table(manifest: ArtifactManifest) -> str:
+    """Markdown table of what a published manifest says: ids and hashes, data, thresholds and how they were
+    tuned, payload digests and what the runtime must provide (the out-of-sample metrics have their own table)."""
+    tuning = manifest.model.threshold_tuning
+    dataset = manifest.dataset_ref
+    window = dataset.labeling.pre_window
+    rows = [
+        ("artifact", f"`{manifest.id}`, created {manifest.created_at.isoformat(timespec='seconds')}"),
+        ("producer", f"{manifest.producer.system} at git `{manifest.producer.git_commit}`"),
+        ("feature spec", f"`{manifest.feature_spec_ref.id}`, `{manifest.feature_spec_ref.schema_hash}`"),
+        ("data", f"{dataset.universe}; {dataset.time_range.start} .. {dataset.time_range.end}"),
+        (
+            "labels",
+            f"first cross of previous close +{dataset.labeling.anchor_param:.0%}, pre-window "
+            f"{window.start_offset_min} .. {window.end_offset_min} min; negatives {', '.join(dataset.negatives.type)} "
+            f"x{dataset.negatives.ratio:g}",
+        ),
+        (
+            "out of sample",
+            f"train to {manifest.performance_oos.split.train_end}, test "
+            f"{manifest.performance_oos.split.test_start} .. {manifest.performance_oos.split.test_end}",
+        ),
+        ("model", f"{manifest.model.type}: {manifest.model.objective}"),
+        ("global threshold", f"{manifest.model.thresholds.global_score_min:.4f}"),
+        (
+            "per-cluster thresholds",
+            ", ".join(f"{c} {v:.4f}" for c, v in manifest.model.thresholds.per_cluster_min.items()) or "none",
+        ),
+    ]
+    if tuning is not None:
+        folds = "; ".join(
+            f"train {f.train_start}..{f.train_end} ({f.train_days} d) → {f.validation_start}..{f.validation_end}"
+            for f in tuning.folds
+        )
+        rows.append(
+            ("tuning", f"{tuning.metric}, purge {tuning.purge_days} d, embargo {tuning.embargo_days} d: {folds}")
+        )
+    rows += [(f"payload `{f.name}`", f"sha256 `{f.sha256[:16]}…`") for f in manifest.payload.files]
+    compatibility = manifest.compatibility
+    rows.append(
+        (
+            "runtime",
+            f"plugin `{compatibility.runtime_strategy_plugin}`, streams {', '.join(compatibility.required_streams)}",
+        )
+    )
+    return "| field | value |\n|---|---|\n" + "\n".join(f"| {name} | {value} |" for name, value in rows)

@@ -63,6 +63,33 @@ def test_the_whole_chain_publishes_an_artifact_the_runtime_loads(chain) -> None:
     assert (lake.lab(SPEC_ID).path("backtest", "backtest_report.json")).exists()
 
 
+@pytest.mark.slow
+def test_the_backtest_and_export_show_their_plots_tables_and_numbers_in_the_ui(chain) -> None:  # type: ignore[no-untyped-def]
+    result = chain[0]
+    metadata = {
+        e.materialization.asset_key.to_user_string(): e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    backtest = metadata["backtest"]
+    for plot in ("equity_curve", "metrics_plot"):
+        assert backtest[plot].value.startswith(f"![{plot}](data:image/png;base64,")
+    alerts, trades = backtest["alerts_first_rows"], backtest["trades_first_rows"]
+    assert isinstance(alerts, dg.TableMetadataValue) and isinstance(trades, dg.TableMetadataValue)
+    assert [c.name for c in alerts.schema.columns][:3] == ["time", "symbol", "score"]
+    assert len(alerts.records) == min(20, backtest["alerts"].value)
+    assert len(trades.records) == min(20, backtest["trades"].value)
+    export = metadata["export"]
+    assert (
+        "| global threshold |" in export["manifest_content"].value and "| tuning |" in export["manifest_content"].value
+    )
+    assert isinstance(export["actionable_precision_at_budget"], dg.FloatMetadataValue | dg.TextMetadataValue)
+    for stage in ("validation", "distill"):
+        counts = [
+            metadata[stage][k].value for k in ("test_events_hit", "test_events_hit_actionable", "test_events_in_scope")
+        ]
+        assert all(isinstance(n, int) for n in counts) and counts[1] <= counts[0] <= counts[2]
+
+
 def _payload_digests(manifest) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {f.name: f.sha256 for f in manifest.payload.files}
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sigma9_dag.lab.distill import cluster_ids, passes_threshold
-from sigma9_dag.lab.summary import curve_table, performance_table, performance_text, precision_ratios
+from sigma9_dag.lab.summary import curve_table, manifest_table, performance_table, performance_text, precision_ratios
 from sigma9_dag.lab.validation import (
     SweepPoint,
     before_cross,
@@ -144,3 +144,32 @@ def test_the_curve_table_lists_each_stream_at_the_models_thresholds() -> None:
         "| 0.800 | 6.0 | 0.500 / 0.250 | 0.400 / 0.050 |",
         "| 0.600 | 20.0 | 0.200 / 0.100 | 0.250 / — |",
     ]
+
+
+def test_the_manifest_table_shows_ids_thresholds_tuning_and_payload_digests() -> None:
+    from sigma9_runtime.contracts import ArtifactManifest, parse_contract
+    from tests.stubs import artifact_manifest_document
+
+    document = artifact_manifest_document()
+    document["artifact_manifest"]["model"]["threshold_tuning"] = {
+        "metric": "actionable_precision_at_budget",
+        "purge_days": 1,
+        "embargo_days": 1,
+        "folds": [
+            {
+                "train_start": "2025-02-03",
+                "train_end": "2025-03-12",
+                "train_days": 27,
+                "validation_start": "2025-03-17",
+                "validation_end": "2025-03-20",
+                "validation_days": 4,
+            }
+        ],
+    }
+    manifest = parse_contract(ArtifactManifest, document)
+    text = manifest_table(manifest)
+    assert f"| artifact | `{manifest.id}`" in text
+    assert f"`{manifest.feature_spec_ref.schema_hash}`" in text
+    assert f"| global threshold | {manifest.model.thresholds.global_score_min:.4f} |" in text
+    assert "train 2025-02-03..2025-03-12 (27 d) → 2025-03-17..2025-03-20" in text
+    assert all(f"| payload `{f.name}` | sha256 `{f.sha256[:16]}…` |" in text for f in manifest.payload.files)
