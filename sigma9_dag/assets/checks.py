@@ -1,4 +1,5 @@
-"""Blocking asset checks of the lab chain: no leakage, a verifiable artifact, ONNX parity.
+"""Asset checks of the lab chain: blocking ones (no leakage, a verifiable artifact, ONNX parity) and the
+verdict on the published artifact's quality targets (non-blocking, a warning when one is missed).
 
 Each wraps a function of :mod:`sigma9_dag.lab.checks` and takes the stage outputs it judges as inputs
 (loaded by the lab's IO manager); a failing check stops the downstream stages of its run (the candidate is
@@ -15,10 +16,18 @@ import numpy as np
 from sigma9_dag.assets import dataset as dataset_stage
 from sigma9_dag.assets import distill as distill_stage
 from sigma9_dag.assets import export as export_stage
+from sigma9_dag.assets.metadata import number
 from sigma9_dag.assets.validation import ValidationOutput
-from sigma9_dag.lab.checks import artifact_problems, leakage_problems, parity_problems
+from sigma9_dag.lab.checks import (
+    QUALITY_TARGETS,
+    artifact_problems,
+    leakage_problems,
+    parity_problems,
+    quality_verdicts,
+)
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import ArtifactStoreResource, SpecCatalogResource
+from sigma9_runtime.contracts.io import load_artifact_manifest
 from sigma9_runtime.features.names import feature_names
 
 PARITY_ROWS = 2_000
@@ -85,4 +94,52 @@ def exported_artifact_verifies(
     return _result(problems, f"the runtime loads {export.artifact_id}")
 
 
-CHECKS = [dataset_has_no_leakage, candidate_artifact_verifies, candidate_onnx_parity, exported_artifact_verifies]
+VERDICTS = {
+    "precision_vs_random": f"Precision at least {QUALITY_TARGETS['precision_vs_random']:g}x random_budget_matched's.",
+    "precision_vs_seismograph": (
+        f"Precision at least {QUALITY_TARGETS['precision_vs_seismograph']:g}x seismograph_only's "
+        "at a matched alert count."
+    ),
+    "actionable_precision_vs_seismograph": (
+        f"Actionable precision (hits target_min to target_max minutes ahead) at least "
+        f"{QUALITY_TARGETS['actionable_precision_vs_seismograph']:g}x seismograph_only's."
+    ),
+    "lead_time_in_target": "Median lead time inside the run config's lead-time target.",
+}
+"""The verdict checks on the published artifact, by name, with what each asks."""
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            name, asset=export_stage.export, description=text, blocking=False, partitions_def=feature_spec_partitions
+        )
+        for name, text in VERDICTS.items()
+    ],
+    ins={"export": dg.AssetIn("export")},
+)
+def quality_targets(
+    context: dg.AssetCheckExecutionContext, export: export_stage.ExportOutput, specs: SpecCatalogResource
+):  # type: ignore[no-untyped-def]
+    """The published artifact's out-of-sample figures against the lab's quality targets: a warning for each missed."""
+    manifest = load_artifact_manifest(export.manifest)
+    lead = specs.run_config(context.partition_key).evaluation.lead_time
+    performance = manifest.performance_oos.model_dump(include={"metrics", "baselines"})
+    for verdict in quality_verdicts(performance, (float(lead.target_min), float(lead.target_max))):
+        yield dg.AssetCheckResult(
+            asset_key=export_stage.export.key,
+            check_name=verdict.name,
+            passed=verdict.passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=verdict.description,
+            metadata={name: number(value) for name, value in verdict.figures.items()},
+        )
+
+
+CHECKS = [
+    dataset_has_no_leakage,
+    candidate_artifact_verifies,
+    candidate_onnx_parity,
+    exported_artifact_verifies,
+    quality_targets,
+]

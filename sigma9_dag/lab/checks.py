@@ -8,12 +8,17 @@
   the snapshot's schema hash equals the FeatureSpec's in the catalog.
 - :func:`parity_problems`: the artifact's ONNX through the runtime's :class:`MLInference` agrees with the
   native lab models on the given rows within the payload's tolerance (scores) and exactly (clusters).
+
+And what the non-blocking verdict checks judge: :func:`quality_verdicts` (export's artifact) — each quality
+target met or missed on the published out-of-sample figures, a warning when missed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +121,85 @@ def parity_problems(
         if disagree:
             problems.append(f"ONNX cluster ids differ from the native classifier on {disagree} of {len(rows)} rows")
     return problems, figures
+
+
+@dataclass(frozen=True)
+class QualityVerdict:
+    """One quality target judged on a published artifact's out-of-sample figures."""
+
+    name: str
+    passed: bool
+    description: str
+    figures: dict[str, float | None]
+
+
+QUALITY_TARGETS: dict[str, float] = {
+    "precision_vs_random": 3.0,
+    "precision_vs_seismograph": 1.5,
+    "actionable_precision_vs_seismograph": 2.0,
+}
+"""The lab's quality targets: the model's precision at least 3× ``random_budget_matched``'s and 1.5×
+``seismograph_only``'s, its actionable precision at least 2× ``seismograph_only``'s (and its median lead time
+inside the run's lead-time target: :func:`quality_verdicts`)."""
+
+
+def _ratio_verdict(name: str, model: float | None, baseline: float | None, target: float, what: str) -> QualityVerdict:
+    if model is None or baseline is None:
+        ratio = None
+    else:
+        ratio = math.inf if baseline == 0 and model > 0 else (model / baseline if baseline else None)
+    passed = ratio is not None and ratio >= target
+    shown = "undefined" if ratio is None else ("inf" if math.isinf(ratio) else f"{ratio:.2f}x")
+    verdict = "met" if passed else "missed"
+    return QualityVerdict(
+        name,
+        passed,
+        f"{what}: {shown} (target >= {target:g}x) {verdict}",
+        {"ratio": ratio, "target": target, "model": model, "baseline": baseline},
+    )
+
+
+def quality_verdicts(performance: dict[str, Any], lead_band: tuple[float, float]) -> list[QualityVerdict]:
+    """Each quality target (:data:`QUALITY_TARGETS`, and the median lead time inside ``lead_band`` minutes) on
+    ``performance`` (the manifest's ``{"metrics", "baselines"}``); an undefined figure misses its target."""
+    model = performance["metrics"]
+    baselines = performance.get("baselines", {})
+    random = baselines.get("random_budget_matched", {})
+    heuristic = baselines.get("seismograph_only", {})
+    precision, actionable = "precision_at_budget", "actionable_precision_at_budget"
+    out = [
+        _ratio_verdict(
+            "precision_vs_random",
+            model.get(precision),
+            random.get(precision),
+            QUALITY_TARGETS["precision_vs_random"],
+            "precision over random_budget_matched's",
+        ),
+        _ratio_verdict(
+            "precision_vs_seismograph",
+            model.get(precision),
+            heuristic.get(precision),
+            QUALITY_TARGETS["precision_vs_seismograph"],
+            "precision over seismograph_only's",
+        ),
+        _ratio_verdict(
+            "actionable_precision_vs_seismograph",
+            model.get(actionable),
+            heuristic.get(actionable),
+            QUALITY_TARGETS["actionable_precision_vs_seismograph"],
+            "actionable precision over seismograph_only's",
+        ),
+    ]
+    lead = model.get("median_lead_time_min")
+    low, high = lead_band
+    inside = lead is not None and low <= lead <= high
+    shown = "undefined (no hit)" if lead is None else f"{lead:.1f} min"
+    out.append(
+        QualityVerdict(
+            "lead_time_in_target",
+            inside,
+            f"median lead time {shown} (target {low:g}-{high:g} min) {'met' if inside else 'missed'}",
+            {"median_lead_time_min": lead, "target_min": low, "target_max": high},
+        )
+    )
+    return out

@@ -121,6 +121,10 @@ def test_every_lab_asset_is_stored_by_the_lab_io_manager_and_takes_its_upstream_
         "candidate_artifact_verifies": ["distill"],
         "candidate_onnx_parity": ["dataset", "distill", "validation"],
         "exported_artifact_verifies": ["export"],
+        "precision_vs_random": ["export"],
+        "precision_vs_seismograph": ["export"],
+        "actionable_precision_vs_seismograph": ["export"],
+        "lead_time_in_target": ["export"],
     }
 
 
