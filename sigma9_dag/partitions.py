@@ -30,7 +30,14 @@ def sync_spec_partitions(instance: dg.DagsterInstance, catalog: SpecCatalogResou
     return missing
 
 
-@dg.sensor(minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Watches feature_specs/ every 30 s and adds a feature_spec partition for each new FeatureSpec file "
+        "(a file that does not validate is logged and left out). On by default; needs a running dagster-daemon."
+    ),
+)
 def feature_spec_files(context: dg.SensorEvaluationContext, specs: SpecCatalogResource) -> dg.SensorResult:
     """Add a ``feature_spec`` partition for every new FeatureSpec file."""
     for name, problem in specs.catalog().problems.items():

@@ -18,6 +18,7 @@ from sigma9_dag.lake.coverage import intraday_tables, lake_coverage
 from sigma9_dag.parallel import use_executor
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import ComputeResource, LakeResource, SpecCatalogResource
+from sigma9_dag.run_tags import tag_run
 from sigma9_runtime.contracts.base import Session
 
 STAGE = "backtest"
@@ -85,6 +86,7 @@ def backtest(
 ) -> dg.MaterializeResult[BacktestOutput]:
     """The candidate artifact, hosted by the runtime's strategy plugin, in a Nautilus backtest beside both baselines."""
     spec_id = context.partition_key
+    tag_run(context, specs)
     settings = config.settings(BacktestSettings)
     spec, run = specs.spec(spec_id), specs.run_config(spec_id)
     if settings.sessions:

@@ -12,6 +12,7 @@ from sigma9_dag.lab.store import StageOutput
 from sigma9_dag.parallel import use_executor
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import ComputeResource, LakeResource, SpecCatalogResource
+from sigma9_dag.run_tags import tag_run
 
 STAGE = "dataset"
 
@@ -49,6 +50,7 @@ def dataset(
 ) -> dg.MaterializeResult[DatasetOutput]:
     """Events aligned on T0, positives in the pre-window, three kinds of negatives, date split and scan candidates."""
     spec_id = context.partition_key
+    tag_run(context, specs)
     spec = specs.spec(spec_id)
     settings = config.settings(DatasetSettings)
     with use_executor(compute.executor(settings.workers)):

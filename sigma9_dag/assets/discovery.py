@@ -13,6 +13,7 @@ from sigma9_dag.lab.discovery import DiscoverySettings, archetype_mix, discover,
 from sigma9_dag.lab.store import StageOutput
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import LakeResource, SpecCatalogResource
+from sigma9_dag.run_tags import tag_run
 from sigma9_runtime.features.names import value_names
 
 STAGE = "discovery"
@@ -72,6 +73,7 @@ def discovery(
 ) -> dg.MaterializeResult[DiscoveryOutput]:
     """Clusters, anomaly scores and cluster profiles of the training events' pre-window trajectories."""
     spec_id = context.partition_key
+    tag_run(context, specs)
     names = value_names(specs.spec(spec_id))
     settings = config.settings(DiscoverySettings)
     _check_offsets(settings, dataset)

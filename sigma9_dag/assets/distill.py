@@ -31,6 +31,7 @@ from sigma9_dag.lab.summary import performance_table, precision_ratios
 from sigma9_dag.lab.validation import before_cross
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import LakeResource, SpecCatalogResource
+from sigma9_dag.run_tags import tag_run
 from sigma9_runtime.features.names import feature_names
 from sigma9_runtime.gates import MLGate
 
@@ -93,6 +94,7 @@ def distill(
 ) -> dg.MaterializeResult[DistillOutput]:
     """Cluster classifier distilled from HDBSCAN, thresholds tuned on validation days, rules, candidate artifact."""
     spec_id = context.partition_key
+    tag_run(context, specs)
     spec, run = specs.spec(spec_id), specs.run_config(spec_id)
     settings = config.settings(DistillSettings)
     names = feature_names(spec)

@@ -16,6 +16,7 @@ from sigma9_dag.lab.store import StageOutput
 from sigma9_dag.lab.summary import manifest_table, performance_table, precision_ratios
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
+from sigma9_dag.run_tags import ARTIFACT_ID, tag_run
 
 STAGE = "export"
 
@@ -71,6 +72,7 @@ def export(
     ratios = precision_ratios(performance)
     actionable = precision_ratios(performance, "actionable_precision_at_budget")
     context.log.info(f"published {manifest.id}: {path}")
+    tag_run(context, specs, **{ARTIFACT_ID: manifest.id})
     return dg.MaterializeResult(
         value=ExportOutput(
             store=store.root, stage=STAGE, documents=("published",), artifact_id=manifest.id, manifest=path

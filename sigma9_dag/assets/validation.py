@@ -33,6 +33,7 @@ from sigma9_dag.lab.validation import (
 )
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import LakeResource, SpecCatalogResource
+from sigma9_dag.run_tags import tag_run
 from sigma9_runtime.features.names import feature_names
 from sigma9_runtime.gates import MLGate
 
@@ -74,6 +75,7 @@ def validation(
 ) -> dg.MaterializeResult[ValidationOutput]:
     """LightGBM scorer, its threshold tuned on walk-forward folds and its alerts on test days against the baselines."""
     spec_id = context.partition_key
+    tag_run(context, specs)
     spec, run = specs.spec(spec_id), specs.run_config(spec_id)
     settings = config.settings(ValidationSettings)
     names = feature_names(spec)

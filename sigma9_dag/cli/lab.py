@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 from sigma9_dag.cli.compute import add_dask_option
@@ -41,6 +42,45 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     add_dask_option(run)
     run.set_defaults(handler=_run)
+    schedule = actions.add_parser(
+        "schedule",
+        help="turn the nightly retrain on or off, or show whether it is on (as the UI's toggle does)",
+        description=(
+            f"The schedule {SCHEDULE} runs the whole lab_chain for every FeatureSpec partition at 02:00 New York "
+            "time. Its state lives in the instance at $DAGSTER_HOME; a running dagster-daemon (make ui starts one) "
+            "launches the runs. Run from the project directory (it reads workspace.yaml, as make ui does)."
+        ),
+    )
+    schedule.add_argument("state", choices=("on", "off", "status"), help="on, off, or status")
+    schedule.set_defaults(handler=_schedule)
+
+
+SCHEDULE = "nightly_retrain"
+WORKSPACE = Path("workspace.yaml")
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    """Start or stop the nightly schedule, or print its state, through Dagster's own command line."""
+    import subprocess
+
+    if not os.environ.get("DAGSTER_HOME"):
+        raise SpecError(
+            "DAGSTER_HOME is not set: the schedule's state lives in an instance (make ui uses .dagster_home)"
+        )
+    if not WORKSPACE.is_file():
+        raise SpecError(f"no {WORKSPACE} here: run from the project directory", file=WORKSPACE)
+    dagster = Path(sys.executable).with_name("dagster")
+    verb = {"on": ["start", SCHEDULE], "off": ["stop", SCHEDULE], "status": ["list"]}[args.state]
+    done = subprocess.run(
+        [str(dagster), "schedule", *verb, "-w", str(WORKSPACE)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["no output"]
+        raise SpecError(f"dagster schedule {' '.join(verb)} failed: {last[0]}")
+    running = args.state == "on" or (args.state == "status" and f"{SCHEDULE} [RUNNING]" in done.stdout)
+    when = "runs every night at 02:00 New York time while a dagster-daemon runs" if running else "no nightly runs"
+    print(f"{SCHEDULE}: {'on' if running else 'off'} ({when})")
+    return 0
 
 
 def _instance():  # type: ignore[no-untyped-def]
@@ -68,6 +108,7 @@ def _run(args: argparse.Namespace) -> int:
     from sigma9_dag.definitions import ASSETS, defs
     from sigma9_dag.partitions import sync_spec_partitions
     from sigma9_dag.resources import LakeResource, SpecCatalogResource
+    from sigma9_dag.run_tags import lab_run_tags
 
     # the same environment the run's resources read when it starts (defs holds no directory of its own)
     specs, lake = SpecCatalogResource(), LakeResource()
@@ -90,7 +131,7 @@ def _run(args: argparse.Namespace) -> int:
             partition_key=args.spec_id,
             asset_selection=sorted(keys),
             raise_on_error=False,
-            tags={"sigma9/spec_id": args.spec_id},
+            tags=lab_run_tags(args.spec_id, specs),
         )
         for event in result.get_asset_materialization_events():
             materialization = event.materialization
@@ -101,7 +142,9 @@ def _run(args: argparse.Namespace) -> int:
                 elif not isinstance(value, dg.MarkdownMetadataValue):
                     print(f"  {key}: {value.value}")
         for check in result.get_asset_check_evaluations():
-            print(f"check {check.check_name}: {'passed' if check.passed else 'FAILED'} ({check.description})")
+            verdict = check.severity == dg.AssetCheckSeverity.WARN
+            outcome = "passed" if check.passed else ("warning" if verdict else "FAILED")
+            print(f"check {check.check_name}: {outcome} ({check.description})")
         print(stage_times(result))
     if not result.success:
         print(f"sigma9 lab: the run for {args.spec_id} failed (see the log above)", file=sys.stderr)

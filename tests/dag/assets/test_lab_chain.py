@@ -23,6 +23,7 @@ from sigma9_dag.schedules import nightly_retrain
 from sigma9_runtime.contracts.io import load_artifact_manifest
 from sigma9_runtime.features.names import feature_names
 from sigma9_runtime.registry import FilesystemArtifactRegistry
+from sigma9_runtime.schema_hash import schema_hash
 from tests.stubs import SMALL_LAKE_CONFIG, materialized_lab
 
 PROJECT = Path(__file__).parents[3]
@@ -66,6 +67,11 @@ def test_the_whole_chain_publishes_an_artifact_the_runtime_loads(chain) -> None:
     loaded = registry.load_latest(specs.spec(SPEC_ID), subscribed_streams=["T.*", "A.*", "AM.*"])
     assert loaded.manifest.id == manifest.id
     assert (lake.lab(SPEC_ID).path("backtest", "backtest_report.json")).exists()
+    (run,) = chain[4].get_runs()
+    assert run.tags["sigma9/artifact_id"] == manifest.id  # added by export, beside the launch's tags
+    assert run.tags["sigma9/schema_hash"] == manifest.feature_spec_ref.schema_hash
+    assert run.tags["sigma9/run_config_id"] == specs.run_config(SPEC_ID).id
+    assert run.tags["sigma9/git_commit"] == manifest.producer.git_commit
 
 
 @pytest.mark.slow
@@ -191,14 +197,23 @@ def test_the_parity_check_compares_onnx_with_the_native_models(chain, trained_mo
     assert problems and "differ from LightGBM" in problems[0]
 
 
-def test_the_nightly_schedule_requests_one_run_per_spec_partition() -> None:
-    specs = SpecCatalogResource(directory=str(PROJECT / "feature_specs"))
+def test_the_nightly_schedule_requests_one_tagged_run_per_spec_partition() -> None:
+    specs = SpecCatalogResource(directory=str(PROJECT / "feature_specs"), runs_directory=str(PROJECT / "run_configs"))
     with dg.instance_for_test() as instance:
         added = sync_spec_partitions(instance, specs)
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=_night())
+        context = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=_night(), resources={"specs": specs}
+        )
         requests = list(nightly_retrain(context))
     assert sorted(r.partition_key for r in requests) == sorted(added) == sorted(specs.paths())
     assert len({r.run_key for r in requests}) == len(requests)
+    for request in requests:
+        spec_id = request.partition_key
+        assert request.tags["sigma9/spec_id"] == spec_id
+        assert request.tags["sigma9/schema_hash"] == schema_hash(specs.spec(spec_id))
+        assert request.tags["sigma9/run_config_id"] == specs.run_config(spec_id).id
+        assert len(request.tags["sigma9/git_commit"]) in (40, len("unknown"))
+    assert "sigma9 lab schedule on" in (nightly_retrain.description or "")
 
 
 def _night():  # type: ignore[no-untyped-def]
