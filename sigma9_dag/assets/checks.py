@@ -27,7 +27,6 @@ from sigma9_dag.lab.checks import (
 )
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import ArtifactStoreResource, SpecCatalogResource
-from sigma9_runtime.contracts.io import load_artifact_manifest
 from sigma9_runtime.features.names import feature_names
 
 PARITY_ROWS = 2_000
@@ -122,7 +121,7 @@ def quality_targets(
     context: dg.AssetCheckExecutionContext, export: export_stage.ExportOutput, specs: SpecCatalogResource
 ):  # type: ignore[no-untyped-def]
     """The published artifact's out-of-sample figures against the lab's quality targets: a warning for each missed."""
-    manifest = load_artifact_manifest(export.manifest)
+    manifest = export.published_manifest()
     lead = specs.run_config(context.partition_key).evaluation.lead_time
     performance = manifest.performance_oos.model_dump(include={"metrics", "baselines"})
     for verdict in quality_verdicts(performance, (float(lead.target_min), float(lead.target_max))):

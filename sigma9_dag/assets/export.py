@@ -17,6 +17,9 @@ from sigma9_dag.lab.summary import manifest_table, performance_table, precision_
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import ArtifactStoreResource, LakeResource, SpecCatalogResource
 from sigma9_dag.run_tags import ARTIFACT_ID, tag_run
+from sigma9_runtime.contracts.artifact_manifest import ArtifactManifest
+from sigma9_runtime.contracts.io import load_artifact_manifest, parse_contract, parse_json_text
+from sigma9_runtime.registry.object_store import is_object_store_url, read_object
 
 STAGE = "export"
 
@@ -43,6 +46,13 @@ class ExportOutput(StageOutput):
 
     artifact_id: str
     manifest: str
+
+    def published_manifest(self) -> ArtifactManifest:
+        """The published manifest, read from the artifact store (a directory or a bucket's URL)."""
+        if is_object_store_url(self.manifest):
+            text = read_object(self.manifest).decode()
+            return parse_contract(ArtifactManifest, parse_json_text(text, self.manifest), file=self.manifest, text=text)
+        return load_artifact_manifest(self.manifest)
 
 
 @dg.asset(partitions_def=feature_spec_partitions, group_name="export", kinds={"onnx", "json"}, io_manager_key=LAB_STORE)

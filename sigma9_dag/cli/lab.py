@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from sigma9_dag.cli.compute import add_dask_option
-from sigma9_runtime.contracts.io import load_artifact_manifest
 from sigma9_runtime.errors import SpecError
 
 
@@ -190,19 +189,12 @@ def _print_headline(spec_id: str) -> None:
     from sigma9_dag.io_manager import has_output, read_output
     from sigma9_dag.lab.summary import performance_text
     from sigma9_dag.resources import LakeResource
-    from sigma9_runtime.contracts.artifact_manifest import ArtifactManifest
-    from sigma9_runtime.contracts.io import parse_contract, parse_json_text
-    from sigma9_runtime.registry.object_store import is_object_store_url, read_object
 
     lake = LakeResource()
     if not has_output(lake, spec_id, export.key):
         return
-    manifest_path = read_output(lake, spec_id, export.key, ExportOutput).manifest
-    if is_object_store_url(manifest_path):
-        text = read_object(manifest_path).decode()
-        manifest = parse_contract(ArtifactManifest, parse_json_text(text, manifest_path), file=manifest_path, text=text)
-    else:
-        manifest = load_artifact_manifest(manifest_path)
+    published = read_output(lake, spec_id, export.key, ExportOutput)
+    manifest, manifest_path = published.published_manifest(), published.manifest
     oos = manifest.performance_oos
     performance = oos.model_dump(include={"metrics", "baselines"})
     print()

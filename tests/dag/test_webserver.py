@@ -23,6 +23,7 @@ import dagster as dg
 import pytest
 import requests
 
+from sigma9_dag.assets.checks import VERDICTS
 from sigma9_dag.partitions import sync_spec_partitions
 from sigma9_dag.resources import SpecCatalogResource
 from tests.stubs import SMALL_LAKE_CONFIG
@@ -83,10 +84,20 @@ query RunEvents($runId: ID!) {
       events {
         __typename
         ... on MessageEvent { message stepKey }
-        ... on MaterializationEvent { assetKey { path } partition }
+        ... on MaterializationEvent {
+          assetKey { path }
+          partition
+          metadataEntries {
+            __typename
+            label
+            ... on MarkdownMetadataEntry { mdStr }
+            ... on TableMetadataEntry { table { records } }
+            ... on IntMetadataEntry { intValue }
+          }
+        }
         ... on ExecutionStepFailureEvent { error { ...Error } }
         ... on RunFailureEvent { error { ...Error } }
-        ... on AssetCheckEvaluationEvent { evaluation { checkName success partition } }
+        ... on AssetCheckEvaluationEvent { evaluation { checkName success partition severity description } }
       }
     }
     ... on Error { message }
@@ -273,7 +284,34 @@ def test_the_web_server_materializes_every_asset_of_a_spec_partition_launched_ov
     materialized = {"/".join(e["assetKey"]["path"]) for e in events if e["__typename"] == "MaterializationEvent"}
     assert materialized == names
     assert all(e["partition"] == SPEC_ID for e in events if e["__typename"] == "MaterializationEvent")
-    evaluated = {e["evaluation"]["checkName"]: e["evaluation"]["success"] for e in events if e.get("evaluation")}
-    assert evaluated == {check["name"]: True for check in checks}
+    evaluations = {e["evaluation"]["checkName"]: e["evaluation"] for e in events if e.get("evaluation")}
+    assert set(evaluations) == {check["name"] for check in checks}
+    blocking = {name for name, e in evaluations.items() if e["severity"] == "ERROR"}
+    assert blocking and all(evaluations[name]["success"] for name in blocking)
+    verdicts = {name: e for name, e in evaluations.items() if e["severity"] == "WARN"}  # met or missed: a warning
+    assert set(verdicts) == set(VERDICTS) and all(
+        e["description"].endswith(("met", "missed")) for e in verdicts.values()
+    )
+    # what a person sees on each asset's page: plots, tables and numbers
+    entries = {
+        "/".join(e["assetKey"]["path"]): {m["label"]: m for m in e["metadataEntries"]}
+        for e in events
+        if e["__typename"] == "MaterializationEvent"
+    }
+    backtest, export = entries["backtest"], entries["export"]
+    for plot in ("equity_curve", "metrics_plot"):
+        assert (
+            backtest[plot]["__typename"] == "MarkdownMetadataEntry"
+            and "data:image/png;base64," in backtest[plot]["mdStr"]
+        )
+    for rows in ("alerts_first_rows", "trades_first_rows"):
+        assert backtest[rows]["__typename"] == "TableMetadataEntry"
+    assert export["manifest_content"]["__typename"] == "MarkdownMetadataEntry"
+    assert "| global threshold |" in export["manifest_content"]["mdStr"]
+    assert entries["validation"]["test_events_in_scope"]["__typename"] == "IntMetadataEntry"
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    final = {t["key"]: t["value"] for t in webserver.graphql(RUN, runId=run_id)["runOrError"]["tags"]}
+    assert {"sigma9/spec_id", "sigma9/schema_hash", "sigma9/run_config_id", "sigma9/git_commit"} <= set(final)
+    assert final["sigma9/artifact_id"].startswith("ART_") and tags["dagster/partition"] == SPEC_ID
     # each check's evaluation is recorded for the spec partition (the UI lists it there, not under "Partition —")
     assert {e["evaluation"]["partition"] for e in events if e.get("evaluation")} == {SPEC_ID}
