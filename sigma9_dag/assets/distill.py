@@ -212,8 +212,10 @@ def distill(
         ),
         metadata={
             "cluster_agreement": number(agreement),
-            "global_threshold": thresholds.global_score_min,
-            "per_cluster_thresholds": dg.MetadataValue.json(thresholds.per_cluster_min),
+            "global_threshold": number(thresholds.global_score_min),
+            "per_cluster_thresholds": dg.MetadataValue.json(
+                {c: round(v, 4) for c, v in thresholds.per_cluster_min.items()}
+            ),
             "test_events_hit": result.model.events_hit,
             "test_events_hit_actionable": result.model.events_hit_actionable,
             "test_events_in_scope": result.events_in_scope,

@@ -184,7 +184,7 @@ def validation(
             "auc_validation": number(auc["validation"]),
             "auc_test": number(auc["test"]),
             "ml_weight": weight,
-            "threshold": chosen.threshold,
+            "threshold": number(chosen.threshold),
             "test_alerts": len(result.model.alerts),
             "walk_forward_folds": len(folds),
             "tune_metric": settings.tune_metric,
