@@ -38,4 +38,4 @@ def tag_run(context: dg.AssetExecutionContext, specs: SpecCatalogResource, **ext
     tags = {**lab_run_tags(context.partition_key, specs), **extra}
     changed = {key: value for key, value in tags.items() if run.tags.get(key) != value}
     if changed:
-        context.instance.add_run_tags(context.run_id, changed)
+        context.instance.add_run_tags(run.run_id, changed)

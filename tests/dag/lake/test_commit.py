@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -261,7 +262,8 @@ def _run(context: Any, *args: Any, kill_after: float | None = None) -> int | Non
     if kill_after is not None:
         time.sleep(kill_after)
         if process.is_alive():
-            os.kill(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # it may end between the check and the kill: "after"
+                os.kill(process.pid, signal.SIGKILL)
     process.join(120)
     return process.exitcode
 
