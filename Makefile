@@ -10,7 +10,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: demo test ui install lock clean-venv
+.PHONY: demo test ui mlflow-ui install lock clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,9 +48,25 @@ test: $(STAMP)
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+# The lab's experiment history (MLflow): the lab logs every run with mlflow-skinny (a client) to the embedded
+# SQLite store mlflow/mlflow.db, or to $SIGMA9_MLFLOW_URI. The UI is the full mlflow package of the same version,
+# in a virtual environment of its own: its server needs an older pyarrow than the runtime pins.
+MLFLOW_VERSION := 3.17.2
+MLFLOW_VENV := .venv-mlflow
+MLFLOW_URI ?= sqlite:///$(CURDIR)/mlflow/mlflow.db
+
+$(MLFLOW_VENV)/.installed:
+	@test -x $(MLFLOW_VENV)/bin/python || $(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet "mlflow==$(MLFLOW_VERSION)"
+	@touch $@
+
+mlflow-ui: $(MLFLOW_VENV)/.installed
+	@mkdir -p mlflow
+	$(MLFLOW_VENV)/bin/mlflow ui --backend-store-uri $(MLFLOW_URI) -h 127.0.0.1 -p 5000
+
 # Refresh constraints.txt from the current .venv (after a deliberate upgrade).
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable --exclude sigma9-lab > constraints.txt
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(MLFLOW_VENV)

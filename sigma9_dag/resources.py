@@ -168,6 +168,22 @@ class SpecCatalogResource(dg.ConfigurableResource):
         return load_backtest_run_config(self.run_config_path(spec_id))
 
 
+class ExperimentTrackerResource(dg.ConfigurableResource):
+    """Where the lab logs its experiment history: an MLflow tracking store (:mod:`sigma9_dag.tracking`)."""
+
+    tracking_uri: str | None = Field(
+        default=None,
+        description="MLflow tracking URI (sqlite:///..., http://host:5000); unset: $SIGMA9_MLFLOW_URI, else the "
+        "embedded SQLite store mlflow/mlflow.db under the working directory (read when a run uses it).",
+    )
+
+    def uri(self) -> str:
+        """The tracking URI (:attr:`tracking_uri`, else the environment, else the embedded store, created here)."""
+        from sigma9_dag.tracking import default_tracking_uri
+
+        return from_environment(self.tracking_uri, "SIGMA9_MLFLOW_URI", "") or default_tracking_uri()
+
+
 class ArtifactStoreResource(dg.ConfigurableResource):
     """The artifact store the export stage publishes to and the runtime's registry reads."""
 

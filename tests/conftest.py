@@ -1,5 +1,6 @@
 """Test-wide settings: nothing a test runs writes into the checkout."""
 
+import os
 import tempfile
 
 import pytest
@@ -9,6 +10,8 @@ from hypothesis.configuration import set_hypothesis_home_dir
 set_hypothesis_home_dir(tempfile.mkdtemp(prefix="sigma9-hypothesis-"))
 settings.register_profile("sigma9", database=None, deadline=None)
 settings.load_profile("sigma9")
+# a lab run's experiment history (MLflow) goes to a temporary store, never to the checkout's mlflow/
+os.environ["SIGMA9_MLFLOW_URI"] = f"sqlite:///{tempfile.mkdtemp(prefix='sigma9-mlflow-')}/mlflow.db"
 
 
 @pytest.fixture(scope="session")

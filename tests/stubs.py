@@ -12,6 +12,7 @@ import copy
 import hashlib
 import json
 import re
+import tempfile
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -533,20 +534,28 @@ def materialized_lab(
 ) -> Iterator[tuple[Any, dict[str, Any], Any]]:
     """The whole lab chain and its checks materialized in process for ``spec_id`` on the lake at ``lake_root``
     (a directory or a bucket's URL) with the shipped specs and run configs and per-asset ``knobs``, its
-    per-ticker work on a local pool or the Dask scheduler at ``dask_address``: ``(result, resources, instance)``."""
+    per-ticker work on a local pool or the Dask scheduler at ``dask_address``, its experiment history in a
+    temporary MLflow store: ``(result, resources, instance)``."""
     import dagster as dg
 
     from sigma9_dag.definitions import ASSETS, CHECKS, lab_resources
     from sigma9_dag.partitions import sync_spec_partitions
-    from sigma9_dag.resources import ArtifactStoreResource, ComputeResource, LakeResource, SpecCatalogResource
-
-    resources = lab_resources(
-        LakeResource(root=str(lake_root)),
-        SpecCatalogResource(directory=str(ROOT / "feature_specs"), runs_directory=str(ROOT / "run_configs")),
-        ArtifactStoreResource(root=str(artifacts_root)),
-        ComputeResource(dask_address=dask_address),
+    from sigma9_dag.resources import (
+        ArtifactStoreResource,
+        ComputeResource,
+        ExperimentTrackerResource,
+        LakeResource,
+        SpecCatalogResource,
     )
-    with dg.instance_for_test() as instance:
+
+    with tempfile.TemporaryDirectory() as tracking, dg.instance_for_test() as instance:
+        resources = lab_resources(
+            LakeResource(root=str(lake_root)),
+            SpecCatalogResource(directory=str(ROOT / "feature_specs"), runs_directory=str(ROOT / "run_configs")),
+            ArtifactStoreResource(root=str(artifacts_root)),
+            ComputeResource(dask_address=dask_address),
+            ExperimentTrackerResource(tracking_uri=f"sqlite:///{tracking}/mlflow.db"),  # the store's artifacts beside
+        )
         sync_spec_partitions(instance, resources["specs"])
         result = dg.materialize(
             [*ASSETS, *CHECKS],

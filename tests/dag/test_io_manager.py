@@ -110,6 +110,7 @@ def test_every_lab_asset_is_stored_by_the_lab_io_manager_and_takes_its_upstream_
         "distill": ["dataset", "discovery", "validation"],
         "backtest": ["dataset", "distill"],
         "export": ["backtest", "distill"],
+        "experiment": ["backtest", "discovery", "distill", "export", "validation"],
     }
     check_inputs = {
         spec.name: sorted(k.to_user_string() for k in check.keys_by_input_name.values())

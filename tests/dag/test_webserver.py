@@ -200,6 +200,7 @@ def webserver(tmp_path: Path, synthetic_lake) -> Iterator[Webserver]:  # type: i
         "SIGMA9_SPECS_DIR": str(specs),
         "SIGMA9_RUNS_DIR": str(PROJECT / "run_configs"),
         "SIGMA9_ARTIFACTS_ROOT": str(tmp_path / "artifacts"),
+        "SIGMA9_MLFLOW_URI": f"sqlite:///{tmp_path}/mlflow/mlflow.db",
         "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(tmp_path / "numba")),
         # the code under test, ahead of whatever checkout the environment has installed
         "PYTHONPATH": os.pathsep.join([str(PROJECT), *filter(None, [os.environ.get("PYTHONPATH")])]),

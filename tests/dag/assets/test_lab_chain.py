@@ -45,7 +45,7 @@ def test_the_whole_chain_publishes_an_artifact_the_runtime_loads(chain) -> None:
     result, lake, specs, artifacts, _ = chain
     assert result.success
     done = {e.materialization.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert done == {"dataset", "discovery", "validation", "distill", "backtest", "export"}
+    assert done == {"dataset", "discovery", "validation", "distill", "backtest", "export", "experiment"}
     evaluations = result.get_asset_check_evaluations()
     blocking = {e.check_name: e.passed for e in evaluations if e.severity == dg.AssetCheckSeverity.ERROR}
     assert blocking == {
@@ -99,6 +99,53 @@ def test_the_backtest_and_export_show_their_plots_tables_and_numbers_in_the_ui(c
             metadata[stage][k].value for k in ("test_events_hit", "test_events_hit_actionable", "test_events_in_scope")
         ]
         assert all(isinstance(n, int) for n in counts) and counts[1] <= counts[0] <= counts[2]
+
+
+@pytest.mark.slow
+def test_every_lab_run_is_in_the_experiment_history_beside_the_earlier_ones(chain) -> None:  # type: ignore[no-untyped-def]
+    from mlflow import MlflowClient
+
+    from sigma9_dag.assets.experiment import ExperimentOutput
+    from sigma9_dag.definitions import ASSETS
+
+    _, lake, specs, _, instance = chain
+    logged = read_output(lake, SPEC_ID, "experiment", ExperimentOutput).logged()
+    client = MlflowClient(tracking_uri=logged["tracking_uri"])
+    (run,) = client.search_runs([client.get_experiment_by_name("sigma9-lab").experiment_id])
+    assert run.info.run_id == logged["mlflow_run_id"] and run.info.status == "FINISHED"
+    manifest = load_artifact_manifest(read_output(lake, SPEC_ID, "export", ExportOutput).manifest)
+    assert run.data.params["spec_id"] == SPEC_ID and run.data.params["artifact_id"] == manifest.id
+    assert run.data.params["schema_hash"] == manifest.feature_spec_ref.schema_hash
+    assert run.data.tags["sigma9/run_config_id"] == specs.run_config(SPEC_ID).id
+    oos = manifest.performance_oos
+    if oos.metrics.precision_at_budget is not None:
+        assert run.data.metrics["oos.model.precision_at_budget"] == pytest.approx(oos.metrics.precision_at_budget)
+    assert {"validation.auc.test", "discovery.noise_fraction", "oos.random_budget_matched.utility_score"} <= set(
+        run.data.metrics
+    )
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {f"{manifest.id}.json", "plots.png", "scatter.png", "rules.md", "equity_curve.png"} <= artifacts
+    # a second run (a nightly retrain) shows beside the first
+    again = dg.materialize(
+        ASSETS, selection=["experiment"], instance=instance, resources=_chain_resources(chain), partition_key=SPEC_ID
+    )
+    assert again.success
+    assert len(client.search_runs([run.info.experiment_id])) == 2
+
+
+def _chain_resources(chain):  # type: ignore[no-untyped-def]
+    from sigma9_dag.definitions import lab_resources
+    from sigma9_dag.resources import ExperimentTrackerResource
+
+    _, lake, specs, artifacts, _ = chain
+    logged = read_output(lake, SPEC_ID, "experiment", _experiment_output()).logged()
+    return lab_resources(lake, specs, artifacts, tracker=ExperimentTrackerResource(tracking_uri=logged["tracking_uri"]))
+
+
+def _experiment_output():  # type: ignore[no-untyped-def]
+    from sigma9_dag.assets.experiment import ExperimentOutput
+
+    return ExperimentOutput
 
 
 def _payload_digests(manifest) -> dict[str, str]:  # type: ignore[no-untyped-def]

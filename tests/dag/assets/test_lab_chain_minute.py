@@ -48,7 +48,7 @@ def test_the_chain_on_a_minute_bar_lake_publishes_an_artifact_an_am_only_runtime
     result, lake, specs, artifacts = minute_chain
     assert result.success
     done = {e.materialization.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert done == {"dataset", "discovery", "validation", "distill", "backtest", "export"}
+    assert done == {"dataset", "discovery", "validation", "distill", "backtest", "export", "experiment"}
     # every blocking check passes; the quality verdicts may warn on so small a lake
     assert all(e.passed for e in result.get_asset_check_evaluations() if e.severity == dg.AssetCheckSeverity.ERROR)
     store = lake.lab(SPEC_ID)
