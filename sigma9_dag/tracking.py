@@ -57,9 +57,28 @@ class LabRunRecord:
             self.metrics[f"{prefix}.{name}"] = min(float(value), 1e9)
 
 
-def log_lab_run(record: LabRunRecord, tracking_uri: str, experiment: str = EXPERIMENT) -> str:
+EMBEDDED_UI = "http://127.0.0.1:5000"
+"""Where ``make mlflow-ui`` serves the embedded store."""
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    """Where a lab run was logged."""
+
+    tracking_uri: str
+    experiment_id: str
+    run_id: str
+
+    @property
+    def ui_url(self) -> str:
+        """The run's page in the MLflow UI: the tracking server's, or ``make mlflow-ui``'s for a SQLite store."""
+        base = self.tracking_uri.rstrip("/") if self.tracking_uri.startswith(("http://", "https://")) else EMBEDDED_UI
+        return f"{base}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
+
+
+def log_lab_run(record: LabRunRecord, tracking_uri: str, experiment: str = EXPERIMENT) -> LoggedRun:
     """Log ``record`` as one finished MLflow run in ``experiment`` (created with its artifacts beside an embedded
-    store); returns the MLflow run id."""
+    store)."""
     from mlflow import MlflowClient
 
     if tracking_uri.startswith("sqlite:///"):
@@ -87,4 +106,4 @@ def log_lab_run(record: LabRunRecord, tracking_uri: str, experiment: str = EXPER
         client.set_terminated(run_id, status="FAILED")
         raise
     client.set_terminated(run_id)
-    return run_id
+    return LoggedRun(tracking_uri, experiment_id, run_id)

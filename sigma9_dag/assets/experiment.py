@@ -137,16 +137,16 @@ def experiment(
             distill.path("rules.md"),
             *(backtest.path(name) for name in ("equity_curve.png", "metrics.png") if name in backtest.files),
         ]
-        uri = tracker.uri()
-        run_id = log_lab_run(record, uri)
+        logged = log_lab_run(record, tracker.uri())
     store = lake.lab(spec_id)
-    store.write_json(STAGE, "logged", {"tracking_uri": uri, "mlflow_run_id": run_id})
-    context.log.info(f"logged to MLflow at {uri}: run {run_id}")
+    store.write_json(STAGE, "logged", {"tracking_uri": logged.tracking_uri, "mlflow_run_id": logged.run_id})
+    context.log.info(f"logged to MLflow at {logged.tracking_uri}: {logged.ui_url}")
     return dg.MaterializeResult(
         value=ExperimentOutput(store=store.root, stage=STAGE, documents=("logged",)),
         metadata={
-            "tracking_uri": uri,
-            "mlflow_run_id": run_id,
+            "tracking_uri": logged.tracking_uri,
+            "mlflow_run_id": logged.run_id,
+            "mlflow_run": dg.MetadataValue.url(logged.ui_url),
             "params": len(record.params),
             "metrics": len(record.metrics),
             "artifacts": len(record.artifacts),
