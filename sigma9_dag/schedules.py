@@ -6,13 +6,13 @@ from sigma9_dag.partitions import SPEC_PARTITIONS_NAME
 from sigma9_dag.resources import SpecCatalogResource
 from sigma9_dag.run_tags import lab_run_tags
 
-STAGES = ("dataset", "discovery", "validation", "distill", "backtest", "export")
+STAGES = ("dataset", "discovery", "validation", "distill", "backtest", "export", "experiment")
 """The lab's stages in order; each asset is in the group of its own name (the UI's asset groups)."""
 
 lab_chain = dg.define_asset_job(
     "lab_chain",
     selection=dg.AssetSelection.groups(*STAGES),
-    description="dataset -> discovery -> validation -> distill -> backtest -> export for one FeatureSpec.",
+    description="dataset -> discovery -> validation -> distill -> backtest -> export -> experiment, one FeatureSpec.",
 )
 
 

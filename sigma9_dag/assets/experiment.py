@@ -94,7 +94,7 @@ def lab_run_record(
     return record
 
 
-@dg.asset(partitions_def=feature_spec_partitions, group_name="export", kinds={"mlflow"}, io_manager_key=LAB_STORE)
+@dg.asset(partitions_def=feature_spec_partitions, group_name="experiment", kinds={"mlflow"}, io_manager_key=LAB_STORE)
 def experiment(
     context: dg.AssetExecutionContext,
     discovery: DiscoveryOutput,
