@@ -22,10 +22,10 @@ from sigma9_dag.lab.validation import (
     matched_curves,
     ml_weight_of,
     on_days,
+    part_auc,
     pick_threshold,
     plots_png,
     quantile_thresholds,
-    sample_auc,
     score_candidates,
     score_folds,
     sweep,
@@ -84,12 +84,14 @@ def validation(
     scan = dataset.scan()
     events = dataset.events()
 
-    days = part_days(dataset.split(), samples, scan)
+    split = dataset.split()
+    purge_days = int(split["settings"]["purge_days"])
+    days = part_days(split, samples, scan)
     folds = walk_forward_folds(
         days["train"] + days["validation"],
         days["validation"],
         folds=settings.folds,
-        purge_days=int(dataset.split()["settings"]["purge_days"]),
+        purge_days=purge_days,
         embargo_days=settings.embargo_days,
         max_train_days=settings.max_train_days,
     )
@@ -116,7 +118,7 @@ def validation(
     test = score_candidates(test_scan, events, model, names, weight, prices, settings.prediction_threads)
     val = oof.candidates
     candidates = pd.concat([val, test], ignore_index=True)
-    auc = {"validation": oof.auc, "test": sample_auc(model, learned, names)["test"]}  # on the positives learned
+    auc = {"validation": oof.auc, "test": part_auc(model, learned, names, "test")}  # on the samples as learned
     gate = MLGate.from_feature_spec(spec, run)
     evaluation = EvaluationSettings.from_run_config(run)
 
@@ -124,26 +126,30 @@ def validation(
     val_curve = sweep(val, grid, gate=gate, prices=prices, settings=evaluation)
     chosen = pick_threshold(val_curve, settings.min_alerts_per_day, settings.tune_metric)
     context.log.info(f"threshold {chosen.threshold:.4f} tuned on the pooled folds: {chosen.as_dict()}")
-    result = run_evaluation(
-        test,
-        thresholds=chosen.threshold,
-        gate=gate,
-        prices=prices,
-        settings=evaluation,
-        baselines=run.evaluation.baselines,
-    )
+    # the test days at every threshold of the grid, with the run's baselines matched: the curve, and the tuned one
+    evaluations = {
+        threshold: run_evaluation(
+            test,
+            thresholds=threshold,
+            gate=gate,
+            prices=prices,
+            settings=evaluation,
+            baselines=run.evaluation.baselines,
+        )
+        for threshold in grid
+    }
+    result = evaluations[chosen.threshold]
     performance = result.performance()
-    test_curves = matched_curves(test, grid, gate=gate, prices=prices, settings=evaluation)
+    test_curves = matched_curves(evaluations, test)
     leads = lead_times(result.model)
-    target = (float(run.evaluation.lead_time.target_min), float(run.evaluation.lead_time.target_max))
     png = plots_png(
         {"model (pooled folds)": val_curve, **{f"{name} (test)": curve for name, curve in test_curves.items()}},
         leads,
-        target,
+        lead_band,
     )
     tuning = {
         "metric": settings.tune_metric,
-        "purge_days": int(dataset.split()["settings"]["purge_days"]),
+        "purge_days": purge_days,
         "embargo_days": settings.embargo_days,
         "folds": [{k: v for k, v in fold.items() if k != "auc"} for fold in oof.folds],
     }

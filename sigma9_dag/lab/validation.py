@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -42,7 +42,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from sigma9_dag.evaluation import EvaluationSettings, LakePrices, attach_tradeability, run_evaluation
-from sigma9_dag.evaluation.evaluate import BASELINES, AlertRun
+from sigma9_dag.evaluation.evaluate import AlertRun, OOSEvaluation
 from sigma9_dag.lab.folds import WalkForwardFold
 from sigma9_runtime.contracts.artifact_manifest import Thresholds, TuningMetric
 from sigma9_runtime.contracts.backtest_run_config import BacktestRunConfig
@@ -182,13 +182,10 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
     return float(roc_auc_score(labels, scores)) if np.unique(labels).size == 2 else None
 
 
-def sample_auc(model: Any, samples: pd.DataFrame, names: Sequence[str]) -> dict[str, float | None]:
-    """ROC AUC of the scorer on the validation and test samples (None where one label is absent)."""
-    out: dict[str, float | None] = {}
-    for part in ("validation", "test"):
-        rows = samples[samples["part"] == part]
-        out[part] = auc(rows["label"].to_numpy(), ml_scores(model, rows[list(names)].to_numpy(np.float64)))
-    return out
+def part_auc(model: Any, samples: pd.DataFrame, names: Sequence[str], part: str) -> float | None:
+    """ROC AUC of the scorer on the samples of ``part`` (None where one label is absent)."""
+    rows = samples[samples["part"] == part]
+    return auc(rows["label"].to_numpy(), ml_scores(model, rows[list(names)].to_numpy(np.float64)))
 
 
 RESOLUTION_NS: dict[str, int] = {"trade": 0, "1s": NANOS_PER_SECOND, "1m": 60 * NANOS_PER_SECOND}
@@ -288,24 +285,17 @@ def alerter_point(
     return _point(run.model, limits.global_score_min, _days(candidates))
 
 
-def matched_curves(
-    candidates: pd.DataFrame,
-    thresholds: Sequence[float],
-    *,
-    gate: MLGate,
-    prices: LakePrices,
-    settings: EvaluationSettings,
-) -> dict[str, list[SweepPoint]]:
-    """The precision-budget curve of the model and of both baselines matched to it: at each threshold the
-    model's point, ``seismograph_only`` at the same alert count and ``random_budget_matched`` at the same
-    count each day (a baseline's ``threshold`` is the model's it was matched to)."""
-    curves: dict[str, list[SweepPoint]] = {"model": [], **{name: [] for name in BASELINES}}
+def matched_curves(evaluations: Mapping[float, OOSEvaluation], candidates: pd.DataFrame) -> dict[str, list[SweepPoint]]:
+    """The precision-budget curve of the model and of its baselines matched to it, from one evaluation per model
+    threshold (:func:`~sigma9_dag.evaluation.run_evaluation` on ``candidates`` with the run's baselines): at
+    each threshold the model's point, ``seismograph_only`` at the same alert count and ``random_budget_matched``
+    at the same count each day (a baseline's ``threshold`` is the model's it was matched to)."""
+    curves: dict[str, list[SweepPoint]] = {"model": []}
     days = _days(candidates)
-    for threshold in thresholds:
-        run = run_evaluation(candidates, thresholds=threshold, gate=gate, prices=prices, settings=settings)
-        curves["model"].append(_point(run.model, threshold, days))
-        for name, baseline in run.baselines.items():
-            curves[name].append(_point(baseline, threshold, days))
+    for threshold, evaluation in evaluations.items():
+        curves["model"].append(_point(evaluation.model, threshold, days))
+        for name, baseline in evaluation.baselines.items():
+            curves.setdefault(name, []).append(_point(baseline, threshold, days))
     return curves
 
 
