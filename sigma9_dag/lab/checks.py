@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sigma9_dag.lab.summary import precision_ratios
 from sigma9_runtime.contracts.base import STREAM_CHANNELS
 from sigma9_runtime.contracts.feature_spec import FeatureSpec
 from sigma9_runtime.contracts.io import load_feature_spec
@@ -143,53 +144,55 @@ QUALITY_TARGETS: dict[str, float] = {
 inside the run's lead-time target: :func:`quality_verdicts`)."""
 
 
-def _ratio_verdict(name: str, model: float | None, baseline: float | None, target: float, what: str) -> QualityVerdict:
-    if model is None or baseline is None:
-        ratio = None
-    else:
-        ratio = math.inf if baseline == 0 and model > 0 else (model / baseline if baseline else None)
+def _ratio_verdict(
+    name: str, performance: dict[str, Any], metric: str, baseline: str, target: float, what: str
+) -> QualityVerdict:
+    ratio = precision_ratios(performance, metric).get(baseline)
     passed = ratio is not None and ratio >= target
     shown = "undefined" if ratio is None else ("inf" if math.isinf(ratio) else f"{ratio:.2f}x")
-    verdict = "met" if passed else "missed"
+    figures = {
+        "ratio": ratio,
+        "target": target,
+        "model": performance["metrics"].get(metric),
+        "baseline": performance.get("baselines", {}).get(baseline, {}).get(metric),
+    }
     return QualityVerdict(
-        name,
-        passed,
-        f"{what}: {shown} (target >= {target:g}x) {verdict}",
-        {"ratio": ratio, "target": target, "model": model, "baseline": baseline},
+        name, passed, f"{what}: {shown} (target >= {target:g}x) {'met' if passed else 'missed'}", figures
     )
 
 
 def quality_verdicts(performance: dict[str, Any], lead_band: tuple[float, float]) -> list[QualityVerdict]:
     """Each quality target (:data:`QUALITY_TARGETS`, and the median lead time inside ``lead_band`` minutes) on
-    ``performance`` (the manifest's ``{"metrics", "baselines"}``); an undefined figure misses its target."""
-    model = performance["metrics"]
-    baselines = performance.get("baselines", {})
-    random = baselines.get("random_budget_matched", {})
-    heuristic = baselines.get("seismograph_only", {})
+    ``performance`` (the manifest's ``{"metrics", "baselines"}``); a ratio is :func:`precision_ratios`'s, and an
+    undefined figure misses its target."""
     precision, actionable = "precision_at_budget", "actionable_precision_at_budget"
     out = [
         _ratio_verdict(
             "precision_vs_random",
-            model.get(precision),
-            random.get(precision),
+            performance,
+            precision,
+            "random_budget_matched",
             QUALITY_TARGETS["precision_vs_random"],
             "precision over random_budget_matched's",
         ),
         _ratio_verdict(
             "precision_vs_seismograph",
-            model.get(precision),
-            heuristic.get(precision),
+            performance,
+            precision,
+            "seismograph_only",
             QUALITY_TARGETS["precision_vs_seismograph"],
             "precision over seismograph_only's",
         ),
         _ratio_verdict(
             "actionable_precision_vs_seismograph",
-            model.get(actionable),
-            heuristic.get(actionable),
+            performance,
+            actionable,
+            "seismograph_only",
             QUALITY_TARGETS["actionable_precision_vs_seismograph"],
             "actionable precision over seismograph_only's",
         ),
     ]
+    model = performance["metrics"]
     lead = model.get("median_lead_time_min")
     low, high = lead_band
     inside = lead is not None and low <= lead <= high

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sigma9_dag.evaluation import EvaluationSettings, LakePrices
 from sigma9_dag.lab.discovery import NOISE, cluster_id
-from sigma9_dag.lab.validation import SweepPoint, alerter_point
+from sigma9_dag.lab.validation import alerter_point
 from sigma9_runtime.contracts.artifact_manifest import Thresholds, TuningMetric
 from sigma9_runtime.gates import MLGate
 
@@ -101,12 +101,9 @@ def tune_cluster_thresholds(
     """Per-cluster thresholds on validation ``candidates`` (with ``cluster_id``) maximizing ``metric``; the
     trials as a log. A trial must hit no fewer events (actionable ones for an actionable metric)."""
 
-    def events_of(point: SweepPoint) -> int:
-        return point.events_hit_actionable if metric == "actionable_precision_at_budget" else point.events_hit
-
     thresholds = Thresholds(global_score_min=global_threshold)
     start = alerter_point(candidates, thresholds, gate=gate, prices=prices, settings=evaluation)
-    best, events = start.value(metric) or 0.0, events_of(start)
+    best, events = start.value(metric) or 0.0, start.events(metric)
     log: list[dict[str, Any]] = [
         {
             "cluster": None,
@@ -124,7 +121,7 @@ def tune_cluster_thresholds(
                 global_score_min=global_threshold, per_cluster_min={**thresholds.per_cluster_min, cluster: value}
             )
             point = alerter_point(candidates, trial, gate=gate, prices=prices, settings=evaluation)
-            score, per_day, hit = point.value(metric) or 0.0, point.alerts_per_day, events_of(point)
+            score, per_day, hit = point.value(metric) or 0.0, point.alerts_per_day, point.events(metric)
             log.append({"cluster": cluster, "threshold": value, metric: score, "per_day": per_day, "events_hit": hit})
             if score > best and per_day >= settings.min_alerts_per_day and hit >= events:
                 best, thresholds, events = score, trial, hit

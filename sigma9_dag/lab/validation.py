@@ -119,6 +119,10 @@ class SweepPoint:
         """The point's ``metric``."""
         return self.actionable_precision if metric == "actionable_precision_at_budget" else self.precision
 
+    def events(self, metric: TuningMetric) -> int:
+        """The events the point hit in the sense of ``metric``: actionably for actionable precision."""
+        return self.events_hit_actionable if metric == "actionable_precision_at_budget" else self.events_hit
+
 
 def on_days(frame: pd.DataFrame, days: Collection[dt.date]) -> pd.DataFrame:
     """Rows of ``frame`` whose ``date`` is one of ``days``."""
