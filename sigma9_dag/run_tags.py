@@ -28,12 +28,21 @@ def lab_run_tags(spec_id: str, specs: SpecCatalogResource) -> dict[str, str]:
     }
 
 
+def stored_run(context: dg.AssetExecutionContext) -> dg.DagsterRun | None:
+    """The current run as the instance holds it now (the context's copy keeps the tags it was launched with), or
+    None for an asset invoked directly, outside a run."""
+    try:
+        run_id = context.run.run_id
+    except dg.DagsterError:  # DagsterInvalidPropertyError, not exported: no run when invoked directly
+        return None
+    return context.instance.get_run_by_id(run_id)
+
+
 def tag_run(context: dg.AssetExecutionContext, specs: SpecCatalogResource, **extra: str) -> None:
     """Add the lab's tags (and ``extra``) that the current run lacks or holds another value of (nothing for an
     asset invoked directly, outside a run)."""
-    try:
-        run = context.run
-    except dg.DagsterError:  # DagsterInvalidPropertyError, not exported: no run when invoked directly
+    run = stored_run(context)
+    if run is None:
         return
     tags = {**lab_run_tags(context.partition_key, specs), **extra}
     changed = {key: value for key, value in tags.items() if run.tags.get(key) != value}

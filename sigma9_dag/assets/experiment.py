@@ -17,7 +17,7 @@ from sigma9_dag.lab.store import StageOutput
 from sigma9_dag.lab.summary import RATIOS, precision_ratios
 from sigma9_dag.partitions import feature_spec_partitions
 from sigma9_dag.resources import ExperimentTrackerResource, LakeResource, SpecCatalogResource
-from sigma9_dag.run_tags import ARTIFACT_ID, lab_run_tags
+from sigma9_dag.run_tags import ARTIFACT_ID, lab_run_tags, stored_run
 from sigma9_dag.tracking import LabRunRecord, log_lab_run
 
 STAGE = "experiment"
@@ -34,11 +34,8 @@ class ExperimentOutput(StageOutput):
 def _run_tags(context: dg.AssetExecutionContext, specs: SpecCatalogResource, artifact_id: str) -> dict[str, str]:
     """The lab run's tags (as :mod:`sigma9_dag.run_tags` sets them) and its Dagster run id."""
     tags = {**lab_run_tags(context.partition_key, specs), ARTIFACT_ID: artifact_id}
-    try:
-        tags["dagster/run_id"] = context.run.run_id
-    except dg.DagsterError:  # invoked directly, outside a run
-        pass
-    return tags
+    run = stored_run(context)
+    return tags if run is None else {**tags, "dagster/run_id": run.run_id}
 
 
 def lab_run_record(
